@@ -1,0 +1,131 @@
+"""Post ids, claim codes, pseudonyms and the slow hash that guards a claim code.
+
+A ticket code reads like ``K7Q2M-acorn-bloom-civic-dwarf``: the post's short id, then four
+words from the EFF short word list (1,295 words, so 4 x 10.3 = 41.3 bits of randomness).
+Only a per-post salted scrypt hash of the words is ever stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from functools import lru_cache
+from importlib import resources
+
+# Crockford-like alphabet without 0/O, 1/I/L and U, so an id read aloud or copied
+# by hand from a paper ticket survives.
+ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_LENGTH = 5
+CODE_WORDS = 4
+
+# scrypt cost: n=2**14, r=8 takes ~16 MiB and tens of milliseconds; tests may lower n.
+DEFAULT_SCRYPT_N = 2**14
+
+
+@lru_cache(maxsize=1)
+def wordlist() -> tuple[str, ...]:
+    text = resources.files("kiosk").joinpath("wordlists/eff_short.txt").read_text("utf-8")
+    words = tuple(w.strip() for w in text.splitlines() if w.strip())
+    assert len(set(words)) == len(words) >= 1024
+    return words
+
+
+def code_bits() -> float:
+    import math
+
+    return CODE_WORDS * math.log2(len(wordlist()))
+
+
+def new_post_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def normalize_post_id(raw: str) -> str | None:
+    """Upper-case and check a post id typed or scanned by a person; None if it cannot be one."""
+    candidate = (raw or "").strip().upper()
+    if len(candidate) == ID_LENGTH and all(c in ID_ALPHABET for c in candidate):
+        return candidate
+    return None
+
+
+def post_id_to_int(post_id: str) -> int:
+    """The post id as a number, used as TinyDB's document id so lookups are direct."""
+    n = 0
+    for ch in post_id:
+        n = n * len(ID_ALPHABET) + ID_ALPHABET.index(ch)
+    return n + 1  # TinyDB document ids start at 1
+
+
+def int_to_post_id(n: int) -> str:
+    n -= 1
+    chars = []
+    for _ in range(ID_LENGTH):
+        n, rem = divmod(n, len(ID_ALPHABET))
+        chars.append(ID_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_secret_words() -> str:
+    words = wordlist()
+    return "-".join(secrets.choice(words) for _ in range(CODE_WORDS))
+
+
+def make_ticket_code(post_id: str, secret: str) -> str:
+    return f"{post_id}-{secret}"
+
+
+_SEPARATORS = re.compile(r"[\s\-_.,:;/]+")
+
+
+def split_ticket_code(raw: str) -> tuple[str, str] | None:
+    """Split what a person typed into (post id, secret words), forgiving case and separators."""
+    parts = [p for p in _SEPARATORS.split((raw or "").strip().lower()) if p]
+    if len(parts) != 1 + CODE_WORDS:
+        return None
+    post_id = normalize_post_id(parts[0])
+    if post_id is None:
+        return None
+    return post_id, "-".join(parts[1:])
+
+
+def hash_secret(secret: str, salt: bytes | None = None, n: int = DEFAULT_SCRYPT_N) -> dict:
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=8, p=1, dklen=32)
+    return {"alg": "scrypt", "n": n, "r": 8, "p": 1, "salt": salt.hex(), "hash": digest.hex()}
+
+
+def verify_secret(secret: str, stored: dict) -> bool:
+    digest = hashlib.scrypt(
+        secret.encode("utf-8"),
+        salt=bytes.fromhex(stored["salt"]),
+        n=int(stored["n"]),
+        r=int(stored["r"]),
+        p=int(stored["p"]),
+        dklen=32,
+    )
+    return hmac.compare_digest(digest.hex(), stored["hash"])
+
+
+def burn_time(n: int = DEFAULT_SCRYPT_N) -> None:
+    """Spend what a real check costs, so an unknown post id answers as slowly as a wrong code."""
+    hashlib.scrypt(b"x", salt=b"0" * 16, n=n, r=8, p=1, dklen=32)
+
+
+ADJECTIVES = (
+    "Quiet", "Bright", "Gentle", "Steady", "Kind", "Brave", "Calm", "Clever", "Patient",
+    "Sunny", "Swift", "Warm", "Hopeful", "Merry", "Honest", "Humble", "Lively", "Nimble",
+    "Cheerful", "Careful", "Friendly", "Generous", "Thoughtful", "Curious", "Golden",
+    "Silver", "Evening", "Morning", "Spring", "Autumn", "Winter", "Summer",
+)
+ANIMALS = (
+    "Heron", "Otter", "Sparrow", "Badger", "Fox", "Robin", "Finch", "Hare", "Owl", "Wren",
+    "Beaver", "Crane", "Dove", "Falcon", "Hedgehog", "Lark", "Marten", "Moose", "Pelican",
+    "Puffin", "Salmon", "Swallow", "Turtle", "Walrus", "Bison", "Koala", "Lynx", "Panda",
+    "Seal", "Stork", "Swan", "Yak",
+)
+
+
+def new_pseudonym() -> str:
+    return f"{secrets.choice(ADJECTIVES)} {secrets.choice(ANIMALS)}"

@@ -1,0 +1,78 @@
+"""Settings: defaults, overridden by ``KIOSK_*`` environment variables, then by the factory's
+argument. Each one is checked at start-up so a typo stops the server with a clear message
+instead of misbehaving later."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from . import codes
+
+DEFAULTS = {
+    # Where the data files live (KIOSK_DATA_DIR). The CLI's --data wins over it.
+    "DATA_DIR": "data",
+    # What printed QR codes point at; must be the address phones use, never localhost.
+    "PUBLIC_URL": "http://aid.lan",
+    "NAME": "Mutual Aid Kiosk",
+    # Open posts leave the board after this many days.
+    "EXPIRE_DAYS": 30,
+    # Closed posts lose their text this many days after closing; counts stay.
+    "RETAIN_DAYS": 30,
+    # Wrong ticket codes: this many per post within GUESS_WINDOW_SECONDS, then a lock-out
+    # that doubles each time; GUESS_GLOBAL_LIMIT wrong codes in the window pause all checks.
+    "GUESS_LIMIT": 5,
+    "GUESS_WINDOW_SECONDS": 900,
+    "GUESS_GLOBAL_LIMIT": 60,
+    # scrypt work factor for claim codes (a power of two).
+    "SCRYPT_N": codes.DEFAULT_SCRYPT_N,
+    # How long /mine stays unlocked without use, so the next person at the screen can't act.
+    "MINE_IDLE_SECONDS": 600,
+    "LANGUAGES": ["en"],
+    "DEFAULT_LANGUAGE": "en",
+}
+
+# Flask's own settings that follow DESIGN.md's security section.
+FLASK_SETTINGS = {
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # a form is a few KB; nothing bigger is ever needed
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Strict",
+    "SESSION_COOKIE_SECURE": False,  # plain HTTP on the center's Wi-Fi; see README
+    "SESSION_COOKIE_NAME": "kiosk",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; idle reset ends both
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "TEMPLATES_AUTO_RELOAD": False,
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def check(config) -> None:
+    """Raise ConfigError naming the setting and what a good value looks like."""
+    url = urlsplit(str(config["PUBLIC_URL"]))
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(
+            f"KIOSK_PUBLIC_URL must look like http://aid.lan, got {config['PUBLIC_URL']!r}"
+        )
+    if url.hostname in ("localhost", "127.0.0.1", "::1") and not config.get("TESTING"):
+        # Allowed (a laptop demo), but printed codes would not work on phones.
+        config["PUBLIC_URL_IS_LOCAL"] = True
+    for key, low in (
+        ("EXPIRE_DAYS", 1),
+        ("RETAIN_DAYS", 0),
+        ("GUESS_LIMIT", 1),
+        ("GUESS_WINDOW_SECONDS", 1),
+        ("GUESS_GLOBAL_LIMIT", 1),
+        ("MINE_IDLE_SECONDS", 30),
+        ("SCRYPT_N", 2),
+    ):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"KIOSK_{key} must be a whole number of at least {low}, got {value!r}")
+    n = config["SCRYPT_N"]
+    if n & (n - 1):
+        raise ConfigError(f"KIOSK_SCRYPT_N must be a power of two, got {n}")
+    config["PUBLIC_URL"] = str(config["PUBLIC_URL"]).rstrip("/")

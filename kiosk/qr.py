@@ -1,0 +1,38 @@
+"""QR codes as SVG, cached: a printed flyer's code must keep working, so they always encode
+the kiosk's configured public URL, never the address the request came in on."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import qrcode
+import qrcode.image.svg
+
+
+@lru_cache(maxsize=512)
+def svg(data: str) -> bytes:
+    # Medium error correction survives a smudged or folded paper ticket.
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=4,
+        image_factory=qrcode.image.svg.SvgPathFillImage,  # white background: scans on any page colour
+    )
+    code.add_data(data)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out)
+    return out.getvalue()
+
+
+def post_url(public_url: str, post_id: str) -> str:
+    return f"{public_url.rstrip('/')}/p/{post_id}"
+
+
+def inline_svg(data: str, cache: bool = True) -> str:
+    """The SVG as markup to place inside a page (no XML declaration)."""
+    raw = svg(data) if cache else svg.__wrapped__(data)
+    text = raw.decode("utf-8")
+    if text.startswith("<?xml"):
+        text = text[text.index("?>") + 2 :].lstrip()
+    return text.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1)

@@ -1,0 +1,349 @@
+"""Durable storage: the only module that imports TinyDB.
+
+The Pi's power can be pulled at any moment and Waitress serves on several threads, so:
+- one process-wide lock is held around every TinyDB call (TinyDB is not thread-safe);
+- the parsed document stays in memory (stock JSONStorage re-parses the file on every query);
+- a write goes to a temp file, is fsynced, replaces the old file with os.replace, and the
+  folder is fsynced, so a file is always the old or the new version, never torn;
+- a lock file (fcntl.flock) lets one server own one data folder;
+- live posts sit in ``live.json``; closed ones move to ``archive/YYYY-MM.json``, so the cost of
+  a write follows the live set, not the history. ``archive/index.json`` maps id -> month.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from . import codes
+
+LIVE_FILE = "live.json"
+ARCHIVE_DIR = "archive"
+INDEX_FILE = "index.json"
+LOCK_FILE = "kiosk.lock"
+SECRET_FILE = "secret_key"
+
+
+class StoreError(RuntimeError):
+    """A problem with the data folder that a person must act on; the message says what."""
+
+
+class DataFolderInUse(StoreError):
+    pass
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, payload: bytes, mode: int = 0o600) -> None:
+    """Write ``payload`` so that ``path`` is always either the old or the new content."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def dump_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def load_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return None
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise StoreError(
+            f"The data file {path} is damaged ({exc}). Nothing was changed; "
+            "restore it from a backup or move it aside."
+        ) from exc
+
+
+class DurableJSONStorage(Storage):
+    """TinyDB storage that keeps the parsed data in memory and writes atomically and durably."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._data = load_json(self.path)
+
+    def read(self):
+        return self._data
+
+    def write(self, data) -> None:
+        try:
+            write_atomic(self.path, dump_json(data))
+        except BaseException:
+            # TinyDB changed the dict we handed out before calling write(); the file still
+            # holds the last good version, so go back to it.
+            self._data = load_json(self.path)
+            raise
+        self._data = data
+
+    def close(self) -> None:
+        pass
+
+
+def _open_db(path: Path) -> TinyDB:
+    return TinyDB(path, storage=DurableJSONStorage)
+
+
+class Store:
+    """Posts and small settings in one data folder. Every public method takes the lock."""
+
+    ARCHIVE_CACHE = 2  # archive months kept parsed at once; bounded so memory stays small
+
+    def __init__(self, data_dir: str | os.PathLike):
+        self.data_dir = Path(data_dir).resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.RLock()
+        self._lock_fd = self._take_folder_lock()
+        try:
+            self._sweep_temp_files()
+            (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
+            self._live = _open_db(self.data_dir / LIVE_FILE)
+            self._posts = self._live.table("posts", cache_size=0)
+            self._meta = self._live.table("meta", cache_size=0)
+            self._index_path = self.data_dir / ARCHIVE_DIR / INDEX_FILE
+            self._index: dict[str, str] = load_json(self._index_path) or {}
+            self._archives: OrderedDict[str, TinyDB] = OrderedDict()
+            self._finish_interrupted_moves()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- the folder ------------------------------------------------------------------
+
+    def _take_folder_lock(self) -> int:
+        path = self.data_dir / LOCK_FILE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataFolderInUse(
+                f"Another kiosk server is already using the data folder {self.data_dir}. "
+                "Stop it first, or start this one with a different --data folder."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
+
+    def _sweep_temp_files(self) -> None:
+        # A power cut during a write can leave a temp file; the real file is intact.
+        for folder in (self.data_dir, self.data_dir / ARCHIVE_DIR):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp-*"):
+                    tmp.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        with self._lock:
+            for db in list(getattr(self, "_archives", {}).values()):
+                db.close()
+            if getattr(self, "_live", None) is not None:
+                self._live.close()
+                self._live = None
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def secret_key(self) -> bytes:
+        """The key that signs session cookies, made once per data folder."""
+        path = self.data_dir / SECRET_FILE
+        with self._lock:
+            try:
+                key = path.read_bytes()
+            except FileNotFoundError:
+                key = b""
+            if len(key) < 32:
+                key = secrets.token_hex(32).encode()
+                write_atomic(path, key)
+            return key
+
+    # -- posts -----------------------------------------------------------------------
+
+    def insert_post(self, post: dict) -> None:
+        doc_id = codes.post_id_to_int(post["id"])
+        with self._lock:
+            if post["id"] in self._index or self._posts.contains(doc_id=doc_id):
+                raise KeyError(f"post {post['id']} exists")
+            self._posts.insert(Document(post, doc_id=doc_id))
+
+    def id_taken(self, post_id: str) -> bool:
+        with self._lock:
+            return post_id in self._index or self._posts.contains(
+                doc_id=codes.post_id_to_int(post_id)
+            )
+
+    def get_post(self, post_id: str) -> dict | None:
+        """A live or archived post as a fresh dict, or None."""
+        doc_id = codes.post_id_to_int(post_id)
+        with self._lock:
+            doc = self._posts.get(doc_id=doc_id)
+            if doc is None and post_id in self._index:
+                doc = self._archive(self._index[post_id]).table("posts").get(doc_id=doc_id)
+            return _copy(doc)
+
+    def update_post(self, post_id: str, fields: dict) -> dict | None:
+        """Change fields of a live or archived post; returns the updated post or None."""
+        doc_id = codes.post_id_to_int(post_id)
+        with self._lock:
+            if self._posts.contains(doc_id=doc_id):
+                table = self._posts
+            elif post_id in self._index:
+                table = self._archive(self._index[post_id]).table("posts")
+            else:
+                return None
+            table.update(fields, doc_ids=[doc_id])
+            return _copy(table.get(doc_id=doc_id))
+
+    def live_posts(self) -> list[dict]:
+        with self._lock:
+            return [_copy(doc) for doc in self._posts.all()]
+
+    def count_live(self) -> int:
+        with self._lock:
+            return len(self._posts)
+
+    def count_archived(self) -> int:
+        with self._lock:
+            return len(self._index)
+
+    def archive_post(self, post_id: str, fields: dict, month: str) -> dict | None:
+        """Apply ``fields`` and move a live post into the archive file of ``month`` (YYYY-MM).
+
+        Order matters for power cuts: archive file, then index, then removal from the live
+        file. A cut in between leaves the post in both places, which start-up repairs.
+        """
+        doc_id = codes.post_id_to_int(post_id)
+        with self._lock:
+            doc = self._posts.get(doc_id=doc_id)
+            if doc is None:
+                return None
+            moved = {**doc, **fields}
+            archive = self._archive(month).table("posts")
+            archive.upsert(Document(moved, doc_id=doc_id))
+            self._index[post_id] = month
+            write_atomic(self._index_path, dump_json(self._index))
+            self._posts.remove(doc_ids=[doc_id])
+            return _copy(moved)
+
+    def archived_months(self) -> list[str]:
+        with self._lock:
+            return sorted(set(self._index.values()))
+
+    def archived_posts(self, month: str) -> list[dict]:
+        with self._lock:
+            if month not in set(self._index.values()):
+                return []
+            return [_copy(doc) for doc in self._archive(month).table("posts").all()]
+
+    def update_archived_month(self, month: str, fields_by_id: dict[str, dict]) -> None:
+        """Change many posts of one archive month in one write (retention sweeps)."""
+        if not fields_by_id:
+            return
+        with self._lock:
+            table = self._archive(month).table("posts")
+            keys = [codes.post_id_to_int(i) for i in fields_by_id]
+            keys = [k for k in keys if table.contains(doc_id=k)]
+
+            def apply(doc: dict) -> None:
+                doc.update(fields_by_id[doc["id"]])
+
+            if keys:
+                table.update(apply, doc_ids=keys)  # one file write for the whole month
+
+    def _archive(self, month: str) -> TinyDB:
+        db = self._archives.get(month)
+        if db is None:
+            if not _valid_month(month):
+                raise StoreError(f"bad archive month {month!r}")
+            db = _open_db(self.data_dir / ARCHIVE_DIR / f"{month}.json")
+            self._archives[month] = db
+            while len(self._archives) > self.ARCHIVE_CACHE:
+                self._archives.popitem(last=False)[1].close()
+        else:
+            self._archives.move_to_end(month)
+        return db
+
+    def _finish_interrupted_moves(self) -> None:
+        leftovers = [doc.doc_id for doc in self._posts.all() if doc.get("id") in self._index]
+        if leftovers:
+            self._posts.remove(doc_ids=leftovers)
+
+    # -- small settings ------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            doc = self._meta.get(doc_id=_meta_id(key))
+            return default if doc is None else doc.get("value", default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._meta.upsert(Document({"key": key, "value": value}, doc_id=_meta_id(key)))
+
+
+def _meta_id(key: str) -> int:
+    # Stable small integer per key so the meta table can be addressed directly.
+    import zlib
+
+    return zlib.crc32(key.encode()) + 1
+
+
+def _valid_month(month: str) -> bool:
+    return len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
+
+
+def _copy(doc) -> dict | None:
+    # Hand out plain copies so callers can never change the in-memory database by accident.
+    if doc is None:
+        return None
+    return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
+            for k, v in doc.items()}
+
+
+def iter_json_files(data_dir: Path) -> Iterator[Path]:
+    """Every data file, for tests and tools that check the folder as a whole."""
+    data_dir = Path(data_dir)
+    yield from sorted(data_dir.glob("*.json"))
+    yield from sorted((data_dir / ARCHIVE_DIR).glob("*.json"))
+
+
+def all_post_ids(files: Iterable[Path]) -> set[str]:
+    ids: set[str] = set()
+    for path in files:
+        data = load_json(path) or {}
+        for doc in (data.get("posts") or {}).values():
+            ids.add(doc["id"])
+    return ids

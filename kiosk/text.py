@@ -1,0 +1,52 @@
+"""Rules for free text typed by people: cleaning, and spotting personal contact details."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Bidirectional overrides and isolates can make text display differently from what it is.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def normalize(value: str, multiline: bool = False) -> str:
+    """NFC-normalize, unify line ends and trim; does not judge the content."""
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if multiline:
+        value = "\n".join(line.rstrip() for line in value.split("\n"))
+        value = re.sub(r"\n{3,}", "\n\n", value)
+    return value.strip()
+
+
+def has_control_chars(value: str, multiline: bool = False) -> bool:
+    for ch in value:
+        if ch in _BIDI_CONTROLS:
+            return True
+        if unicodedata.category(ch) == "Cc" and not (multiline and ch in "\n\t"):
+            return True
+    return False
+
+
+_EMAIL = re.compile(r"[\w.+-]+\s*(@|\(at\)|\[at\])\s*[\w-]+(\s*(\.|\(dot\)|\[dot\])\s*[\w-]+)+", re.I)
+# Dates and times contain long digit runs that are not phone numbers.
+_DATES = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
+_PHONE = re.compile(r"\+?\(?\d(?:[\s().-]{0,3}\d){6,}")
+# A house number next to a street word; a warning only, so rare false alarms are tolerable.
+_ADDRESS = re.compile(
+    r"\b\d{1,5}[a-z]?\s+(?:[\w'.-]+\s+){0,3}"
+    r"(?:(?:street|avenue|road|lane|drive|boulevard|blvd)\b|(?:st|rd|ave|dr)\.)"
+    r"|\b(?:calle|avenida|carrera|rue)\s+(?:[\w'.-]+\s+){0,3}\d{1,5}\b",
+    re.I,
+)
+
+
+def contact_kinds(value: str) -> set[str]:
+    """Which kinds of personal contact detail the text seems to hold: phone, email, address."""
+    found = set()
+    if _EMAIL.search(value):
+        found.add("email")
+    if _PHONE.search(_DATES.sub(" ", value)):
+        found.add("phone")
+    if _ADDRESS.search(value):
+        found.add("address")
+    return found

@@ -1,0 +1,67 @@
+"""Throttling of ticket-code guesses, per post and overall, kept in memory only.
+
+Nothing about who guessed is recorded: no IP address, no cookie, no time per person. A
+post that collects ``limit`` wrong codes inside ``window`` seconds is locked for a while,
+and each further lock-out doubles; many wrong codes across all posts pause every check.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class GuessThrottle:
+    def __init__(self, limit: int, window: float, global_limit: int, clock=time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.global_limit = global_limit
+        self._clock = clock  # monotonic: a wall clock that jumps must not unlock anything
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque] = {}
+        self._locked_until: dict[str, float] = {}
+        self._lockouts: dict[str, int] = {}
+        self._global: deque = deque()
+
+    def wait_seconds(self, key: str | None) -> int:
+        """Seconds until a guess for ``key`` may be checked; 0 means go ahead."""
+        now = self._clock()
+        with self._lock:
+            self._expire(now)
+            waits = [0.0]
+            if len(self._global) >= self.global_limit:
+                waits.append(self._global[0] + self.window / 10 - now)
+            if key is not None:
+                waits.append(self._locked_until.get(key, 0) - now)
+            return max(0, int(max(waits) + 0.999))
+
+    def failed(self, key: str | None) -> None:
+        now = self._clock()
+        with self._lock:
+            self._global.append(now)
+            if key is None:
+                return
+            tries = self._failures.setdefault(key, deque())
+            tries.append(now)
+            while tries and tries[0] < now - self.window:
+                tries.popleft()
+            if len(tries) >= self.limit:
+                count = self._lockouts.get(key, 0)
+                self._lockouts[key] = count + 1
+                self._locked_until[key] = now + self.window * (2**count)
+                tries.clear()
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+            self._lockouts.pop(key, None)
+            self._locked_until.pop(key, None)
+
+    def _expire(self, now: float) -> None:
+        # The overall counter only looks back a tenth of the window so a flood pauses
+        # checks briefly rather than locking honest people out for long.
+        while self._global and self._global[0] < now - self.window / 10:
+            self._global.popleft()
+        for key in [k for k, t in self._locked_until.items() if t <= now]:
+            del self._locked_until[key]

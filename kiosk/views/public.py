@@ -1,0 +1,101 @@
+"""Pages for everyone: start, board, a post, its QR code, health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from .. import __version__, codes, posts, qr
+from ..services import services
+
+bp = Blueprint("public", __name__)
+
+PAGE_SIZE = 30
+
+
+@bp.get("/")
+def start():
+    return render_template("start.html")
+
+
+@bp.get("/board")
+def board():
+    notices = []
+    kind = request.args.get("kind") or None
+    category = request.args.get("category") or None
+    if kind is not None and kind not in posts.KINDS:
+        notices.append("kind")
+        kind = None
+    if category is not None:
+        category = posts.normalize_category(category)
+        if category not in posts.CATEGORIES:
+            notices.append("category")
+            category = None
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+
+    found = posts.board(
+        services().store,
+        posts.utcnow(),
+        current_app.config["EXPIRE_DAYS"],
+        kind=kind,
+        category=category,
+    )
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(page, pages)
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template(
+        "board.html",
+        posts=[posts.public_view(p) for p in shown],
+        total=len(found),
+        kind=kind,
+        category=category,
+        page=page,
+        pages=pages,
+        notices=notices,
+    )
+
+
+def _find(post_id: str) -> dict:
+    normalized = codes.normalize_post_id(post_id)
+    if normalized is None:
+        abort(404)
+    post = services().store.get_post(normalized)
+    if post is None:
+        abort(404)
+    return post
+
+
+@bp.get("/p/<post_id>")
+def post(post_id: str):
+    found = _find(post_id)
+    if found["id"] != post_id:  # typed in lower case, say: one canonical address
+        return redirect(url_for("public.post", post_id=found["id"]), code=301)
+    expired = found["status"] == "open" and posts.is_expired(
+        found, posts.utcnow(), current_app.config["EXPIRE_DAYS"]
+    )
+    return render_template(
+        "post.html",
+        post=posts.public_view(found),
+        expired=expired,
+        post_url=qr.post_url(current_app.config["PUBLIC_URL"], found["id"]),
+    )
+
+
+@bp.get("/p/<post_id>/qr.svg")
+def post_qr(post_id: str):
+    found = _find(post_id)
+    body = qr.svg(qr.post_url(current_app.config["PUBLIC_URL"], found["id"]))
+    response = Response(body, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    store = services().store
+    return jsonify(
+        status="ok",
+        version=__version__,
+        live_posts=store.count_live(),
+        archived_posts=store.count_archived(),
+    )
