@@ -125,7 +125,7 @@ RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_timedelta, get_locale
+    from flask_babel import format_date, format_timedelta, get_locale, gettext
 
     @app.context_processor
     def language():
@@ -149,7 +149,8 @@ def _register_template_helpers(app: Flask) -> None:
         except (TypeError, ValueError):
             return ""
         # A clock that jumped backwards must not say "in 3 days" about the past.
-        delta = min(delta, delta * 0)
+        if delta.total_seconds() > -60:
+            return gettext("just now")
         return format_timedelta(delta, granularity="minute", add_direction=True)
 
 

@@ -1,0 +1,191 @@
+"""Promise 4: acknowledged writes survive threads, SIGKILL, and a second server on the folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+
+from kiosk.store import ARCHIVE_DIR, LIVE_FILE, Store, all_post_ids, iter_json_files
+
+from conftest import Visitor, csrf_token
+from server import Browser, KioskServer, free_port, kiosk_env, serve_command
+
+
+def test_eight_threads_posting_200_each_leave_exactly_1600_posts(app, data_dir):
+    threads, per_thread = 8, 200
+    created: list[list[str]] = [[] for _ in range(threads)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def worker(n: int) -> None:
+        try:
+            client = app.test_client()
+            token = csrf_token(client, "/new/offer")
+            start.wait()
+            for i in range(per_thread):
+                response = client.post(
+                    "/new/offer",
+                    data={"csrf_token": token, "category": "food", "title": f"thread {n} post {i}"},
+                )
+                assert response.status_code == 303, response.status_code
+                created[n].append(response.headers["Location"].rsplit("/", 1)[1])
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors, errors[0]
+
+    ids = {post_id for batch in created for post_id in batch}
+    assert len(ids) == threads * per_thread
+    parsed = json.loads((data_dir / LIVE_FILE).read_text("utf-8"))
+    assert len(parsed["posts"]) == 1600
+    assert {doc["id"] for doc in parsed["posts"].values()} == ids
+    assert app.test_client().get("/healthz").get_json()["live_posts"] == 1600
+
+
+def test_server_killed_while_posting_loses_no_acknowledged_post(tmp_path):
+    data_dir = tmp_path / "data"
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    enough = threading.Event()
+    stop = threading.Event()
+
+    server = KioskServer(data_dir).start()
+    try:
+
+        def poster(n: int) -> None:
+            browser = Browser(server.port, timeout=10)
+            try:
+                token = browser.token("/new/request")
+                for i in range(10_000):
+                    if stop.is_set():
+                        return
+                    status, headers, _ = browser.post(
+                        "/new/request", {"csrf_token": token, "category": "other", "title": f"p{n}-{i}"}
+                    )
+                    if status == 303:
+                        with lock:
+                            acknowledged.append(headers["Location"].rsplit("/", 1)[1])
+                            if len(acknowledged) >= 60:
+                                enough.set()
+            except Exception:
+                return  # the server died under us: that is the point
+
+        posters = [threading.Thread(target=poster, args=(n,)) for n in range(4)]
+        for t in posters:
+            t.start()
+        assert enough.wait(timeout=60), "posting did not get going"
+        server.kill()  # SIGKILL, in the middle of writes
+        with lock:
+            survivors = list(acknowledged)
+        stop.set()
+        for t in posters:
+            t.join(timeout=30)
+    finally:
+        server.stop()
+
+    # Every file parses, and every post that was answered with a ticket is there.
+    on_disk = all_post_ids(iter_json_files(data_dir))
+    assert set(survivors) <= on_disk
+
+    again = KioskServer(data_dir).start()
+    try:
+        browser = Browser(again.port)
+        for post_id in survivors:
+            status, _, _ = browser.get(f"/p/{post_id}")
+            assert status == 200, post_id
+    finally:
+        again.stop()
+
+
+def test_second_server_on_the_same_folder_refuses_to_start(tmp_path):
+    data_dir = tmp_path / "data"
+    first = KioskServer(data_dir).start()
+    try:
+        second = subprocess.run(
+            serve_command(data_dir, free_port()), env=kiosk_env(), capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode != 0
+        assert str(data_dir.resolve()) in second.stderr
+        assert "already using" in second.stderr
+        # The first one is unharmed.
+        assert Browser(first.port).get("/healthz")[0] == 200
+    finally:
+        first.stop()
+
+
+def test_interrupted_archive_move_is_repaired_at_start(make_app, data_dir):
+    """A power cut between writing the archive and removing the live copy leaves a post in
+    both files; the archived (closed) version wins on the next start."""
+    app = make_app()
+    visitor = Visitor(app.test_client())
+    post_id, code = visitor.create(title="moving")
+    live_before = (data_dir / LIVE_FILE).read_bytes()
+    visitor.unlock(code)
+    visitor.submit("/mine/fulfil")
+    app.extensions["kiosk"].store.close()
+    (data_dir / LIVE_FILE).write_bytes(live_before)  # as if the last write never happened
+
+    store = Store(data_dir)
+    try:
+        assert store.count_live() == 0
+        assert store.get_post(post_id)["status"] == "fulfilled"
+    finally:
+        store.close()
+
+
+def test_leftover_temp_files_are_swept_and_data_survives(make_app, data_dir):
+    app = make_app()
+    post_id, _ = Visitor(app.test_client()).create()
+    app.extensions["kiosk"].store.close()
+    stray = data_dir / f".{LIVE_FILE}.tmp-123-456"
+    stray.write_text('{"posts": {"1": {"id": "half')
+    store = Store(data_dir)
+    try:
+        assert not stray.exists()
+        assert store.get_post(post_id) is not None
+    finally:
+        store.close()
+
+
+def test_damaged_data_file_stops_with_a_clear_message(data_dir):
+    import pytest
+
+    from kiosk.store import StoreError
+
+    data_dir.mkdir(parents=True)
+    (data_dir / LIVE_FILE).write_text('{"posts": {')
+    with pytest.raises(StoreError, match="is damaged"):
+        Store(data_dir)
+    assert (data_dir / LIVE_FILE).read_text() == '{"posts": {'  # untouched
+    # The failed start released the folder lock: once the file is moved aside, it opens.
+    (data_dir / LIVE_FILE).rename(data_dir / "live.json.damaged")
+    Store(data_dir).close()
+
+
+def test_failed_write_leaves_memory_and_file_as_they_were(app, data_dir, monkeypatch):
+    """A full disk: the post is refused and the kiosk keeps serving what is on disk."""
+    import os
+
+    import pytest
+
+    visitor = Visitor(app.test_client())
+    post_id, _ = visitor.create(title="before the disk filled")
+    before = (data_dir / LIVE_FILE).read_bytes()
+    real_write = os.write
+
+    def full_disk(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(OSError):
+        app.extensions["kiosk"].store.update_post(post_id, {"title": "after"})
+    monkeypatch.setattr(os, "write", real_write)
+    assert (data_dir / LIVE_FILE).read_bytes() == before
+    assert app.extensions["kiosk"].store.get_post(post_id)["title"] == "before the disk filled"
+    assert not list(data_dir.glob(".*.tmp-*"))

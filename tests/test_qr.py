@@ -1,0 +1,59 @@
+"""Promise 6: printed QR codes open the post through the configured public URL."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import PUBLIC_URL, claim_code
+
+
+def decode_svg(svg: bytes, tmp_path) -> str:
+    """Render the SVG with librsvg and read it back with zbar, as a phone camera would."""
+    for tool in ("rsvg-convert", "zbarimg"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: install librsvg2-bin and zbar-tools (deploy/bootstrap.sh --test does)")
+    svg_path = tmp_path / "code.svg"
+    png_path = tmp_path / "code.png"
+    svg_path.write_bytes(svg)
+    subprocess.run(["rsvg-convert", "-w", "400", "-b", "white", "-o", str(png_path), str(svg_path)], check=True)
+    result = subprocess.run(["zbarimg", "--raw", "-q", str(png_path)], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_post_qr_decodes_to_the_public_url(client, visitor, tmp_path):
+    post_id, _ = visitor.create()
+    # The touchscreen talks to localhost; the code must still point at the public name.
+    response = client.get(f"/p/{post_id}/qr.svg", base_url="http://localhost:8080")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert decode_svg(response.data, tmp_path) == f"{PUBLIC_URL}/p/{post_id}"
+
+
+def test_public_url_setting_is_followed(make_app, tmp_path):
+    from conftest import Visitor
+
+    app = make_app(PUBLIC_URL="http://kiosk.example.lan:8080/")
+    visitor = Visitor(app.test_client())
+    post_id, _ = visitor.create()
+    svg = app.test_client().get(f"/p/{post_id}/qr.svg").data
+    assert decode_svg(svg, tmp_path) == f"http://kiosk.example.lan:8080/p/{post_id}"
+
+
+def test_ticket_code_qr_opens_mine_with_the_code(client, visitor, tmp_path):
+    response = visitor.post()
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = claim_code(html)
+    svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    assert decode_svg(svg.encode(), tmp_path) == f"{PUBLIC_URL}/mine?code={code}"
+    # Following it only fills in the form; nothing is unlocked by a GET.
+    page = client.get(f"/mine?code={code}").get_data(as_text=True)
+    assert f'value="{code}"' in page
+    assert "Change it" not in page
+
+
+def test_qr_of_unknown_post_is_404(client):
+    assert client.get("/p/ZZZZZ/qr.svg").status_code == 404
