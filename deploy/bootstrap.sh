@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Prepare this checkout on Debian 12 / Raspberry Pi OS: the system packages it needs and a
+# virtual environment in .venv (PEP 668: Debian's Python refuses system-wide pip installs).
+#   bash deploy/bootstrap.sh          the kiosk itself
+#   bash deploy/bootstrap.sh --test   the kiosk and everything the tests use
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=no
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=yes ;;
+    *) echo "bootstrap: unknown option $arg (use --test or nothing)" >&2; exit 2 ;;
+  esac
+done
+
+packages=(python3 python3-venv python3-pip)
+if [ "$with_tests" = yes ]; then
+  # librsvg2-bin and zbar-tools render and decode QR codes in the tests.
+  packages+=(librsvg2-bin zbar-tools)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "==> Installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Debian's own Python, the one a Raspberry Pi runs, not another one found first on PATH.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "==> Creating the virtual environment .venv"
+  "$python" -m venv .venv
+fi
+echo "==> Installing the kiosk into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+target="."
+[ "$with_tests" = yes ] && target=".[test]"
+# A local folder is always rebuilt and reinstalled, so this picks up every change.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "$target"
+echo "==> Ready: .venv/bin/kiosk"
