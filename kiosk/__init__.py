@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import config as config_module
 from . import posts, security
+from .clock import GuardedClock
 from .handoff import TicketHandoff
 from .services import Services, services
 from .store import Store
@@ -57,6 +58,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.FLASK_SETTINGS)
     app.config.update(config_module.DEFAULTS)
     app.config.from_prefixed_env(prefix="KIOSK")
+    for key in config_module.TEXT_SETTINGS:
+        if f"KIOSK_{key}" in os.environ:
+            app.config[key] = os.environ[f"KIOSK_{key}"]
     if test_config:
         app.config.update(test_config)
     config_module.check(app.config)
@@ -71,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["GUESS_GLOBAL_LIMIT"],
         ),
         handoff=TicketHandoff(),
+        clock=GuardedClock(store),
     )
 
     csrf.init_app(app)
@@ -81,11 +86,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     security.init_app(app)
 
-    from .views import mine, posting, public
+    from .views import mine, posting, public, screen
 
     app.register_blueprint(public.bp)
     app.register_blueprint(posting.bp)
     app.register_blueprint(mine.bp)
+    app.register_blueprint(screen.bp)
 
     app.jinja_env.globals.update(
         CATEGORIES=posts.CATEGORIES,
@@ -113,10 +119,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def run_upkeep(app: Flask) -> None:
     """Expire old open posts and erase the text of long-closed ones (DESIGN promise 7)."""
-    store = app.extensions["kiosk"].store
-    now = posts.utcnow()
-    expired = posts.expire_due(store, now, app.config["EXPIRE_DAYS"])
-    erased = posts.erase_old_text(store, now, app.config["RETAIN_DAYS"])
+    svc = app.extensions["kiosk"]
+    now = svc.clock.now()
+    svc.clock.save()
+    if svc.clock.suspect:
+        log.warning("the wall clock looks wrong (off by %ds); using the kiosk's own time", svc.clock.offset_seconds())
+    expired = posts.expire_due(svc.store, now, app.config["EXPIRE_DAYS"])
+    erased = posts.erase_old_text(svc.store, now, app.config["RETAIN_DAYS"])
     if expired or erased:
         log.info("upkeep: %d posts expired, %d closed posts erased", expired, erased)
 
@@ -125,12 +134,21 @@ RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_timedelta, get_locale, gettext
+    from flask_babel import format_date, format_number, format_timedelta, get_locale, gettext
 
     @app.context_processor
     def language():
         lang = str(get_locale())
-        return {"current_lang": lang, "text_dir": "rtl" if lang in RTL_LANGUAGES else "ltr"}
+        return {
+            "current_lang": lang,
+            "text_dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
+            "language_names": {code: config_module.KNOWN_LANGUAGES[code] for code in app.config["LANGUAGES"]},
+            "all_language_names": config_module.KNOWN_LANGUAGES,
+        }
+
+    @app.template_filter("number")
+    def number(value) -> str:
+        return format_number(value)
 
     @app.template_filter("day")
     def day(value: str) -> str:
@@ -145,7 +163,7 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("ago")
     def ago(value: str) -> str:
         try:
-            delta = posts.parse_iso(value) - posts.utcnow()
+            delta = posts.parse_iso(value) - services().clock.now()
         except (TypeError, ValueError):
             return ""
         # A clock that jumped backwards must not say "in 3 days" about the past.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -76,6 +77,8 @@ def demo(host: str, port: int, count: int) -> None:
     from .demo import add_sample_posts
 
     folder = tempfile.mkdtemp(prefix="kiosk-demo-")
+    # Stopping with SIGTERM (systemd, kill, a test) must also remove the throwaway folder.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         public = os.environ.get("KIOSK_PUBLIC_URL") or f"http://{socket.gethostname()}.local:{port}"
         app = _make_app({"DATA_DIR": folder, "PUBLIC_URL": public})

@@ -118,12 +118,20 @@ ADJECTIVES = (
     "Sunny", "Swift", "Warm", "Hopeful", "Merry", "Honest", "Humble", "Lively", "Nimble",
     "Cheerful", "Careful", "Friendly", "Generous", "Thoughtful", "Curious", "Golden",
     "Silver", "Evening", "Morning", "Spring", "Autumn", "Winter", "Summer",
+    "Amber", "Bold", "Breezy", "Cozy", "Daring", "Eager", "Fair", "Gracious", "Hardy", "Jolly",
+    "Keen", "Loyal", "Mellow", "Mindful", "Modest", "Noble", "Playful", "Plucky", "Polite",
+    "Proud", "Quick", "Radiant", "Sincere", "Sprightly", "Sturdy", "Tender", "Tidy", "Trusty",
+    "Upbeat", "Valiant", "Wise", "Zesty",
 )
 ANIMALS = (
     "Heron", "Otter", "Sparrow", "Badger", "Fox", "Robin", "Finch", "Hare", "Owl", "Wren",
     "Beaver", "Crane", "Dove", "Falcon", "Hedgehog", "Lark", "Marten", "Moose", "Pelican",
     "Puffin", "Salmon", "Swallow", "Turtle", "Walrus", "Bison", "Koala", "Lynx", "Panda",
     "Seal", "Stork", "Swan", "Yak",
+    "Albatross", "Antelope", "Beetle", "Bluebird", "Buffalo", "Camel", "Cardinal", "Cricket",
+    "Deer", "Dolphin", "Eagle", "Egret", "Elk", "Ferret", "Gazelle", "Gecko", "Goose",
+    "Hummingbird", "Ibis", "Jay", "Kestrel", "Kingfisher", "Lemur", "Llama", "Magpie", "Mole",
+    "Newt", "Osprey", "Parrot", "Quail", "Raven", "Squirrel",
 )
 
 

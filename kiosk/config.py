@@ -25,11 +25,26 @@ DEFAULTS = {
     "GUESS_GLOBAL_LIMIT": 60,
     # scrypt work factor for claim codes (a power of two).
     "SCRYPT_N": codes.DEFAULT_SCRYPT_N,
-    # How long /mine stays unlocked without use, so the next person at the screen can't act.
-    "MINE_IDLE_SECONDS": 600,
-    "LANGUAGES": ["en"],
-    "DEFAULT_LANGUAGE": "en",
+    # How long /mine stays unlocked without use (the touchscreen's idle reset locks it sooner).
+    "MINE_IDLE_SECONDS": 300,
+    # Offered languages, first is the default; each needs a catalog in kiosk/translations.
+    "LANGUAGES": ["en", "es", "ar"],
+    # Kiosk mode for the touchscreen: on-screen keyboard and idle reset, applied only to
+    # requests from the machine itself (the launcher's Chromium on localhost).
+    "TOUCHSCREEN": False,
+    "IDLE_SECONDS": 90,
+    "IDLE_GRACE_SECONDS": 20,
+    # The center's Wi-Fi, for the join QR code on the flyer.
+    "WIFI_SSID": "",
+    "WIFI_PASSWORD": "",
+    # A CUPS queue for printing tickets directly with lp; empty: the browser's print dialog.
+    "PRINTER": "",
 }
+
+# Settings taken from the environment as plain text (Flask would read "1234" as a number).
+TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR")
+
+KNOWN_LANGUAGES = {"en": "English", "es": "Español", "ar": "العربية"}
 
 # Flask's own settings that follow DESIGN.md's security section.
 FLASK_SETTINGS = {
@@ -68,6 +83,8 @@ def check(config) -> None:
         ("GUESS_GLOBAL_LIMIT", 1),
         ("MINE_IDLE_SECONDS", 30),
         ("SCRYPT_N", 2),
+        ("IDLE_SECONDS", 10),
+        ("IDLE_GRACE_SECONDS", 5),
     ):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -76,3 +93,32 @@ def check(config) -> None:
     if n & (n - 1):
         raise ConfigError(f"KIOSK_SCRYPT_N must be a power of two, got {n}")
     config["PUBLIC_URL"] = str(config["PUBLIC_URL"]).rstrip("/")
+    languages = config["LANGUAGES"]
+    if isinstance(languages, str):  # KIOSK_LANGUAGES=en,es
+        languages = [part.strip() for part in languages.split(",") if part.strip()]
+    unknown = [lang for lang in languages if lang not in KNOWN_LANGUAGES]
+    if not languages or unknown:
+        raise ConfigError(
+            f"KIOSK_LANGUAGES must list languages from {', '.join(KNOWN_LANGUAGES)}, got {config['LANGUAGES']!r}"
+        )
+    config["LANGUAGES"] = list(dict.fromkeys(languages))
+    config["TOUCHSCREEN"] = _flag(config["TOUCHSCREEN"], "TOUCHSCREEN")
+    for key in ("WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "NAME"):
+        config[key] = "" if config[key] is None else str(config[key])
+    if len(config["WIFI_SSID"]) > 32:
+        raise ConfigError("KIOSK_WIFI_SSID can be at most 32 characters")
+    if config["PRINTER"] and not all(c.isalnum() or c in "-_." for c in config["PRINTER"]):
+        raise ConfigError(f"KIOSK_PRINTER must be a CUPS queue name, got {config['PRINTER']!r}")
+
+
+def _flag(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"KIOSK_{name} must be 1 or 0, got {value!r}")

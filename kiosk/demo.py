@@ -58,7 +58,7 @@ def add_sample_posts(app: Flask, count: int = 40, seed: int = 7) -> list[dict]:
     """Add ``count`` sample posts, spread over the last two weeks (needs an app context)."""
     store = app.extensions["kiosk"].store
     rnd = random.Random(seed)
-    now = posts.utcnow()
+    now = app.extensions["kiosk"].clock.now()
     made = []
     for i in range(count):
         kind, category, lang, title, details, area, when = SAMPLES[i % len(SAMPLES)]

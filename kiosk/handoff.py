@@ -1,8 +1,12 @@
-"""Hands a fresh ticket code from the posting request to the ticket page, once.
+"""Short-lived, in-memory hand-overs between requests of one browser.
 
-The code may not be stored nor put in the session cookie, yet the ticket lives at its own
-URL (/ticket/<id>) so that reloading or printing does not re-post. The posting request leaves
-the code here, in memory, for a few minutes; the first view of the ticket takes it away.
+``TicketHandoff``: a fresh ticket code goes from the posting request to the ticket page, once.
+The code may not be stored nor put in the session cookie, yet the ticket lives at its own URL
+(/ticket/<id>) so that reloading or printing does not re-post. The posting request leaves the
+code here under a random key that only this browser's session knows; the first view takes it.
+
+``SubmitOnce``: a double tap on "Post" sends the form twice. The first request does the work;
+the second waits for it and is sent to the same ticket, so no post is left without its code.
 """
 
 from __future__ import annotations
@@ -16,18 +20,22 @@ class TicketHandoff:
         self.ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._codes: dict[str, tuple[str, float]] = {}
+        self._codes: dict[str, tuple[str, str, float]] = {}
 
-    def leave(self, key: str, code: str) -> None:
+    def leave(self, key: str, post_id: str, code: str, ttl: float | None = None) -> None:
         with self._lock:
             self._drop_stale()
-            self._codes[key] = (code, self._clock() + self.ttl)
+            self._codes[key] = (post_id, code, self._clock() + (self.ttl if ttl is None else ttl))
 
-    def take(self, key: str) -> str | None:
+    def take(self, key: str, post_id: str) -> str | None:
+        """The code left under ``key`` for ``post_id``, removed; None if there is none."""
         with self._lock:
             self._drop_stale()
-            entry = self._codes.pop(key, None)
-            return entry[0] if entry else None
+            entry = self._codes.get(key)
+            if entry is None or entry[0] != post_id:
+                return None
+            del self._codes[key]
+            return entry[1]
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -35,5 +43,73 @@ class TicketHandoff:
 
     def _drop_stale(self) -> None:
         now = self._clock()
-        for key in [k for k, (_, until) in self._codes.items() if until < now]:
+        for key in [k for k, entry in self._codes.items() if entry[2] < now]:
             del self._codes[key]
+
+
+class _Submission:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: str | None = None
+
+
+class SubmitOnce:
+    def __init__(self, ttl: float = 600, clock=time.monotonic):
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[_Submission, float]] = {}
+
+    def begin(self, key: str) -> tuple[bool, _Submission]:
+        """(True, s) for the first request with ``key``; (False, s) for a repeat."""
+        with self._lock:
+            now = self._clock()
+            for old in [k for k, (_, until) in self._seen.items() if until < now]:
+                del self._seen[old]
+            if key in self._seen:
+                return False, self._seen[key][0]
+            submission = _Submission()
+            self._seen[key] = (submission, now + self.ttl)
+            return True, submission
+
+    def finish(self, key: str, submission: _Submission, result: str) -> None:
+        submission.result = result
+        submission.done.set()
+
+    def cancel(self, key: str, submission: _Submission) -> None:
+        """The first request stored nothing (bad input): a repeat may try again."""
+        with self._lock:
+            self._seen.pop(key, None)
+        submission.done.set()
+
+
+class Unlocks:
+    """Which browsers have unlocked which post at /mine, and when they last used it.
+
+    Kept in memory with a monotonic clock, so neither a wall clock that jumps nor a copied
+    cookie can keep a post unlocked; a restart locks everything."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[str, float]] = {}
+
+    def unlock(self, key: str, post_id: str) -> None:
+        with self._lock:
+            self._seen[key] = (post_id, self._clock())
+
+    def use(self, key: str, idle_seconds: float) -> str | None:
+        """The post id unlocked under ``key`` if used within ``idle_seconds``; refreshes it."""
+        now = self._clock()
+        with self._lock:
+            for old in [k for k, (_, at) in self._seen.items() if now - at > idle_seconds]:
+                del self._seen[old]
+            entry = self._seen.get(key)
+            if entry is None:
+                return None
+            self._seen[key] = (entry[0], now)
+            return entry[0]
+
+    def lock(self, key: str) -> None:
+        with self._lock:
+            self._seen.pop(key, None)

@@ -112,7 +112,7 @@ def check_form(form: Mapping, today: dt.date) -> Checked:
         values[name] = value
         if name in errors:
             continue
-        if text.has_control_chars(value, multiline=multiline):
+        if text.has_control_chars(value, multiline=multiline) or text.has_invisible_chars(value, multiline):
             errors[name] = _l("Remove the invisible control characters from this text.")
         elif len(value) > LIMITS[name]:
             errors[name] = _l(
@@ -122,7 +122,7 @@ def check_form(form: Mapping, today: dt.date) -> Checked:
             )
         elif not multiline and "\n" in value:
             errors[name] = _l("Keep this to one line.")
-    if not values["title"] and "title" not in errors:
+    if not text.visible(values["title"]) and "title" not in errors:
         errors["title"] = _l("Write a short title, for example “Soup for two on Friday”.")
 
     values["when"] = _check_when(raw["when"], raw["when_date"], today, errors)
@@ -266,16 +266,14 @@ def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> dict:
     """Check a ticket code; returns the post or raises BadCode / TooManyTries."""
     parts = codes.split_ticket_code(raw_code)
     post_id = parts[0] if parts else None
-    wait = throttle.wait_seconds(post_id)
+    wait = throttle.attempt(post_id)  # counted as a failure until proven right
     if wait:
         raise TooManyTries(wait)
     post = store.get_post(post_id) if post_id else None
     if post is None or not post.get("claim"):
         codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
-        throttle.failed(post_id)
         raise BadCode()
     if not codes.verify_secret(parts[1], post["claim"]):
-        throttle.failed(post_id)
         raise BadCode()
     throttle.succeeded(post_id)
     return post

@@ -36,3 +36,16 @@ def inline_svg(data: str, cache: bool = True) -> str:
     if text.startswith("<?xml"):
         text = text[text.index("?>") + 2 :].lstrip()
     return text.replace("<svg ", '<svg class="qr" role="img" aria-hidden="true" ', 1)
+
+
+def wifi_payload(ssid: str, password: str) -> str:
+    """The Wi-Fi join text phones understand (the ZXing format), special characters escaped."""
+
+    def esc(value: str) -> str:
+        for ch in '\\;,:"':
+            value = value.replace(ch, "\\" + ch)
+        return value
+
+    if password:
+        return f"WIFI:T:WPA;S:{esc(ssid)};P:{esc(password)};;"
+    return f"WIFI:T:nopass;S:{esc(ssid)};;"

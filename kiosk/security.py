@@ -7,7 +7,7 @@ from flask import Flask, request
 CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 # Pages that show a ticket code or a private thread must never be cached or restored.
-PRIVATE_ENDPOINTS = {"posting.ticket", "mine.enter", "mine.edit", "mine.close"}
+PRIVATE_ENDPOINTS = {"posting.ticket", "mine.enter", "mine.edit", "mine.close", "screen.print_ticket", "screen.flyer"}
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from .handoff import TicketHandoff
+from .clock import GuardedClock
+from .handoff import SubmitOnce, TicketHandoff, Unlocks
 from .store import Store
 from .throttle import GuessThrottle
 
@@ -18,6 +19,9 @@ class Services:
     store: Store
     throttle: GuessThrottle
     handoff: TicketHandoff
+    clock: GuardedClock
+    once: SubmitOnce = field(default_factory=SubmitOnce)
+    unlocks: Unlocks = field(default_factory=Unlocks)
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
 
@@ -31,3 +35,8 @@ class Services:
 
 def services() -> Services:
     return current_app.extensions["kiosk"]
+
+
+def now():
+    """The kiosk's guarded time (see clock.py): use it for every date the kiosk records."""
+    return services().clock.now()

@@ -27,6 +27,27 @@ def has_control_chars(value: str, multiline: bool = False) -> bool:
     return False
 
 
+# Joiners are needed inside words of several scripts (Arabic, Persian, Indic, emoji).
+_ALLOWED_FORMAT = {"\u200c", "\u200d"}
+
+
+def has_invisible_chars(value: str, multiline: bool = False) -> bool:
+    """Format characters (zero-width spaces, direction marks, BOM, soft hyphens) and line or
+    paragraph separators hide what a text really says; only joiners are kept."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cf" and ch not in _ALLOWED_FORMAT:
+            return True
+        if category in ("Zl", "Zp"):
+            return True
+    return False
+
+
+def visible(value: str) -> bool:
+    """Whether the text shows at least one character that is not space or invisible."""
+    return any(not ch.isspace() and unicodedata.category(ch)[0] not in "CZ" for ch in value)
+
+
 _EMAIL = re.compile(r"[\w.+-]+\s*(@|\(at\)|\[at\])\s*[\w-]+(\s*(\.|\(dot\)|\[dot\])\s*[\w-]+)+", re.I)
 # Dates and times contain long digit runs that are not phone numbers.
 _DATES = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")

@@ -24,8 +24,10 @@ class GuessThrottle:
         self._lockouts: dict[str, int] = {}
         self._global: deque = deque()
 
-    def wait_seconds(self, key: str | None) -> int:
-        """Seconds until a guess for ``key`` may be checked; 0 means go ahead."""
+    def attempt(self, key: str | None) -> int:
+        """Ask to check one guess for ``key``. Returns seconds to wait (nothing is counted), or
+        0: the guess is counted as a failure at once, under the same lock, so simultaneous
+        guesses cannot slip past the limit; ``succeeded`` takes it back."""
         now = self._clock()
         with self._lock:
             self._expire(now)
@@ -34,29 +36,29 @@ class GuessThrottle:
                 waits.append(self._global[0] + self.window / 10 - now)
             if key is not None:
                 waits.append(self._locked_until.get(key, 0) - now)
-            return max(0, int(max(waits) + 0.999))
-
-    def failed(self, key: str | None) -> None:
-        now = self._clock()
-        with self._lock:
+            wait = max(0, int(max(waits) + 0.999))
+            if wait:
+                return wait
             self._global.append(now)
-            if key is None:
-                return
-            tries = self._failures.setdefault(key, deque())
-            tries.append(now)
-            while tries and tries[0] < now - self.window:
-                tries.popleft()
-            if len(tries) >= self.limit:
-                count = self._lockouts.get(key, 0)
-                self._lockouts[key] = count + 1
-                self._locked_until[key] = now + self.window * (2**count)
-                tries.clear()
+            if key is not None:
+                tries = self._failures.setdefault(key, deque())
+                tries.append(now)
+                while tries and tries[0] < now - self.window:
+                    tries.popleft()
+                if len(tries) >= self.limit:
+                    count = self._lockouts.get(key, 0)
+                    self._lockouts[key] = count + 1
+                    self._locked_until[key] = now + self.window * (2**count)
+                    tries.clear()
+            return 0
 
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
             self._lockouts.pop(key, None)
             self._locked_until.pop(key, None)
+            if self._global:
+                self._global.pop()  # the right code was not a guess
 
     def _expire(self, now: float) -> None:
         # The overall counter only looks back a tenth of the window so a flood pauses

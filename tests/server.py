@@ -26,34 +26,47 @@ def kiosk_env(**extra) -> dict:
     env = dict(os.environ)
     env.update({"KIOSK_SCRYPT_N": "1024", "KIOSK_PUBLIC_URL": "http://aid.lan"})
     env.update(extra)
-    # The package under test, whether installed or run from the source tree.
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
+def kiosk_command() -> str:
+    """The installed console script, as `pip install .` made it (what people run)."""
+    script = Path(sys.executable).parent / "kiosk"
+    if not script.exists():
+        raise RuntimeError(f"no kiosk command next to {sys.executable}: pip install . first")
+    return str(script)
+
+
 def serve_command(data_dir, port: int) -> list[str]:
-    return [sys.executable, "-m", "kiosk.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
+    return [kiosk_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data", str(data_dir)]
 
 
 class KioskServer:
-    def __init__(self, data_dir, port: int | None = None):
+    def __init__(self, data_dir, port: int | None = None, **env):
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.env = env
         self.proc: subprocess.Popen | None = None
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self) -> "KioskServer":
+        import tempfile
+
+        # A file, not a pipe: an unread pipe would block a chatty server.
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             serve_command(self.data_dir, self.port),
-            env=kiosk_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            env=kiosk_env(**self.env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read()}")
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 status, _, _ = Browser(self.port).get("/healthz")
                 if status == 200:
@@ -68,12 +81,14 @@ class KioskServer:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
 
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
         if self.proc:
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream:
-                    stream.close()
+            self.log.close()
 
 
 class Browser:

@@ -26,6 +26,11 @@ BAD = [
     ("details", {"details": "null\x00byte"}, "Remove the invisible control characters"),
     ("area", {"area": "z" * 61}, "Use at most 60 characters; this has 61."),
     ("area", {"area": "escape\x1b[31m"}, "Remove the invisible control characters"),
+    ("title", {"title": "\u200b\u200b"}, "Remove the invisible control characters"),
+    ("title", {"title": "\u200e\u200f"}, "Remove the invisible control characters"),
+    ("title", {"title": "line\u2028break"}, "Remove the invisible control characters"),
+    ("title", {"title": "\ufeffbom"}, "Remove the invisible control characters"),
+    ("title", {"title": "\u3000"}, "Write a short title"),
     ("category", {"category": ""}, "Choose a category."),
     ("category", {"category": "weapons"}, "Choose one of the categories in the list."),
     ("when", {"when": "someday"}, "Choose today, this week, a date or flexible."),
@@ -72,10 +77,11 @@ def test_a_field_sent_twice_is_refused(client, visitor, data_dir):
 
 def test_missing_csrf_token_is_refused_with_a_clear_page(client, data_dir):
     client.get("/new/request")
+    before = snapshot(data_dir)
     response = client.post("/new/request", data=GOOD)
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
-    assert snapshot(data_dir) == {}
+    assert snapshot(data_dir) == before
 
 
 def test_forged_csrf_token_is_refused(client, visitor, data_dir):
@@ -94,10 +100,11 @@ def test_oversized_body_is_refused_before_anything_is_read(client, data_dir):
     from conftest import csrf_token
 
     token = csrf_token(client, "/new/request")
+    before = snapshot(data_dir)
     response = client.post("/new/request", data={**GOOD, "csrf_token": token, "details": "x" * 200_000})
     assert response.status_code == 413
     assert "too much text" in response.get_data(as_text=True)
-    assert snapshot(data_dir) == {}
+    assert snapshot(data_dir) == before
 
 
 def test_contact_details_get_a_warning_and_a_chance_to_remove_them(client, visitor, data_dir):
@@ -135,3 +142,25 @@ def test_human_category_names_are_understood(visitor):
 def test_mine_with_overlong_code_is_just_a_wrong_code(visitor):
     response = visitor.unlock("x" * 5000)
     assert response.status_code == 403
+
+
+def test_joiners_inside_words_are_fine(visitor):
+    # Persian and emoji use zero-width (non-)joiners inside words.
+    assert visitor.post(**{**GOOD, "title": "می\u200cخواهم 👩\u200d👧"}).status_code == 303
+
+
+def test_bad_page_numbers_show_the_first_page(client):
+    for page in ("²", "-1", "0", "abc", "99999999999999999999"):
+        response = client.get(f"/board?page={page}")
+        assert response.status_code == 200, page
+
+
+def test_editing_with_bad_values_changes_nothing(client, visitor, data_dir):
+    post_id, code = visitor.create(title="Keep me")
+    visitor.unlock(code)
+    before = snapshot(data_dir)
+    response = visitor.submit("/mine/edit", category="food", title="x" * 81)
+    assert response.status_code == 422
+    assert "Use at most 80 characters" in response.get_data(as_text=True)
+    assert snapshot(data_dir) == before
+    assert "Keep me" in client.get(f"/p/{post_id}").get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from kiosk import posts
 from kiosk.demo import add_sample_posts
 
-from server import Browser, free_port, kiosk_env
+from server import Browser, free_port, kiosk_command, kiosk_env
 
 
 def test_help_lists_the_commands(kiosk_cli):
@@ -39,7 +40,7 @@ def test_sample_posts_cover_every_category_and_both_kinds(app):
 def test_kiosk_demo_serves_a_living_board(tmp_path):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--host", "127.0.0.1", "--port", str(port)],
+        [kiosk_command(), "demo", "--host", "127.0.0.1", "--port", str(port)],
         env=kiosk_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -60,12 +61,14 @@ def test_kiosk_demo_serves_a_living_board(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert f"http://localhost:{port}/" in out
+    folder = re.search(r"data in (\S+), removed on exit", out).group(1)
+    assert not Path(folder).exists(), "the demo folder must go away when the demo stops"
 
 
 def test_bad_setting_stops_with_a_clear_message(tmp_path):
     env = kiosk_env(KIOSK_EXPIRE_DAYS="soon")
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "serve", "--port", str(free_port()), "--data", str(tmp_path)],
+        [kiosk_command(), "serve", "--port", str(free_port()), "--data", str(tmp_path)],
         env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode != 0

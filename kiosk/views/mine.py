@@ -6,13 +6,13 @@ code), and forgets it after MINE_IDLE_SECONDS so the next person at the screen g
 
 from __future__ import annotations
 
-import time
+import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import posts
-from ..services import services
+from ..services import now, services
 
 bp = Blueprint("mine", __name__)
 
@@ -23,15 +23,19 @@ def _unlocked_post() -> dict | None:
     mine = session.get("mine")
     if not isinstance(mine, dict):
         return None
-    if time.time() - float(mine.get("at", 0)) > current_app.config["MINE_IDLE_SECONDS"]:
-        session.pop("mine", None)
-        return None
-    post = services().store.get_post(str(mine.get("id")))
+    key = str(mine.get("key"))
+    post_id = services().unlocks.use(key, current_app.config["MINE_IDLE_SECONDS"])
+    post = services().store.get_post(post_id) if post_id else None
     if post is None:
         session.pop("mine", None)
         return None
-    session["mine"] = {"id": post["id"], "at": time.time()}
     return post
+
+
+def _lock() -> None:
+    mine = session.pop("mine", None)
+    if isinstance(mine, dict):
+        services().unlocks.lock(str(mine.get("key")))
 
 
 @bp.route("/mine", methods=["GET", "POST"])
@@ -40,7 +44,7 @@ def enter():
         post = _unlocked_post()
         if post is not None:
             return render_template("mine.html", post=posts.public_view(post))
-        return render_template("mine_enter.html", code=request.args.get("code", "")[:80], error=None)
+        return render_template("mine_enter.html", code="", error=None)
 
     raw = request.form.get("code", "")
     if len(raw) > 200:
@@ -55,7 +59,10 @@ def enter():
         error = _("That code does not match a post. Check each word and try again.")
         return render_template("mine_enter.html", code="", error=error), 403
     session.pop("ticket", None)
-    session["mine"] = {"id": post["id"], "at": time.time()}
+    _lock()
+    key = secrets.token_urlsafe(16)
+    services().unlocks.unlock(key, post["id"])
+    session["mine"] = {"id": post["id"], "key": key}
     return redirect(url_for("mine.enter"), code=303)
 
 
@@ -70,7 +77,7 @@ def edit():
     if request.method == "GET":
         return render_template("new.html", kind=post["kind"], values=post, errors={}, contact={}, editing=True)
     try:
-        checked = posts.check_form(request.form, posts.utcnow().date())
+        checked = posts.check_form(request.form, now().date())
     except posts.Invalid as bad:
         return render_template(
             "new.html", kind=post["kind"], values=bad.values, errors=bad.errors, contact={}, editing=True
@@ -79,13 +86,15 @@ def edit():
         return render_template(
             "new.html", kind=post["kind"], values=checked.values, errors={}, contact=checked.contact, editing=True
         )
-    posts.edit(services().store, post["id"], checked.values)
+    posts.edit(services().store, post["id"], checked.values, now())
     flash(_("Your changes are saved."))
     return redirect(url_for("mine.enter"), code=303)
 
 
 @bp.route("/mine/<action>", methods=["GET", "POST"])
 def close(action: str):
+    if action == "done":
+        abort(405)  # locking is a POST, from the button
     if action not in CLOSE_ACTIONS:
         abort(404)
     post = _unlocked_post()
@@ -96,7 +105,7 @@ def close(action: str):
         return redirect(url_for("mine.enter"), code=303)
     if request.method == "GET":
         return render_template("mine_confirm.html", post=posts.public_view(post), action=action)
-    posts.close(services().store, post["id"], CLOSE_ACTIONS[action])
+    posts.close(services().store, post["id"], CLOSE_ACTIONS[action], now())
     flash(
         _("Thank you! Your post is marked as fulfilled.")
         if action == "fulfil"
@@ -107,5 +116,5 @@ def close(action: str):
 
 @bp.post("/mine/done")
 def done():
-    session.pop("mine", None)
+    _lock()
     return redirect(url_for("public.start"), code=303)

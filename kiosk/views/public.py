@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from .. import __version__, codes, posts, qr
-from ..services import services
+from ..services import now, services
 
 bp = Blueprint("public", __name__)
 
@@ -31,11 +31,11 @@ def board():
             notices.append("category")
             category = None
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
 
     found = posts.board(
         services().store,
-        posts.utcnow(),
+        now(),
         current_app.config["EXPIRE_DAYS"],
         kind=kind,
         category=category,
@@ -71,7 +71,7 @@ def post(post_id: str):
     if found["id"] != post_id:  # typed in lower case, say: one canonical address
         return redirect(url_for("public.post", post_id=found["id"]), code=301)
     expired = found["status"] == "open" and posts.is_expired(
-        found, posts.utcnow(), current_app.config["EXPIRE_DAYS"]
+        found, now(), current_app.config["EXPIRE_DAYS"]
     )
     return render_template(
         "post.html",
@@ -98,4 +98,5 @@ def healthz():
         version=__version__,
         live_posts=store.count_live(),
         archived_posts=store.count_archived(),
+        clock="suspect" if services().clock.suspect else "ok",
     )
