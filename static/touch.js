@@ -67,9 +67,10 @@
 
   // ---- on-screen keyboard -----------------------------------------------------------
   var LAYOUTS = {
-    en: { name: "EN", dir: "ltr", rows: ["1234567890", "qwertyuiop", "asdfghjkl'", "zxcvbnm,.-"] },
-    es: { name: "ES", dir: "ltr", rows: ["1234567890", "qwertyuiop", "asdfghjklñ", "zxcvbnm,.-", "áéíóúü¿¡"] },
-    ar: { name: "ع", dir: "rtl", rows: ["١٢٣٤٥٦٧٨٩٠", "ضصثقفغعهخحج", "شسيبلاتنمكط", "ئءؤرىةوزظد", "،.؟-"] }
+    // Four rows and a bottom row with "extra" keys: five rows keep half of an 800x480 screen free.
+    en: { name: "EN", dir: "ltr", rows: ["1234567890", "qwertyuiop", "asdfghjkl'", "zxcvbnm,.-"], extra: "?!" },
+    es: { name: "ES", dir: "ltr", rows: ["1234567890", "qwertyuiopü", "asdfghjklñ", "zxcvbnm,.-"], extra: "áéíóú¿" },
+    ar: { name: "ع", dir: "rtl", rows: ["1234567890", "ضصثقفغعهخحج", "شسيبلاتنمكط", "ئءؤرىةوزظد"], extra: "،.؟" }
   };
   var osk = document.getElementById("osk");
   if (!osk) return;
@@ -83,8 +84,9 @@
     return el && ((el.tagName === "INPUT" && (el.type === "text" || el.type === "search")) || el.tagName === "TEXTAREA");
   }
 
-  function key(label, action, extra) {
+  function key(label, action, extra, name) {
     var b = document.createElement("button");
+    if (name) { b.title = name; b.setAttribute("aria-label", name); }
     b.type = "button";
     b.tabIndex = -1;
     b.className = "osk-key" + (extra ? " " + extra : "");
@@ -104,15 +106,18 @@
         var shown = shift && spec.dir === "ltr" ? ch.toLocaleUpperCase(layout) : ch;
         line.appendChild(key(shown, "char"));
       });
-      if (i === 0) line.appendChild(key("⌫ " + L.labelBackspace, "backspace", "osk-wide"));
+      if (i === 0) line.appendChild(key("⌫", "backspace", "osk-wide", L.labelBackspace));
       osk.appendChild(line);
     });
     var bottom = document.createElement("div");
     bottom.className = "osk-row";
-    if (spec.dir === "ltr") bottom.appendChild(key("⇧ " + L.labelShift, "shift", "osk-wide" + (shift ? " osk-on" : "")));
-    if (offered.length > 1) bottom.appendChild(key("🌐 " + spec.name, "layout", "osk-wide"));
+    if (spec.dir === "ltr") bottom.appendChild(key("⇧", "shift", "osk-wide" + (shift ? " osk-on" : ""), L.labelShift));
+    if (offered.length > 1) bottom.appendChild(key("⇄ " + spec.name, "layout", "osk-wide"));
+    Array.from(spec.extra || "").forEach(function (ch) {
+      bottom.appendChild(key(shift && spec.dir === "ltr" ? ch.toLocaleUpperCase(layout) : ch, "char"));
+    });
     bottom.appendChild(key(L.labelSpace, "space", "osk-space"));
-    if (target && target.tagName === "TEXTAREA") bottom.appendChild(key("↵ " + L.labelEnter, "enter", "osk-wide"));
+    if (target && target.tagName === "TEXTAREA") bottom.appendChild(key("↵", "enter", "osk-wide", L.labelEnter));
     bottom.appendChild(key("✓ " + L.labelDone, "done", "osk-wide osk-done"));
     osk.appendChild(bottom);
   }
@@ -144,7 +149,11 @@
     render();
     osk.hidden = false;
     body.classList.add("osk-open");
-    field.scrollIntoView({ block: "center" });
+    // Keep the field, with its label, in the space above the keyboard.
+    var room = window.innerHeight - osk.offsetHeight;
+    var box = field.getBoundingClientRect();
+    var want = Math.min(room * 0.35, 120);
+    if (box.top < want || box.bottom > room - 8) window.scrollBy(0, box.top - want);
   }
 
   function close() {

@@ -1,0 +1,326 @@
+"""Real Chromium (Debian's /usr/bin/chromium, driven by Playwright): the touchscreen at
+800x480 with touch only, a phone at 360x740, printing, languages. Screenshots of the main
+pages are kept in tests/artifacts/ for people to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from server import KioskServer
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+HOW_TO_INSTALL = (
+    "browser tests need Debian's Chromium and Playwright for Python: "
+    "sudo apt-get install chromium && .venv/bin/pip install '.[test]' "
+    "(bash deploy/bootstrap.sh --test does both)"
+)
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+if sync_playwright is None or not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(HOW_TO_INSTALL, pytrace=False)  # CI must run them, never skip them
+    pytest.skip(HOW_TO_INSTALL, allow_module_level=True)
+
+TOUCHSCREEN = {"viewport": {"width": 800, "height": 480}, "has_touch": True}
+PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory):
+    """The touchscreen's own server: kiosk mode for requests from this machine."""
+    server = KioskServer(
+        tmp_path_factory.mktemp("kiosk-data"),
+        KIOSK_TOUCHSCREEN="1",
+        KIOSK_WIFI_SSID="Community Center",
+        KIOSK_WIFI_PASSWORD="share-and-care",
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def phone_site(tmp_path_factory):
+    """What a phone on the Wi-Fi sees: the same kiosk without touchscreen mode."""
+    server = KioskServer(tmp_path_factory.mktemp("phone-data"), KIOSK_WIFI_SSID="Community Center").start()
+    yield server
+    server.stop()
+
+
+class Watch:
+    """Fails the test on console errors and on any request to another host."""
+
+    def __init__(self, page, base: str):
+        self.base_host = urlsplit(base).netloc
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("request", self._request)
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+
+    def _request(self, request):
+        url = urlsplit(request.url)
+        if url.scheme in ("http", "https") and url.netloc != self.base_host:
+            self.foreign.append(request.url)
+
+    def check(self):
+        assert not self.errors, self.errors
+        assert not self.foreign, self.foreign
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts, watches = [], []
+
+    def make(base: str, **options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        watches.append(Watch(page, base))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    for watch in watches:
+        watch.check()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def tap_keys(page, text: str) -> None:
+    """Type on the on-screen keyboard, one tap per character."""
+    for ch in text:
+        if ch == " ":
+            page.tap(".osk-key[data-action=space]")
+        else:
+            page.tap(f".osk-key[data-action=char] >> text='{ch}'")
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+# -- the touchscreen -------------------------------------------------------------------------
+
+
+def test_post_a_request_by_tapping_only(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.goto(kiosk.url + "/")
+    shot(page, "touch-start")
+    page.tap("a.big.need")
+    page.tap("label.tile:has(input[value=food])")
+    page.tap("#title")
+    assert page.is_visible("#osk")
+    shot(page, "touch-keyboard")
+    tap_keys(page, "soup 42")
+    page.tap(".osk-key[data-action=backspace]")
+    assert page.input_value("#title") == "soup 4"
+    page.tap(".osk-key[data-action=done]")
+    assert page.is_hidden("#osk")
+    page.tap("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ticket/[A-Z0-9]{5}$"))
+    code = page.inner_text(".claim-code")
+    post_id = page.url.rsplit("/", 1)[1]
+    assert re.fullmatch(post_id + r"(-[a-z]+){4}", code)
+    shot(page, "touch-ticket")
+    page.goto(kiosk.url + f"/p/{post_id}")
+    assert page.inner_text("h1") == "soup 4"
+
+
+def test_keyboard_respects_maxlength_and_has_each_languages_letters(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.goto(kiosk.url + "/new/offer")
+    page.tap("#area")
+    for _ in range(65):
+        page.tap(".osk-key[data-action=char] >> nth=12")
+    assert len(page.input_value("#area")) == 60
+    page.tap(".osk-key[data-action=layout]")  # EN -> ES
+    assert page.locator(".osk-key", has_text="ñ").count() == 1
+    page.tap(".osk-key[data-action=layout]")  # ES -> Arabic
+    assert page.locator(".osk-key", has_text="ض").count() == 1
+    assert page.get_attribute("#osk", "dir") == "rtl"
+
+
+def test_idle_reset_clears_a_half_filled_form_and_the_language(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.clock.install()
+    page.goto(kiosk.url + "/")
+    page.tap("button[name=lang][value=es]")
+    page.wait_for_selector("html[lang=es]")
+    page.goto(kiosk.url + "/new/offer")
+    page.tap("#title")
+    tap_keys(page, "half")
+    page.clock.fast_forward(91_000)
+    assert page.is_visible("#idle-dialog")
+    shot(page, "touch-still-there")
+    page.clock.fast_forward(21_000)
+    page.wait_for_url(kiosk.url + "/")
+    assert page.get_attribute("html", "lang") == "en"
+    page.goto(kiosk.url + "/new/offer")
+    assert page.input_value("#title") == ""
+
+
+def test_still_there_keeps_what_was_typed(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.clock.install()
+    page.goto(kiosk.url + "/new/request")
+    page.tap("#title")
+    tap_keys(page, "keep")
+    page.clock.fast_forward(91_000)
+    page.tap("[data-still-here]")
+    page.clock.fast_forward(30_000)
+    assert page.url.endswith("/new/request")
+    assert page.input_value("#title") == "keep"
+
+
+def test_idle_reset_takes_a_ticket_off_the_screen(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.clock.install()
+    page.goto(kiosk.url + "/new/request")
+    page.tap("label.tile:has(input[value=other])")
+    page.tap("#title")
+    tap_keys(page, "x")
+    page.tap(".osk-key[data-action=done]")
+    page.tap("button[type=submit]")
+    page.wait_for_selector(".claim-code")
+    ticket_url = page.url
+    page.clock.fast_forward(112_000)
+    page.wait_for_url(kiosk.url + "/")
+    page.goto(ticket_url)
+    assert page.locator(".claim-code").count() == 0
+
+
+def test_language_switch_changes_text_and_direction(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.goto(kiosk.url + "/")
+    english = page.inner_text("h1")
+    page.tap("button[name=lang][value=ar]")
+    page.wait_for_selector("html[dir=rtl]")
+    assert page.get_attribute("html", "lang") == "ar"
+    assert page.inner_text("h1") != english
+    shot(page, "touch-start-ar")
+    page.tap("button[name=lang][value=es]")
+    page.wait_for_selector("html[lang=es][dir=ltr]")
+    assert page.inner_text("h1") != english
+
+
+# -- phones ----------------------------------------------------------------------------------
+
+PHONE_PAGES = ["/", "/board", "/board?kind=offer", "/new/request", "/new/offer", "/mine", "/flyer"]
+
+
+def test_phone_pages_fit_360px(phone_site, open_page):
+    page = open_page(phone_site.url, **PHONE)
+    for path in PHONE_PAGES:
+        page.goto(phone_site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, (path, width)
+        name = "phone" + (path.replace("/", "-").replace("?", "-").replace("=", "-") if path != "/" else "-start")
+        shot(page, name)
+
+
+def test_phone_posts_without_javascript(phone_site, open_page):
+    page = open_page(phone_site.url, java_script_enabled=False, **PHONE)
+    page.goto(phone_site.url + "/new/offer")
+    page.check("input[name=category][value=tools-and-items]")
+    page.fill("#title", "Ladder to lend")
+    page.fill("#details", "Three meters, aluminium.")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".claim-code")
+    code = page.inner_text(".claim-code")
+    post_id = page.url.rsplit("/", 1)[1]
+    shot(page, "phone-ticket")
+    page.goto(phone_site.url + "/board")
+    assert page.locator(f"a[href='/p/{post_id}']").count() == 1
+    page.goto(phone_site.url + "/mine")
+    page.fill("#code", code)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Change it")
+    shot(page, "phone-mine")
+    page.goto(phone_site.url + f"/p/{post_id}")
+    shot(page, "phone-post")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+# -- printing --------------------------------------------------------------------------------
+
+
+def test_ticket_prints_on_one_receipt_or_a6_page(phone_site, open_page):
+    page = open_page(phone_site.url, **PHONE)
+    page.goto(phone_site.url + "/new/request")
+    page.check("input[name=category][value=food]")
+    page.fill("#title", "A title long enough to wrap on a narrow receipt printer roll")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".claim-code")
+    for name, size in {
+        "58mm": {"width": "58mm", "height": "297mm"},
+        "80mm": {"width": "80mm", "height": "297mm"},
+        "a6": {"format": "A6"},
+    }.items():
+        pdf = page.pdf(**size, print_background=False)
+        assert pdf_pages(pdf) == 1, name
+        (ARTIFACTS / f"ticket-{name}.pdf").write_bytes(pdf)
+    page.emulate_media(media="print")
+    assert page.is_hidden("header.top") and page.is_hidden(".actions")
+    assert page.is_visible(".claim-code")
+
+
+def test_flyer_prints_on_one_a4_or_letter_page(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.goto(kiosk.url + "/flyer")
+    assert page.locator("svg.qr").count() == 2
+    for fmt in ("A4", "Letter"):
+        pdf = page.pdf(format=fmt)
+        assert pdf_pages(pdf) == 1, fmt
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"flyer-{fmt.lower()}.pdf").write_bytes(pdf)
+    page.emulate_media(media="print")
+    shot(page, "flyer-print")
+
+
+def test_post_page_prints_as_one_card(phone_site, open_page):
+    page = open_page(phone_site.url, **PHONE)
+    page.goto(phone_site.url + "/new/offer")
+    page.check("input[name=category][value=companionship]")
+    page.fill("#title", "Walks in the park")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".claim-code")
+    post_id = page.url.rsplit("/", 1)[1]
+    page.goto(phone_site.url + f"/p/{post_id}")
+    pdf = page.pdf(format="A6")
+    assert pdf_pages(pdf) == 1
+    (ARTIFACTS / "post-card-a6.pdf").write_bytes(pdf)
