@@ -11,12 +11,12 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import config as config_module
-from . import posts, security
+from . import posts, replies, security
 from .clock import GuardedClock
 from .handoff import TicketHandoff
 from .services import Services, services
 from .store import Store
-from .throttle import GuessThrottle
+from .throttle import GuessThrottle, RateLimit
 
 __version__ = "0.1.0"
 
@@ -76,6 +76,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         ),
         handoff=TicketHandoff(),
         clock=GuardedClock(store),
+        reply_limit=RateLimit(app.config["REPLY_LIMIT_PER_HOUR"]),
+        message_limit=RateLimit(app.config["MESSAGE_LIMIT_PER_HOUR"]),
+        report_limit=RateLimit(app.config["REPORT_LIMIT_PER_HOUR"]),
     )
 
     csrf.init_app(app)
@@ -86,17 +89,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     security.init_app(app)
 
-    from .views import mine, posting, public, screen
+    from .views import answers, mine, posting, public, screen
 
     app.register_blueprint(public.bp)
     app.register_blueprint(posting.bp)
     app.register_blueprint(mine.bp)
     app.register_blueprint(screen.bp)
+    app.register_blueprint(answers.bp)
 
     app.jinja_env.globals.update(
         CATEGORIES=posts.CATEGORIES,
         WHEN_CHOICES=posts.WHEN_CHOICES,
         STATUSES=posts.STATUSES,
+        REPORT_REASONS=replies.REPORT_REASONS,
+        REPLY_LIMITS=replies.LIMITS,
         LIMITS=posts.LIMITS,
         kiosk_version=__version__,
     )

@@ -23,6 +23,10 @@ DEFAULTS = {
     "GUESS_LIMIT": 5,
     "GUESS_WINDOW_SECONDS": 900,
     "GUESS_GLOBAL_LIMIT": 60,
+    # Replies per post, messages per ticket and reports per post, each per hour.
+    "REPLY_LIMIT_PER_HOUR": 10,
+    "MESSAGE_LIMIT_PER_HOUR": 30,
+    "REPORT_LIMIT_PER_HOUR": 5,
     # scrypt work factor for claim codes (a power of two).
     "SCRYPT_N": codes.DEFAULT_SCRYPT_N,
     # How long /mine stays unlocked without use (the touchscreen's idle reset locks it sooner).
@@ -84,6 +88,9 @@ def check(config) -> None:
         ("MINE_IDLE_SECONDS", 30),
         ("SCRYPT_N", 2),
         ("IDLE_SECONDS", 10),
+        ("REPLY_LIMIT_PER_HOUR", 1),
+        ("MESSAGE_LIMIT_PER_HOUR", 1),
+        ("REPORT_LIMIT_PER_HOUR", 1),
         ("IDLE_GRACE_SECONDS", 5),
     ):
         value = config[key]

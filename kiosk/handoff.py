@@ -92,14 +92,14 @@ class Unlocks:
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._lock = threading.Lock()
-        self._seen: dict[str, tuple[str, float]] = {}
+        self._seen: dict[str, tuple[object, float]] = {}
 
-    def unlock(self, key: str, post_id: str) -> None:
+    def unlock(self, key: str, what) -> None:
         with self._lock:
-            self._seen[key] = (post_id, self._clock())
+            self._seen[key] = (what, self._clock())
 
-    def use(self, key: str, idle_seconds: float) -> str | None:
-        """The post id unlocked under ``key`` if used within ``idle_seconds``; refreshes it."""
+    def use(self, key: str, idle_seconds: float):
+        """What was unlocked under ``key`` if used within ``idle_seconds``; refreshes it."""
         now = self._clock()
         with self._lock:
             for old in [k for k, (_, at) in self._seen.items() if now - at > idle_seconds]:

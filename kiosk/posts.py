@@ -36,6 +36,7 @@ WHEN_CHOICES = {
 }
 STATUSES = {
     "open": _l("Open"),
+    "matched": _l("Matched"),
     "fulfilled": _l("Fulfilled"),
     "withdrawn": _l("Withdrawn"),
     "expired": _l("Expired"),
@@ -218,7 +219,9 @@ def get(store: Store, post_id: str) -> dict | None:
 
 
 def is_expired(post: dict, now: dt.datetime, expire_days: int) -> bool:
-    age = now - parse_iso(post["created"])
+    # An open post ages from when it went on the board; a matched one from its last message.
+    start = post["updated"] if post["status"] == "matched" else post["created"]
+    age = now - parse_iso(start)
     # A clock that jumped backwards gives a negative age: the post simply stays.
     return age > dt.timedelta(days=expire_days)
 
@@ -229,13 +232,16 @@ def board(
     expire_days: int,
     kind: str | None = None,
     category: str | None = None,
+    status: str = "open",
 ) -> list[dict]:
-    """Open posts, newest first; requests and offers side by side in one list."""
+    """Posts of one status (open by default), newest first; requests and offers side by side."""
+    if status == "fulfilled":
+        return _recently_fulfilled(store, now, kind, category)
     # The store keeps insertion order, which breaks ties between posts of the same second.
     found = [
         (p["created"], order, p)
         for order, p in enumerate(store.live_posts())
-        if p["status"] == "open"
+        if p["status"] == status
         and not is_expired(p, now, expire_days)
         and (kind is None or p["kind"] == kind)
         and (category is None or p["category"] == category)
@@ -244,9 +250,29 @@ def board(
     return [p for _, _, p in found]
 
 
+def _recently_fulfilled(store: Store, now: dt.datetime, kind, category) -> list[dict]:
+    """Fulfilled posts of this month and the last, from the archive (celebrating them)."""
+    months = {now.strftime("%Y-%m"), (now.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")}
+    found = [
+        p
+        for month in sorted(months)
+        for p in store.archived_posts(month)
+        if p["status"] == "fulfilled" and not p.get("erased")
+        and (kind is None or p["kind"] == kind)
+        and (category is None or p["category"] == category)
+    ]
+    found.sort(key=lambda p: p.get("closed") or "", reverse=True)
+    return found
+
+
+PRIVATE_FIELDS = {"claim", "replies", "thanks", "matched_reply"}
+
+
 def public_view(post: dict) -> dict:
-    """What anyone may see of a post: everything except the claim hash."""
-    return {k: v for k, v in post.items() if k != "claim"}
+    """What anyone may see of a post: no claim hash, no replies or threads, only their count."""
+    view = {k: v for k, v in post.items() if k not in PRIVATE_FIELDS}
+    view["reply_count"] = len(post.get("replies") or ())
+    return view
 
 
 # -- the poster's own actions, after the ticket code was checked ------------------------------
@@ -262,21 +288,29 @@ class TooManyTries(Exception):
         self.wait_seconds = wait_seconds
 
 
-def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> dict:
-    """Check a ticket code; returns the post or raises BadCode / TooManyTries."""
+def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, str | None]:
+    """Check a ticket code, a poster's or a replier's. Returns (post, None) for the poster,
+    (post, reply id) for a replier; raises BadCode or TooManyTries."""
     parts = codes.split_ticket_code(raw_code)
     post_id = parts[0] if parts else None
     wait = throttle.attempt(post_id)  # counted as a failure until proven right
     if wait:
         raise TooManyTries(wait)
     post = store.get_post(post_id) if post_id else None
-    if post is None or not post.get("claim"):
+    reply_id = None
+    stored = post.get("claim") if post else None
+    if post is None and post_id:
+        post = store.find_reply_post(post_id)
+        if post is not None:
+            reply_id = post_id
+            stored = next(r for r in post["replies"] if r["id"] == reply_id).get("claim")
+    if not stored:
         codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
         raise BadCode()
-    if not codes.verify_secret(parts[1], post["claim"]):
+    if not codes.verify_secret(parts[1], stored):
         raise BadCode()
     throttle.succeeded(post_id)
-    return post
+    return post, reply_id
 
 
 def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = None) -> dict:
@@ -288,13 +322,19 @@ def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = Non
     return store.update_post(post_id, fields)
 
 
-def close(store: Store, post_id: str, status: str, now: dt.datetime | None = None) -> dict:
-    """Fulfil, withdraw or expire an open post: it leaves the board for the archive."""
+def close(
+    store: Store,
+    post_id: str,
+    status: str,
+    now: dt.datetime | None = None,
+    allowed: tuple[str, ...] = ("open", "matched"),
+) -> dict:
+    """Fulfil, withdraw or expire an open or matched post: it moves to the archive."""
     if status not in ("fulfilled", "withdrawn", "expired"):
         raise ValueError(status)
     post = store.get_post(post_id)
-    if post is None or post["status"] != "open":
-        raise PermissionError("only an open post can be closed")
+    if post is None or post["status"] not in allowed:
+        raise PermissionError("only an open or matched post can be closed")
     now = now or utcnow()
     fields = {"status": status, "closed": iso(now), "updated": iso(now)}
     return store.archive_post(post_id, fields, month=now.strftime("%Y-%m"))
@@ -305,13 +345,30 @@ def close(store: Store, post_id: str, status: str, now: dt.datetime | None = Non
 
 def expire_due(store: Store, now: dt.datetime, expire_days: int) -> int:
     """Move open posts older than the expiry period to the archive as expired."""
-    due = [p["id"] for p in store.live_posts() if p["status"] == "open" and is_expired(p, now, expire_days)]
+    due = [
+        p["id"]
+        for p in store.live_posts()
+        if p["status"] in ("open", "matched") and is_expired(p, now, expire_days)
+    ]
     for post_id in due:
         close(store, post_id, "expired", now)
     return len(due)
 
 
 ERASED = {"title": "", "details": "", "area": "", "erased": True}
+
+
+def _erase_replies(replies: list[dict]) -> list[dict]:
+    """Replies and their threads lose their text; how many there were stays for statistics."""
+    return [
+        {
+            **reply,
+            "message": "",
+            "available": "",
+            "thread": [{**m, "text": ""} for m in reply.get("thread") or ()],
+        }
+        for reply in replies
+    ]
 
 
 def erase_old_text(store: Store, now: dt.datetime, retain_days: int) -> int:
@@ -327,7 +384,7 @@ def erase_old_text(store: Store, now: dt.datetime, retain_days: int) -> int:
         if month > cutoff.strftime("%Y-%m"):
             break
         changes = {
-            p["id"]: ERASED
+            p["id"]: {**ERASED, "replies": _erase_replies(p.get("replies") or [])}
             for p in store.archived_posts(month)
             if not p.get("erased") and p.get("closed") and parse_iso(p["closed"]) <= cutoff
         }

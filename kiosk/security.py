@@ -20,7 +20,8 @@ def init_app(app: Flask) -> None:
         headers["Referrer-Policy"] = "no-referrer"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if request.endpoint in PRIVATE_ENDPOINTS or request.method == "POST":
+        endpoint = request.endpoint or ""
+        if endpoint in PRIVATE_ENDPOINTS or endpoint.startswith("mine.") or request.method == "POST":
             headers["Cache-Control"] = "no-store"
         elif "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-cache"

@@ -11,7 +11,7 @@ from flask import current_app
 from .clock import GuardedClock
 from .handoff import SubmitOnce, TicketHandoff, Unlocks
 from .store import Store
-from .throttle import GuessThrottle
+from .throttle import GuessThrottle, RateLimit
 
 
 @dataclass
@@ -22,6 +22,9 @@ class Services:
     clock: GuardedClock
     once: SubmitOnce = field(default_factory=SubmitOnce)
     unlocks: Unlocks = field(default_factory=Unlocks)
+    reply_limit: RateLimit | None = None
+    message_limit: RateLimit | None = None
+    report_limit: RateLimit | None = None
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
 

@@ -7,7 +7,10 @@ The Pi's power can be pulled at any moment and Waitress serves on several thread
   folder is fsynced, so a file is always the old or the new version, never torn;
 - a lock file (fcntl.flock) lets one server own one data folder;
 - live posts sit in ``live.json``; closed ones move to ``archive/YYYY-MM.json``, so the cost of
-  a write follows the live set, not the history. ``archive/index.json`` maps id -> month.
+  a write follows the live set, not the history. ``archive/index.json`` maps each archived
+  post id to its month, and each of its reply ids to the post id.
+- replies and their private threads live inside their post's document, so they move, and are
+  erased, together with it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -135,7 +138,9 @@ class Store:
             self._posts = self._live.table("posts", cache_size=0)
             self._meta = self._live.table("meta", cache_size=0)
             self._index_path = self.data_dir / ARCHIVE_DIR / INDEX_FILE
-            self._index: dict[str, str] = load_json(self._index_path) or {}
+            index = load_json(self._index_path) or {}
+            self._index: dict[str, str] = index.get("posts", {})
+            self._reply_index: dict[str, str] = index.get("replies", {})
             self._archives: OrderedDict[str, TinyDB] = OrderedDict()
             self._finish_interrupted_moves()
         except BaseException:
@@ -196,15 +201,54 @@ class Store:
     def insert_post(self, post: dict) -> None:
         doc_id = codes.post_id_to_int(post["id"])
         with self._lock:
-            if post["id"] in self._index or self._posts.contains(doc_id=doc_id):
+            if self.id_taken(post["id"]):
                 raise KeyError(f"post {post['id']} exists")
             self._posts.insert(Document(post, doc_id=doc_id))
 
-    def id_taken(self, post_id: str) -> bool:
+    def id_taken(self, some_id: str) -> bool:
+        """Whether a post or a reply, live or archived, already has this id."""
         with self._lock:
-            return post_id in self._index or self._posts.contains(
-                doc_id=codes.post_id_to_int(post_id)
-            )
+            if some_id in self._index or some_id in self._reply_index:
+                return True
+            if self._posts.contains(doc_id=codes.post_id_to_int(some_id)):
+                return True
+            return self._live_reply_owner(some_id) is not None
+
+    def _live_reply_owner(self, reply_id: str) -> str | None:
+        for doc in self._posts.all():
+            for reply in doc.get("replies") or ():
+                if reply.get("id") == reply_id:
+                    return doc["id"]
+        return None
+
+    def find_reply_post(self, reply_id: str) -> dict | None:
+        """The post (live or archived) that holds the reply with this id."""
+        with self._lock:
+            owner = self._live_reply_owner(reply_id) or self._reply_index.get(reply_id)
+            return self.get_post(owner) if owner else None
+
+    def mutate_post(self, post_id: str, change: Callable[[dict], Any]) -> Any:
+        """Run ``change`` on a copy of the post under the store's lock, then save the copy.
+
+        ``change`` may raise to refuse (nothing is written); two changes to one post can never
+        overwrite each other. Returns what ``change`` returned."""
+        doc_id = codes.post_id_to_int(post_id)
+        with self._lock:
+            if self._posts.contains(doc_id=doc_id):
+                table = self._posts
+            elif post_id in self._index:
+                table = self._archive(self._index[post_id]).table("posts")
+            else:
+                raise KeyError(post_id)
+            doc = _copy(table.get(doc_id=doc_id))
+            result = change(doc)
+
+            def replace(stored: dict) -> None:
+                stored.clear()
+                stored.update(doc)
+
+            table.update(replace, doc_ids=[doc_id])
+            return result
 
     def get_post(self, post_id: str) -> dict | None:
         """A live or archived post as a fresh dict, or None."""
@@ -255,7 +299,9 @@ class Store:
             archive = self._archive(month).table("posts")
             archive.upsert(Document(moved, doc_id=doc_id))
             self._index[post_id] = month
-            write_atomic(self._index_path, dump_json(self._index))
+            for reply in moved.get("replies") or ():
+                self._reply_index[reply["id"]] = post_id
+            write_atomic(self._index_path, dump_json({"posts": self._index, "replies": self._reply_index}))
             self._posts.remove(doc_ids=[doc_id])
             return _copy(moved)
 
@@ -302,6 +348,20 @@ class Store:
         if leftovers:
             self._posts.remove(doc_ids=leftovers)
 
+    # -- records: reports and thank-you lines, small tables in the live file ----------------
+
+    def add_record(self, table: str, doc: dict) -> int:
+        with self._lock:
+            return self._live.table(table, cache_size=0).insert(doc)
+
+    def records(self, table: str) -> list[dict]:
+        with self._lock:
+            return [{**_copy(doc), "_id": doc.doc_id} for doc in self._live.table(table, cache_size=0).all()]
+
+    def update_record(self, table: str, record_id: int, fields: dict) -> None:
+        with self._lock:
+            self._live.table(table, cache_size=0).update(fields, doc_ids=[record_id])
+
     # -- small settings ------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -326,11 +386,18 @@ def _valid_month(month: str) -> bool:
 
 
 def _copy(doc) -> dict | None:
-    # Hand out plain copies so callers can never change the in-memory database by accident.
+    # Hand out deep copies so callers can never change the in-memory database by accident.
     if doc is None:
         return None
-    return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
-            for k, v in doc.items()}
+    return _deep(doc)
+
+
+def _deep(value):
+    if isinstance(value, dict):
+        return {k: _deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep(v) for v in value]
+    return value
 
 
 def iter_json_files(data_dir: Path) -> Iterator[Path]:

@@ -67,3 +67,27 @@ class GuessThrottle:
             self._global.popleft()
         for key in [k for k, t in self._locked_until.items() if t <= now]:
             del self._locked_until[key]
+
+
+class RateLimit:
+    """At most ``limit`` actions per key within ``window`` seconds (replies per post, messages
+    per ticket, reports per target). Memory only; keys are ids, never people."""
+
+    def __init__(self, limit: int, window: float = 3600, clock=time.monotonic):
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._hits: dict[str, deque] = {}
+
+    def hit(self, key: str) -> int:
+        """Count one action for ``key``: 0 if allowed, else the seconds until it will be."""
+        now = self._clock()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(1, int(hits[0] + self.window - now + 0.999))
+            hits.append(now)
+            return 0

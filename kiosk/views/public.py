@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from .. import __version__, codes, posts, qr
+from .. import __version__, codes, posts, qr, replies
 from ..services import now, services
 
 bp = Blueprint("public", __name__)
 
 PAGE_SIZE = 30
+BOARD_STATUSES = ("open", "matched", "fulfilled")
 
 
 @bp.get("/")
@@ -30,6 +31,10 @@ def board():
         if category not in posts.CATEGORIES:
             notices.append("category")
             category = None
+    status = request.args.get("status") or "open"
+    if status not in BOARD_STATUSES:
+        notices.append("status")
+        status = "open"
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
 
@@ -39,6 +44,7 @@ def board():
         current_app.config["EXPIRE_DAYS"],
         kind=kind,
         category=category,
+        status=status,
     )
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(page, pages)
@@ -49,6 +55,7 @@ def board():
         total=len(found),
         kind=kind,
         category=category,
+        status=status,
         page=page,
         pages=pages,
         notices=notices,
@@ -73,10 +80,14 @@ def post(post_id: str):
     expired = found["status"] == "open" and posts.is_expired(
         found, now(), current_app.config["EXPIRE_DAYS"]
     )
+    suggested = []
+    if found["status"] == "open" and not expired:
+        suggested = replies.suggestions(services().store, found, now(), current_app.config["EXPIRE_DAYS"])
     return render_template(
         "post.html",
         post=posts.public_view(found),
         expired=expired,
+        suggested=suggested,
         post_url=qr.post_url(current_app.config["PUBLIC_URL"], found["id"]),
     )
 

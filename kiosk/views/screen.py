@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 
-from .. import codes, printing, qr
+from .. import codes, printing, qr, replies
 from ..services import services
 from .. import csrf
 
@@ -116,13 +116,19 @@ def flyer():
 def print_ticket(post_id: str):
     printer = current_app.config["PRINTER"]
     normalized = codes.normalize_post_id(post_id)
-    post = services().store.get_post(normalized) if normalized else None
+    store = services().store
+    post = store.get_post(normalized) if normalized else None
+    pseudonym = post["pseudonym"] if post else None
+    if post is None and normalized:
+        post = store.find_reply_post(normalized)  # a replier's ticket
+        reply = replies.find_reply(post, normalized) if post else None
+        pseudonym = reply["pseudonym"] if reply else None
     if not printer or post is None:
         abort(404)
     pending = session.get("print")
     code = None
-    if isinstance(pending, dict) and pending.get("id") == post["id"]:
-        code = services().handoff.take(str(pending.get("key")), post["id"])
+    if isinstance(pending, dict) and pending.get("id") == normalized:
+        code = services().handoff.take(str(pending.get("key")), normalized)
     session.pop("print", None)
     if code is None:
         flash(_("The code can be printed only right after posting. Take a photo of it instead."))
@@ -131,15 +137,15 @@ def print_ticket(post_id: str):
         kiosk_name=current_app.config["NAME"],
         heading=_("Your ticket"),
         lines=[
-            (_("You appear as"), post["pseudonym"]),
-            (_("Post number"), post["id"]),
+            (_("You appear as"), pseudonym),
+            (_("Ticket number"), normalized),
             (_("Your ticket code"), code),
             (_("Your post"), qr.post_url(current_app.config["PUBLIC_URL"], post["id"])),
         ],
         footer=_("Keep this ticket: with the code you can change, close or withdraw your post at “My ticket”."),
     )
     try:
-        printing.send(printer, text, title=f"ticket {post['id']}")
+        printing.send(printer, text, title=f"ticket {normalized}")
     except printing.PrintError as exc:
         current_app.logger.warning("printing failed: %s", exc)
         flash(_("The printer did not answer. Take a photo of your code instead."))

@@ -1,0 +1,263 @@
+"""Replies, matches and private threads between pseudonyms, as plain functions over the store.
+
+A reply lives inside its post's document:
+    id (its own short id; the replier's ticket code starts with it), created, message,
+    available, pseudonym, lang, claim (scrypt hash), status (new|accepted|declined|withdrawn|
+    ended), thread: [{id, author (poster|replier), text, created}]
+A post moves open -> matched (one reply accepted) -> fulfilled, or withdrawn / expired at any
+point; the poster may reopen a matched post. "I can help" on a request and "I'd like this" on
+an offer are the same mechanism.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from . import codes, posts, text
+from .store import Store
+
+LIMITS = {"message": 500, "available": 80, "thanks": 140, "note": 200}
+REPORT_REASONS = {
+    "spam": _l("Spam or advertising"),
+    "offensive": _l("Rude, hateful or threatening"),
+    "personal": _l("Shares someone's personal details"),
+    "unsafe": _l("Unsafe, illegal or a scam"),
+    "other": _l("Something else"),
+}
+
+
+class NotAllowed(Exception):
+    """A step that the post's state does not allow; ``message`` says so in plain words."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _clean(form: Mapping, name: str, limit: int, errors: dict, required: bool, multiline: bool) -> str:
+    raw = posts._one(form, name, errors)
+    value = text.normalize(raw, multiline=multiline)
+    if name in errors:
+        return value
+    if not multiline and "\n" in value:
+        errors[name] = _l("Keep this to one line.")
+    elif text.has_control_chars(value, multiline=multiline) or text.has_invisible_chars(value, multiline):
+        errors[name] = _l("Remove the invisible control characters from this text.")
+    elif len(value) > limit:
+        errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=limit, count=len(value))
+    elif required and not text.visible(value):
+        errors[name] = _l("Write a message first.")
+    return value
+
+
+def check_reply_form(form: Mapping) -> posts.Checked:
+    errors: dict = {}
+    values = {
+        "message": _clean(form, "message", LIMITS["message"], errors, required=True, multiline=True),
+        "available": _clean(form, "available", LIMITS["available"], errors, required=False, multiline=False),
+    }
+    if errors:
+        raise posts.Invalid(errors, values)
+    contact = {name: kinds for name in values if (kinds := text.contact_kinds(values[name]))}
+    return posts.Checked(values=values, contact=contact)
+
+
+def check_message(form: Mapping, name: str = "message", limit: int = LIMITS["message"]) -> str:
+    errors: dict = {}
+    value = _clean(form, name, limit, errors, required=True, multiline=True)
+    if errors:
+        raise posts.Invalid(errors, {name: value})
+    return value
+
+
+def _reply(post: dict, reply_id: str) -> dict:
+    for reply in post.get("replies") or ():
+        if reply["id"] == reply_id:
+            return reply
+    raise NotAllowed(_l("That reply does not exist."))
+
+
+def find_reply(post: dict, reply_id: str) -> dict | None:
+    for reply in post.get("replies") or ():
+        if reply["id"] == reply_id:
+            return reply
+    return None
+
+
+def is_open_for_replies(post: dict, now: dt.datetime, expire_days: int) -> bool:
+    return post["status"] == "open" and not posts.is_expired(post, now, expire_days)
+
+
+def add_reply(
+    store: Store,
+    post_id: str,
+    values: dict,
+    *,
+    lang: str,
+    scrypt_n: int,
+    now: dt.datetime,
+    expire_days: int,
+) -> tuple[str, str]:
+    """Store a reply to an open post; returns (reply id, the replier's ticket code)."""
+    secret = codes.new_secret_words()
+    claim = codes.hash_secret(secret, n=scrypt_n)
+    for _ in range(100):
+        reply_id = codes.new_post_id()
+        if not store.id_taken(reply_id):
+            break
+    else:  # pragma: no cover - 24 million ids
+        raise RuntimeError("no free id")
+
+    def change(post: dict) -> None:
+        if not is_open_for_replies(post, now, expire_days):
+            raise NotAllowed(_l("This post is no longer open for replies."))
+        post.setdefault("replies", []).append(
+            {
+                "id": reply_id,
+                "created": posts.iso(now),
+                "message": values["message"],
+                "available": values.get("available", ""),
+                "pseudonym": codes.new_pseudonym(),
+                "lang": lang,
+                "claim": claim,
+                "status": "new",
+                "thread": [],
+            }
+        )
+        post["updated"] = posts.iso(now)
+
+    store.mutate_post(post_id, change)
+    return reply_id, codes.make_ticket_code(reply_id, secret)
+
+
+def accept(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
+    def change(post: dict) -> None:
+        reply = _reply(post, reply_id)
+        if post["status"] != "open":
+            raise NotAllowed(_l("Only an open post can accept a reply."))
+        if reply["status"] != "new":
+            raise NotAllowed(_l("This reply can no longer be accepted."))
+        reply["status"] = "accepted"
+        post["status"] = "matched"
+        post["matched_reply"] = reply_id
+        post["matched"] = posts.iso(now)
+        post["updated"] = posts.iso(now)
+
+    store.mutate_post(post_id, change)
+
+
+def decline(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
+    def change(post: dict) -> None:
+        reply = _reply(post, reply_id)
+        if reply["status"] != "new":
+            raise NotAllowed(_l("This reply was already answered."))
+        reply["status"] = "declined"
+        post["updated"] = posts.iso(now)
+
+    store.mutate_post(post_id, change)
+
+
+def reopen(store: Store, post_id: str, now: dt.datetime) -> None:
+    """The match fell through: the post goes back on the board; the thread is kept closed."""
+
+    def change(post: dict) -> None:
+        if post["status"] != "matched":
+            raise NotAllowed(_l("Only a matched post can be reopened."))
+        reply = find_reply(post, post.get("matched_reply", ""))
+        if reply:
+            reply["status"] = "ended"
+        post["status"] = "open"
+        post["matched_reply"] = None
+        # Back on the board for a full period from now.
+        post["created"] = posts.iso(now)
+        post["updated"] = posts.iso(now)
+
+    store.mutate_post(post_id, change)
+
+
+def withdraw_reply(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
+    def change(post: dict) -> None:
+        reply = _reply(post, reply_id)
+        if reply["status"] not in ("new", "accepted"):
+            raise NotAllowed(_l("This reply is already closed."))
+        if reply["status"] == "accepted" and post["status"] == "matched":
+            post["status"] = "open"
+            post["matched_reply"] = None
+        reply["status"] = "withdrawn"
+        post["updated"] = posts.iso(now)
+
+    store.mutate_post(post_id, change)
+
+
+def fulfil(store: Store, post_id: str, now: dt.datetime, reply_id: str | None = None) -> dict:
+    """Either side marks the post fulfilled: the poster (reply_id None) of an open or matched
+    post, or the accepted replier of a matched one."""
+    post = store.get_post(post_id)
+    if post is None or post["status"] not in ("open", "matched"):
+        raise NotAllowed(_l("This post is already closed."))
+    if reply_id is not None and post.get("matched_reply") != reply_id:
+        raise NotAllowed(_l("Only the accepted helper can mark this post fulfilled."))
+    return posts.close(store, post_id, "fulfilled", now, allowed=("open", "matched"))
+
+
+def add_message(store: Store, post_id: str, reply_id: str, author: str, body: str, now: dt.datetime) -> None:
+    def change(post: dict) -> None:
+        reply = _reply(post, reply_id)
+        if post["status"] != "matched" or reply["status"] != "accepted":
+            raise NotAllowed(_l("This conversation is closed."))
+        thread = reply.setdefault("thread", [])
+        thread.append({"id": len(thread) + 1, "author": author, "text": body, "created": posts.iso(now)})
+        post["updated"] = posts.iso(now)
+
+    store.mutate_post(post_id, change)
+
+
+def can_talk(post: dict, reply_id: str | None) -> bool:
+    reply = find_reply(post, reply_id or "")
+    return post["status"] == "matched" and reply is not None and reply["status"] == "accepted"
+
+
+def set_thanks(store: Store, post_id: str, line: str, now: dt.datetime) -> None:
+    """The poster's anonymous thank-you line, waiting for a coordinator's approval."""
+
+    def change(post: dict) -> None:
+        if post["status"] != "fulfilled":
+            raise NotAllowed(_l("A thank-you line can be left once the post is fulfilled."))
+        if post.get("thanks"):
+            raise NotAllowed(_l("You already left a thank-you line. Thank you!"))
+        post["thanks"] = {"text": line, "created": posts.iso(now), "status": "waiting"}
+
+    store.mutate_post(post_id, change)
+    store.add_record(
+        "thanks",
+        {"post": post_id, "text": line, "created": posts.iso(now), "status": "waiting"},
+    )
+
+
+def suggestions(store: Store, post: dict, now: dt.datetime, expire_days: int, limit: int = 5) -> list[dict]:
+    """Open posts of the other kind in the same category: the simplest useful matching."""
+    other = "offer" if post["kind"] == "request" else "request"
+    found = posts.board(store, now, expire_days, kind=other, category=post["category"])
+    return [posts.public_view(p) for p in found if p["id"] != post["id"]][:limit]
+
+
+def report(store: Store, target: dict, reason: str, note: str, now: dt.datetime) -> None:
+    """Store a report for the coordinators: what (post, reply or message), why, when."""
+    store.add_record(
+        "reports",
+        {**target, "reason": reason, "note": note, "created": posts.iso(now), "status": "open"},
+    )
+
+
+def check_report_form(form: Mapping) -> tuple[str, str]:
+    errors: dict = {}
+    reason = posts._one(form, "reason", errors)
+    if "reason" not in errors and reason not in REPORT_REASONS:
+        errors["reason"] = _l("Choose a reason.")
+    note = _clean(form, "note", LIMITS["note"], errors, required=False, multiline=True)
+    if errors:
+        raise posts.Invalid(errors, {"reason": reason, "note": note})
+    return reason, note
