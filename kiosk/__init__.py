@@ -11,7 +11,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import config as config_module
-from . import posts, replies, security
+from . import posts, replies, security, settings
 from .clock import GuardedClock
 from .handoff import TicketHandoff
 from .services import Services, services
@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     store = Store(app.config["DATA_DIR"])
     app.config["SECRET_KEY"] = store.secret_key()
+    settings.apply(app.config, store)
     app.extensions["kiosk"] = Services(
         store=store,
         throttle=GuessThrottle(
@@ -79,6 +80,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         reply_limit=RateLimit(app.config["REPLY_LIMIT_PER_HOUR"]),
         message_limit=RateLimit(app.config["MESSAGE_LIMIT_PER_HOUR"]),
         report_limit=RateLimit(app.config["REPORT_LIMIT_PER_HOUR"]),
+        # Coordinators: 5 wrong passphrases per handle in 5 minutes, then doubling waits.
+        coord_throttle=GuessThrottle(5, 300, 30),
     )
 
     csrf.init_app(app)
@@ -89,16 +92,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     security.init_app(app)
 
-    from .views import answers, mine, posting, public, screen
+    from .views import answers, coordinate, mine, posting, public, screen
 
     app.register_blueprint(public.bp)
     app.register_blueprint(posting.bp)
     app.register_blueprint(mine.bp)
     app.register_blueprint(screen.bp)
     app.register_blueprint(answers.bp)
+    app.register_blueprint(coordinate.bp)
 
     app.jinja_env.globals.update(
-        CATEGORIES=posts.CATEGORIES,
         WHEN_CHOICES=posts.WHEN_CHOICES,
         STATUSES=posts.STATUSES,
         REPORT_REASONS=replies.REPORT_REASONS,
@@ -150,6 +153,9 @@ def _register_template_helpers(app: Flask) -> None:
             "text_dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
             "language_names": {code: config_module.KNOWN_LANGUAGES[code] for code in app.config["LANGUAGES"]},
             "all_language_names": config_module.KNOWN_LANGUAGES,
+            # Categories follow the settings: offered ones, and every name for display.
+            "CATEGORIES": settings.categories(app.config),
+            "CATEGORY_LABELS": settings.categories(app.config, include_retired=True),
         }
 
     @app.template_filter("number")
@@ -165,6 +171,12 @@ def _register_template_helpers(app: Flask) -> None:
         except (TypeError, ValueError):
             return value or ""
         return format_date(moment, "medium")
+
+    @app.template_filter("moment")
+    def moment(value) -> str:
+        from flask_babel import format_datetime
+
+        return format_datetime(value, "medium") if value else ""
 
     @app.template_filter("ago")
     def ago(value: str) -> str:

@@ -91,5 +91,100 @@ def demo(host: str, port: int, count: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@main.group()
+def coordinator() -> None:
+    """Add, list and remove coordinators (the server must be stopped: it holds the folder)."""
+
+
+def _open_store(data_dir: str | None):
+    from .config import DEFAULTS
+    from .store import Store
+
+    folder = data_dir or os.environ.get("KIOSK_DATA_DIR") or DEFAULTS["DATA_DIR"]
+    try:
+        return Store(folder)
+    except StoreError as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        sys.exit(1)
+
+
+NO_ARGUMENT = (
+    "kiosk: never give a passphrase on the command line (it would stay in the shell history "
+    "and the process list). Run the command and type it when asked, or pipe it in."
+)
+
+
+def _scrypt_n() -> int:
+    from .codes import DEFAULT_SCRYPT_N
+
+    raw = os.environ.get("KIOSK_SCRYPT_N", "")
+    return int(raw) if raw.isdigit() else DEFAULT_SCRYPT_N
+
+
+@coordinator.command("add", context_settings={"ignore_unknown_options": True})
+@click.argument("handle")
+@click.argument("extra", nargs=-1, type=click.UNPROCESSED)
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+def coordinator_add(handle: str, extra: tuple, data_dir: str | None) -> None:
+    """Add a coordinator HANDLE; the passphrase is read from standard input or a prompt."""
+    from . import coordinators
+    from .clock import wall_now
+
+    if extra:
+        click.echo(NO_ARGUMENT, err=True)
+        sys.exit(2)
+    if sys.stdin.isatty():
+        passphrase = click.prompt("Passphrase (at least 12 characters)", hide_input=True, confirmation_prompt=True)
+    else:
+        passphrase = sys.stdin.readline().rstrip("\r\n")
+    store = _open_store(data_dir)
+    try:
+        added = coordinators.add(store, handle, passphrase, by="(command line)", now=wall_now(), scrypt_n=_scrypt_n())
+        coordinators.log(store, "(command line)", "add-coordinator", added, wall_now())
+    except coordinators.Refused as refused:
+        click.echo(f"kiosk: {refused.message}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo(f"Coordinator {added} added.")
+
+
+@coordinator.command("list")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+def coordinator_list(data_dir: str | None) -> None:
+    """List the coordinators' handles."""
+    from . import coordinators
+
+    store = _open_store(data_dir)
+    try:
+        for handle in coordinators.handles(store):
+            click.echo(handle)
+    finally:
+        store.close()
+
+
+@coordinator.command("remove")
+@click.argument("handle")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def coordinator_remove(handle: str, data_dir: str | None, yes: bool) -> None:
+    """Remove the coordinator HANDLE."""
+    from . import coordinators
+    from .clock import wall_now
+
+    if not yes and not click.confirm(f"Remove coordinator {handle}?"):
+        sys.exit(1)
+    store = _open_store(data_dir)
+    try:
+        coordinators.remove(store, handle)
+        coordinators.log(store, "(command line)", "remove-coordinator", handle, wall_now())
+    except coordinators.Refused as refused:
+        click.echo(f"kiosk: {refused.message}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo(f"Coordinator {handle} removed.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -23,6 +23,8 @@ DEFAULTS = {
     "GUESS_LIMIT": 5,
     "GUESS_WINDOW_SECONDS": 900,
     "GUESS_GLOBAL_LIMIT": 60,
+    # Coordinator mode locks itself after this many idle minutes.
+    "COORDINATOR_IDLE_MINUTES": 5,
     # Replies per post, messages per ticket and reports per post, each per hour.
     "REPLY_LIMIT_PER_HOUR": 10,
     "MESSAGE_LIMIT_PER_HOUR": 30,
@@ -89,6 +91,7 @@ def check(config) -> None:
         ("SCRYPT_N", 2),
         ("IDLE_SECONDS", 10),
         ("REPLY_LIMIT_PER_HOUR", 1),
+        ("COORDINATOR_IDLE_MINUTES", 1),
         ("MESSAGE_LIMIT_PER_HOUR", 1),
         ("REPORT_LIMIT_PER_HOUR", 1),
         ("IDLE_GRACE_SECONDS", 5),

@@ -95,8 +95,10 @@ def normalize_when(raw: str) -> str:
     return "-".join(raw.strip().lower().replace("_", " ").split())
 
 
-def check_form(form: Mapping, today: dt.date) -> Checked:
-    """Validate a posting or editing form. Raises Invalid with a message per bad field."""
+def check_form(form: Mapping, today: dt.date, categories=None) -> Checked:
+    """Validate a posting or editing form. Raises Invalid with a message per bad field.
+    ``categories``: the slugs offered now (coordinators can add and retire them)."""
+    offered = CATEGORIES if categories is None else categories
     errors: dict = {}
     raw = {name: _one(form, name, errors) for name in FIELDS + ("when_date",)}
     values: dict = {}
@@ -104,7 +106,7 @@ def check_form(form: Mapping, today: dt.date) -> Checked:
     category = normalize_category(raw["category"])
     if not category:
         errors.setdefault("category", _l("Choose a category."))
-    elif category not in CATEGORIES:
+    elif category not in offered:
         errors.setdefault("category", _l("Choose one of the categories in the list."))
     values["category"] = category
 
@@ -242,6 +244,7 @@ def board(
         (p["created"], order, p)
         for order, p in enumerate(store.live_posts())
         if p["status"] == status
+        and not p.get("hidden")
         and not is_expired(p, now, expire_days)
         and (kind is None or p["kind"] == kind)
         and (category is None or p["category"] == category)
@@ -257,7 +260,7 @@ def _recently_fulfilled(store: Store, now: dt.datetime, kind, category) -> list[
         p
         for month in sorted(months)
         for p in store.archived_posts(month)
-        if p["status"] == "fulfilled" and not p.get("erased")
+        if p["status"] == "fulfilled" and not p.get("erased") and not p.get("hidden")
         and (kind is None or p["kind"] == kind)
         and (category is None or p["category"] == category)
     ]
@@ -265,13 +268,14 @@ def _recently_fulfilled(store: Store, now: dt.datetime, kind, category) -> list[
     return found
 
 
-PRIVATE_FIELDS = {"claim", "replies", "thanks", "matched_reply"}
+PRIVATE_FIELDS = {"claim", "replies", "thanks", "matched_reply", "hidden"}
 
 
 def public_view(post: dict) -> dict:
     """What anyone may see of a post: no claim hash, no replies or threads, only their count."""
     view = {k: v for k, v in post.items() if k not in PRIVATE_FIELDS}
     view["reply_count"] = len(post.get("replies") or ())
+    view["is_hidden"] = bool(post.get("hidden"))
     return view
 
 

@@ -88,7 +88,7 @@ def find_reply(post: dict, reply_id: str) -> dict | None:
 
 
 def is_open_for_replies(post: dict, now: dt.datetime, expire_days: int) -> bool:
-    return post["status"] == "open" and not posts.is_expired(post, now, expire_days)
+    return post["status"] == "open" and not post.get("hidden") and not posts.is_expired(post, now, expire_days)
 
 
 def add_reply(

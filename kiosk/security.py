@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         endpoint = request.endpoint or ""
-        if endpoint in PRIVATE_ENDPOINTS or endpoint.startswith("mine.") or request.method == "POST":
+        if endpoint in PRIVATE_ENDPOINTS or endpoint.startswith(("mine.", "coordinate.")) or request.method == "POST":
             headers["Cache-Control"] = "no-store"
         elif "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-cache"

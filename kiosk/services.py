@@ -25,6 +25,8 @@ class Services:
     reply_limit: RateLimit | None = None
     message_limit: RateLimit | None = None
     report_limit: RateLimit | None = None
+    coord_unlocks: Unlocks = field(default_factory=Unlocks)
+    coord_throttle: GuessThrottle | None = None
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
 

@@ -33,6 +33,7 @@ from . import codes
 LIVE_FILE = "live.json"
 ARCHIVE_DIR = "archive"
 INDEX_FILE = "index.json"
+AUDIT_DIR = "audit"
 LOCK_FILE = "kiosk.lock"
 SECRET_FILE = "secret_key"
 
@@ -166,7 +167,7 @@ class Store:
 
     def _sweep_temp_files(self) -> None:
         # A power cut during a write can leave a temp file; the real file is intact.
-        for folder in (self.data_dir, self.data_dir / ARCHIVE_DIR):
+        for folder in (self.data_dir, self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR):
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp-*"):
                     tmp.unlink(missing_ok=True)
@@ -361,6 +362,37 @@ class Store:
     def update_record(self, table: str, record_id: int, fields: dict) -> None:
         with self._lock:
             self._live.table(table, cache_size=0).update(fields, doc_ids=[record_id])
+
+    def remove_record(self, table: str, record_id: int) -> None:
+        with self._lock:
+            self._live.table(table, cache_size=0).remove(doc_ids=[record_id])
+
+    # -- the audit trail: append-only, one file per month ---------------------------------
+
+    def append_audit(self, entry: dict) -> None:
+        month = entry["at"][:7]
+        if not _valid_month(month):
+            raise StoreError(f"bad audit time {entry['at']!r}")
+        with self._lock:
+            folder = self.data_dir / AUDIT_DIR
+            folder.mkdir(exist_ok=True, mode=0o700)
+            db = _open_db(folder / f"{month}.json")
+            try:
+                db.table("audit").insert(entry)
+            finally:
+                db.close()
+
+    def audit_months(self) -> list[str]:
+        with self._lock:
+            folder = self.data_dir / AUDIT_DIR
+            return sorted(p.stem for p in folder.glob("*.json") if _valid_month(p.stem)) if folder.is_dir() else []
+
+    def audit_entries(self, month: str) -> list[dict]:
+        if not _valid_month(month):
+            return []
+        with self._lock:
+            data = load_json(self.data_dir / AUDIT_DIR / f"{month}.json") or {}
+            return [_copy(doc) for doc in (data.get("audit") or {}).values()]
 
     # -- small settings ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import posts, replies
+from .. import posts, replies, settings
 from ..services import now, services
 
 bp = Blueprint("mine", __name__)
@@ -92,7 +92,7 @@ def enter():
             waiting = sum(1 for r in entries if r["status"] == "new")
             return render_template(
                 "mine.html", post=posts.public_view(mine.post), replies=entries, waiting=waiting,
-                partner=mine.partner, thanks=mine.post.get("thanks"),
+                partner=mine.partner, thanks=mine.post.get("thanks"), hidden=mine.post.get("hidden"),
             )
         return render_template("mine_reply.html", post=posts.public_view(mine.post), reply=mine.reply)
 
@@ -127,7 +127,9 @@ def edit():
     if request.method == "GET":
         return render_template("new.html", kind=post["kind"], values=post, errors={}, contact={}, editing=True)
     try:
-        checked = posts.check_form(request.form, now().date())
+        offered = settings.categories(current_app.config)
+        offered = {**offered, post["category"]: post["category"]}  # a retired category may stay
+        checked = posts.check_form(request.form, now().date(), offered)
     except posts.Invalid as bad:
         return render_template(
             "new.html", kind=post["kind"], values=bad.values, errors=bad.errors, contact={}, editing=True

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from .. import codes, posts, qr, replies
+from .. import codes, posts, qr, replies, settings
 from ..services import now, services
 
 bp = Blueprint("posting", __name__)
@@ -83,7 +83,7 @@ def new(kind: str):
         return _to_ticket(earlier)
     form_key = submission.form_key
     try:
-        checked = posts.check_form(request.form, now().date())
+        checked = posts.check_form(request.form, now().date(), settings.categories(current_app.config))
     except posts.Invalid as bad:
         submission.nothing_stored()
         return _form(kind, bad.values, bad.errors, {}, form_key, 422)

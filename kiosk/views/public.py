@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from .. import __version__, codes, posts, qr, replies
+from .. import __version__, codes, coordinators, posts, qr, replies, settings
 from ..services import now, services
 
 bp = Blueprint("public", __name__)
@@ -15,7 +15,27 @@ BOARD_STATUSES = ("open", "matched", "fulfilled")
 
 @bp.get("/")
 def start():
-    return render_template("start.html")
+    store = services().store
+    today = now()
+    return render_template(
+        "start.html",
+        on_duty=coordinators.on_duty(store, today.date()),
+        meeting=coordinators.next_meeting(store, today),
+    )
+
+
+@bp.get("/how-it-works")
+def how_it_works():
+    from .coordinate import default_agreements
+
+    body = coordinators.agreements(services().store) or default_agreements()
+    return render_template("how_it_works.html", body=coordinators.render(body))
+
+
+@bp.get("/transparency")
+def transparency():
+    return render_template("transparency.html", months=coordinators.monthly_counts(services().store),
+                           ACTIONS=coordinators.ACTIONS, MODERATION=coordinators.MODERATION)
 
 
 @bp.get("/board")
@@ -28,7 +48,7 @@ def board():
         kind = None
     if category is not None:
         category = posts.normalize_category(category)
-        if category not in posts.CATEGORIES:
+        if category not in settings.categories(current_app.config, include_retired=True):
             notices.append("category")
             category = None
     status = request.args.get("status") or "open"
@@ -77,6 +97,9 @@ def post(post_id: str):
     found = _find(post_id)
     if found["id"] != post_id:  # typed in lower case, say: one canonical address
         return redirect(url_for("public.post", post_id=found["id"]), code=301)
+    if found.get("hidden"):
+        # Its page stays (printed codes point here) but says only that it was hidden.
+        return render_template("post_hidden.html", post_id=found["id"]), 410
     expired = found["status"] == "open" and posts.is_expired(
         found, now(), current_app.config["EXPIRE_DAYS"]
     )

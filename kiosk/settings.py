@@ -1,0 +1,154 @@
+"""Settings that coordinators change on screen, stored in the data folder.
+
+They override the start-up configuration (environment variables, defaults) and take effect at
+once: ``apply`` writes them into the app's config, which every request reads. Categories are
+the built-in eight (translated) plus any a coordinator adds; a retired category is no longer
+offered for new posts, but old posts keep showing its name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from . import config as config_module
+from . import posts, text
+from .store import Store
+
+META_KEY = "settings"
+EDITABLE = ("NAME", "PUBLIC_URL", "WIFI_SSID", "WIFI_PASSWORD", "EXPIRE_DAYS", "RETAIN_DAYS", "LANGUAGES")
+LIMITS = {"NAME": 60, "PUBLIC_URL": 200, "WIFI_SSID": 32, "WIFI_PASSWORD": 63, "category": 40}
+
+
+def stored(store: Store) -> dict:
+    return store.get_meta(META_KEY, {}) or {}
+
+
+def apply(config, store: Store) -> None:
+    """Lay the stored settings over the start-up configuration."""
+    saved = stored(store)
+    if "_startup" not in config:
+        config["_startup"] = {key: config[key] for key in EDITABLE}
+    for key in EDITABLE:
+        config[key] = saved.get(key, config["_startup"][key])
+    config["CATEGORY_SETTINGS"] = saved.get("categories", {})
+
+
+def categories(config, include_retired: bool = False) -> dict:
+    """slug -> label, built-ins first, in a stable order."""
+    overrides: dict = config.get("CATEGORY_SETTINGS", {})
+    result = {}
+    for slug, label in posts.CATEGORIES.items():
+        entry = overrides.get(slug, {})
+        if include_retired or not entry.get("retired"):
+            result[slug] = entry.get("label") or label
+    for slug, entry in overrides.items():
+        if slug in posts.CATEGORIES:
+            continue
+        if include_retired or not entry.get("retired"):
+            result[slug] = entry.get("label") or slug
+    return result
+
+
+def retired(config) -> set[str]:
+    return {slug for slug, entry in config.get("CATEGORY_SETTINGS", {}).items() if entry.get("retired")}
+
+
+class Invalid(Exception):
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _text(form: Mapping, name: str, errors: dict, required: bool = False) -> str:
+    value = text.normalize(str(form.get(name, "")))
+    if text.has_control_chars(value) or text.has_invisible_chars(value) or "\n" in value:
+        errors[name] = _l("Remove the invisible control characters from this text.")
+    elif len(value) > LIMITS[name]:
+        errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=LIMITS[name], count=len(value))
+    elif required and not value:
+        errors[name] = _l("This cannot be empty.")
+    return value
+
+
+def _days(form: Mapping, name: str, low: int, errors: dict) -> int:
+    raw = str(form.get(name, "")).strip()
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= 3650:
+        errors[name] = _l("Give a whole number of days from %(low)d to 3650.", low=low)
+        return 0
+    return int(raw)
+
+
+def check_general(form: Mapping, current) -> dict:
+    """The general settings form: returns the new values or raises Invalid."""
+    errors: dict = {}
+    values = {
+        "NAME": _text(form, "NAME", errors, required=True),
+        "PUBLIC_URL": _text(form, "PUBLIC_URL", errors, required=True).rstrip("/"),
+        "WIFI_SSID": _text(form, "WIFI_SSID", errors),
+        "WIFI_PASSWORD": _text(form, "WIFI_PASSWORD", errors),
+        "EXPIRE_DAYS": _days(form, "EXPIRE_DAYS", 1, errors),
+        "RETAIN_DAYS": _days(form, "RETAIN_DAYS", 1, errors),
+    }
+    if "PUBLIC_URL" not in errors and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", values["PUBLIC_URL"]):
+        errors["PUBLIC_URL"] = _l("Write the address phones use, like http://aid.lan (no path).")
+    if values["WIFI_PASSWORD"] and not 8 <= len(values["WIFI_PASSWORD"]) <= 63:
+        errors.setdefault("WIFI_PASSWORD", _l("A WPA2 password has 8 to 63 characters."))
+    getlist = getattr(form, "getlist", None)
+    languages = [lang for lang in (getlist("LANGUAGES") if getlist else []) if lang in config_module.KNOWN_LANGUAGES]
+    if not languages:
+        errors["LANGUAGES"] = _l("Offer at least one language.")
+    values["LANGUAGES"] = list(dict.fromkeys(languages))
+    if errors:
+        raise Invalid(errors)
+    return values
+
+
+def save_general(store: Store, values: dict) -> dict:
+    """Store new general settings; returns what changed (for the audit trail)."""
+    saved = stored(store)
+    changed = {k: v for k, v in values.items() if saved.get(k) != v}
+    saved.update(values)
+    store.set_meta(META_KEY, saved)
+    return {k: ("(hidden)" if k == "WIFI_PASSWORD" else v) for k, v in changed.items()}
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:30]
+
+
+def change_category(store: Store, config, action: str, slug: str, label: str = "") -> str:
+    """add (a new label), rename (a label), retire or restore (a slug). Returns the slug."""
+    saved = stored(store)
+    cats: dict = dict(saved.get("categories", {}))
+    every = categories(config, include_retired=True)
+    errors: dict = {}
+    if action in ("add", "rename"):
+        value = text.normalize(label)
+        if not value or text.has_control_chars(value) or text.has_invisible_chars(value) or "\n" in value:
+            errors["category"] = _l("Write a category name.")
+        elif len(value) > LIMITS["category"]:
+            errors["category"] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=LIMITS["category"], count=len(value))
+        if errors:
+            raise Invalid(errors)
+        if action == "add":
+            slug = slugify(value) or "category"
+            if slug in every:
+                raise Invalid({"category": _l("That category exists already.")})
+        elif slug not in every:
+            raise Invalid({"category": _l("Choose one of the categories in the list.")})
+        cats[slug] = {**cats.get(slug, {}), "label": value}
+    elif action in ("retire", "restore"):
+        if slug not in every:
+            raise Invalid({"category": _l("Choose one of the categories in the list.")})
+        if action == "retire" and len(categories(config)) <= 1:
+            raise Invalid({"category": _l("Keep at least one category.")})
+        cats[slug] = {**cats.get(slug, {}), "retired": action == "retire"}
+    else:
+        raise Invalid({"category": _l("Choose one of the categories in the list.")})
+    saved["categories"] = cats
+    store.set_meta(META_KEY, saved)
+    return slug

@@ -1,0 +1,275 @@
+"""Coordinator mode under /coordinate: unlock, the queue, the audit trail, roster, agreements,
+settings and the team. Nothing here answers before unlocking; every action is audited."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import config as config_module
+from .. import coordinators, moderation, settings
+from ..services import now, services
+
+bp = Blueprint("coordinate", __name__, url_prefix="/coordinate")
+
+
+def _idle_seconds() -> float:
+    return current_app.config["COORDINATOR_IDLE_MINUTES"] * 60
+
+
+def current_handle() -> str | None:
+    key = session.get("coord")
+    if not key:
+        return None
+    return services().coord_unlocks.use(str(key), _idle_seconds())
+
+
+@bp.before_request
+def require_unlock():
+    g.handle = current_handle()
+    if g.handle is None and request.endpoint != "coordinate.home":
+        session.pop("coord", None)
+        return redirect(url_for("coordinate.home"), code=303)
+    return None
+
+
+def audit(action: str, target: str = "", detail: str = "") -> None:
+    coordinators.log(services().store, g.handle, action, target, now(), detail)
+
+
+def _done(message: str, to: str = "coordinate.home"):
+    flash(message)
+    return redirect(url_for(to), code=303)
+
+
+@bp.route("", methods=["GET", "POST"])
+def home():
+    if g.handle is None:
+        return _unlock()
+    queue = moderation.queue(services().store, now(), current_app.config["EXPIRE_DAYS"])
+    return render_template("coordinate/queue.html", queue=queue)
+
+
+def _unlock():
+    if request.method == "GET":
+        return render_template("coordinate/unlock.html", error=None, handle="")
+    handle = request.form.get("handle", "")[:60]
+    passphrase = request.form.get("passphrase", "")[: coordinators.MAX_PASSPHRASE + 1]
+    throttle = services().coord_throttle
+    wait = throttle.attempt(handle.strip().casefold() or None)
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        error = _("Too many wrong tries. Please wait %(minutes)d minutes.", minutes=minutes)
+        return render_template("coordinate/unlock.html", error=error, handle=handle), 429
+    found = coordinators.verify(services().store, handle, passphrase, current_app.config["SCRYPT_N"])
+    if found is None:
+        error = _("That handle and passphrase do not match.")
+        return render_template("coordinate/unlock.html", error=error, handle=handle), 403
+    throttle.succeeded(handle.strip().casefold())
+    # A new session: nothing a visitor left in this browser carries over.
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    key = secrets.token_urlsafe(24)
+    services().coord_unlocks.unlock(key, found)
+    session["coord"] = key
+    g.handle = found
+    audit("unlock")
+    return redirect(url_for("coordinate.home"), code=303)
+
+
+@bp.post("/lock")
+def lock():
+    audit("lock")
+    services().coord_unlocks.lock(str(session.pop("coord", "")))
+    flash(_("Coordinator mode is locked."))
+    return redirect(url_for("public.start"), code=303)
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+
+@bp.post("/posts/<post_id>/hide")
+def hide(post_id: str):
+    store = services().store
+    try:
+        reason = moderation.check_reason(request.form.get("reason", ""))
+        moderation.hide(store, post_id, reason, g.handle, now())
+    except moderation.Refused as refused:
+        return _done(str(refused.message))
+    moderation.close_reports_for(store, post_id, g.handle, now())
+    audit("hide", post_id, reason)
+    return _done(_("The post is hidden."))
+
+
+@bp.post("/posts/<post_id>/restore")
+def restore(post_id: str):
+    try:
+        moderation.restore(services().store, post_id)
+    except moderation.Refused as refused:
+        return _done(str(refused.message))
+    audit("restore", post_id)
+    return _done(_("The post is back."))
+
+
+@bp.post("/reports/<int:record_id>/dismiss")
+def dismiss(record_id: int):
+    try:
+        report = moderation.dismiss_report(services().store, record_id, g.handle, now())
+    except moderation.Refused as refused:
+        return _done(str(refused.message))
+    audit("dismiss", f"report {record_id} ({report.get('kind')} {report.get('post')})")
+    return _done(_("The report is dismissed."))
+
+
+@bp.post("/thanks/<int:record_id>/<verdict>")
+def judge_thanks(record_id: int, verdict: str):
+    if verdict not in ("approve", "reject"):
+        abort(404)
+    try:
+        line = moderation.judge_thanks(services().store, record_id, verdict == "approve", g.handle, now())
+    except moderation.Refused as refused:
+        return _done(str(refused.message))
+    audit(verdict, f"thanks {record_id} ({line.get('post')})")
+    return _done(_("Thank you line approved.") if verdict == "approve" else _("Thank you line declined."))
+
+
+# -- the audit trail --------------------------------------------------------------------------
+
+
+@bp.get("/log")
+def log():
+    return render_template("coordinate/log.html", entries=coordinators.trail(services().store),
+                           ACTIONS=coordinators.ACTIONS)
+
+
+# -- roster, agreements -------------------------------------------------------------------------
+
+
+@bp.route("/roster", methods=["GET", "POST"])
+def roster():
+    store = services().store
+    weeks = coordinators.upcoming_weeks(now().date())
+    team = coordinators.handles(store)
+    if request.method == "POST":
+        chosen = {week: request.form.get(f"week-{week}", "") for week in weeks}
+        try:
+            coordinators.save_roster(store, chosen, request.form.get("meeting_when", ""),
+                                     request.form.get("meeting_where", ""), team)
+        except coordinators.Refused as refused:
+            flash(str(refused.message))
+            return redirect(url_for("coordinate.roster"), code=303)
+        audit("roster")
+        return _done(_("The roster is saved."), "coordinate.roster")
+    current = coordinators.roster(store)
+    return render_template(
+        "coordinate/roster.html", weeks=[(w, coordinators.week_start(w)) for w in weeks], team=team,
+        chosen=current.get("weeks", {}), meeting=current.get("meeting", {}),
+    )
+
+
+@bp.route("/agreements", methods=["GET", "POST"])
+def agreements():
+    store = services().store
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            coordinators.save_agreements(store, body)
+        except coordinators.Refused as refused:
+            return render_template("coordinate/agreements.html", body=body, error=refused.message), 422
+        audit("agreements")
+        return _done(_("The community agreements are saved."), "public.how_it_works")
+    body = coordinators.agreements(store) or default_agreements()
+    return render_template("coordinate/agreements.html", body=body, error=None)
+
+
+def default_agreements() -> str:
+    """The text that ships with the kiosk, in the visitor's language."""
+    from flask_babel import get_locale
+
+    lang = str(get_locale())
+    name = f"agreements/{lang}.txt" if lang in config_module.KNOWN_LANGUAGES else "agreements/en.txt"
+    return render_template(name, kiosk=current_app.config["NAME"], expire=current_app.config["EXPIRE_DAYS"],
+                           retain=current_app.config["RETAIN_DAYS"])
+
+
+# -- settings and team ----------------------------------------------------------------------------
+
+
+def _settings_page(errors=None, values=None, status=200):
+    config = current_app.config
+    shown = values or {key: config[key] for key in settings.EDITABLE}
+    return render_template(
+        "coordinate/settings.html", values=shown, errors=errors or {},
+        every_category=settings.categories(config, include_retired=True), retired=settings.retired(config),
+        known_languages=config_module.KNOWN_LANGUAGES,
+    ), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page():
+    if request.method == "GET":
+        return _settings_page()
+    store = services().store
+    try:
+        values = settings.check_general(request.form, current_app.config)
+    except settings.Invalid as bad:
+        shown = {key: request.form.get(key, "") for key in settings.EDITABLE}
+        shown["LANGUAGES"] = request.form.getlist("LANGUAGES")
+        return _settings_page(bad.errors, shown, 422)
+    changed = settings.save_general(store, values)
+    settings.apply(current_app.config, store)
+    if changed:
+        audit("settings", ", ".join(sorted(changed)), "; ".join(f"{k}={v}" for k, v in sorted(changed.items())))
+    return _done(_("The settings are saved."), "coordinate.settings_page")
+
+
+@bp.post("/settings/category")
+def category():
+    store = services().store
+    action = request.form.get("action", "")
+    try:
+        slug = settings.change_category(store, current_app.config, action, request.form.get("slug", ""),
+                                        request.form.get("label", ""))
+    except settings.Invalid as bad:
+        return _settings_page(bad.errors, None, 422)
+    settings.apply(current_app.config, store)
+    audit("category", slug, action)
+    return _done(_("The categories are saved."), "coordinate.settings_page")
+
+
+@bp.route("/team", methods=["GET", "POST"])
+def team():
+    store = services().store
+    error = None
+    if request.method == "POST":
+        handle = request.form.get("handle", "")
+        passphrase = request.form.get("passphrase", "")
+        if passphrase != request.form.get("passphrase_again", ""):
+            error = _("The two passphrases are not the same.")
+        else:
+            try:
+                added = coordinators.add(store, handle, passphrase, by=g.handle, now=now(),
+                                         scrypt_n=current_app.config["SCRYPT_N"])
+            except coordinators.Refused as refused:
+                error = refused.message
+            else:
+                audit("add-coordinator", added)
+                return _done(_("%(handle)s can now unlock coordinator mode.", handle=added), "coordinate.team")
+    return render_template("coordinate/team.html", team=coordinators.handles(store), error=error), (422 if error else 200)
+
+
+@bp.post("/team/remove")
+def remove_member():
+    handle = request.form.get("handle", "")
+    if request.form.get("confirm") != "yes":
+        return _done(_("Tick the box to confirm the removal."), "coordinate.team")
+    try:
+        coordinators.remove(services().store, handle)
+    except coordinators.Refused as refused:
+        return _done(str(refused.message), "coordinate.team")
+    audit("remove-coordinator", handle)
+    return _done(_("%(handle)s was removed.", handle=handle), "coordinate.team")
