@@ -74,7 +74,7 @@ def serve(host: str, port: int, data_dir: str | None) -> None:
 @click.option("--posts", "count", default=40, show_default=True, type=click.IntRange(0, 1000))
 def demo(host: str, port: int, count: int) -> None:
     """Serve a throwaway data folder filled with sample posts."""
-    from .demo import add_sample_posts
+    from .demo import add_demo_coordinator, add_sample_posts
 
     folder = tempfile.mkdtemp(prefix="kiosk-demo-")
     # Stopping with SIGTERM (systemd, kill, a test) must also remove the throwaway folder.
@@ -84,7 +84,9 @@ def demo(host: str, port: int, count: int) -> None:
         app = _make_app({"DATA_DIR": folder, "PUBLIC_URL": public})
         with app.app_context():
             add_sample_posts(app, count)
+            passphrase = add_demo_coordinator(app)
         click.echo(f"Demo kiosk with {count} sample posts (data in {folder}, removed on exit).")
+        click.echo(f"Coordinator mode for this demo only: handle Demo, passphrase {passphrase}")
         click.echo(f"Open http://localhost:{port}/ on this machine, or {public}/ from a phone.")
         _serve(app, host, port)
     finally:

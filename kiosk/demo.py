@@ -69,3 +69,15 @@ def add_sample_posts(app: Flask, count: int = 40, seed: int = 7) -> list[dict]:
         )
         made.append(post)
     return made
+
+
+def add_demo_coordinator(app: Flask) -> str:
+    """A coordinator for the throwaway demo, with a fresh random passphrase (never a default)."""
+    from . import codes, coordinators
+
+    passphrase = "-".join(codes.new_secret_words().split("-") + [codes.new_secret_words().split("-")[0]])
+    coordinators.add(
+        app.extensions["kiosk"].store, "Demo", passphrase, by="demo",
+        now=app.extensions["kiosk"].clock.now(), scrypt_n=1024,
+    )
+    return passphrase

@@ -81,7 +81,7 @@
   var L = osk.dataset;
 
   function isTextField(el) {
-    return el && ((el.tagName === "INPUT" && (el.type === "text" || el.type === "search")) || el.tagName === "TEXTAREA");
+    return el && ((el.tagName === "INPUT" && (el.type === "text" || el.type === "search" || el.type === "password")) || el.tagName === "TEXTAREA");
   }
 
   function key(label, action, extra, name) {

@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from server import KioskServer
+from server import KioskServer, kiosk_command, kiosk_env
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -58,8 +59,13 @@ def browser():
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory):
     """The touchscreen's own server: kiosk mode for requests from this machine."""
+    data = tmp_path_factory.mktemp("kiosk-data")
+    subprocess.run(
+        [kiosk_command(), "coordinator", "add", "Heron", "--data", str(data)],
+        input="correct horse battery\n", text=True, check=True, env=kiosk_env(), capture_output=True,
+    )
     server = KioskServer(
-        tmp_path_factory.mktemp("kiosk-data"),
+        data,
         KIOSK_TOUCHSCREEN="1",
         KIOSK_WIFI_SSID="Community Center",
         KIOSK_WIFI_PASSWORD="share-and-care",
@@ -238,9 +244,27 @@ def test_language_switch_changes_text_and_direction(kiosk, open_page):
     assert page.inner_text("h1") != english
 
 
+def test_coordinator_unlocks_on_the_touchscreen_keyboard(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.goto(kiosk.url + "/coordinate")
+    page.tap("#handle")
+    page.tap(".osk-key[data-action=shift]")
+    tap_keys(page, "Heron")
+    assert page.input_value("#handle") == "Heron"
+    page.tap("#passphrase")
+    tap_keys(page, "correct horse battery")
+    page.tap(".osk-key[data-action=done]")
+    page.tap("button[type=submit]")
+    page.wait_for_selector(".coord-nav")
+    shot(page, "touch-coordinator-queue")
+    page.tap(".coord-nav button[type=submit]")  # the lock button
+    page.wait_for_url(kiosk.url + "/")
+
+
 # -- phones ----------------------------------------------------------------------------------
 
-PHONE_PAGES = ["/", "/board", "/board?kind=offer", "/new/request", "/new/offer", "/mine", "/flyer"]
+PHONE_PAGES = ["/", "/board", "/board?kind=offer", "/new/request", "/new/offer", "/mine", "/flyer",
+               "/how-it-works", "/transparency", "/coordinate"]
 
 
 def test_phone_pages_fit_360px(phone_site, open_page):

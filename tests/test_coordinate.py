@@ -301,3 +301,11 @@ def test_no_default_passphrase_exists(app):
     client = app.test_client()
     for guess in ("admin", "password", "coordinator", "changeme123456"):
         assert unlock(client, handle="admin", passphrase=guess).status_code in (403, 429)
+
+
+def test_touchscreen_idle_reset_locks_coordinator_mode(team):
+    client = team.test_client()
+    unlock(client)
+    token = csrf_token(client, "/coordinate/log")
+    assert client.post("/reset", data={"csrf_token": token}).status_code == 303
+    assert client.get("/coordinate/log").status_code == 303

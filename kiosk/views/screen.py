@@ -14,7 +14,7 @@ from .. import csrf
 
 bp = Blueprint("screen", __name__)
 
-VISIT_KEYS = ("lang", "mine", "ticket", "print", "form_key", "_flashes")
+VISIT_KEYS = ("lang", "mine", "ticket", "print", "form_key", "coord", "_flashes")
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
@@ -69,6 +69,8 @@ def reset():
     mine = session.get("mine")
     if isinstance(mine, dict):
         services().unlocks.lock(str(mine.get("key")))
+    if session.get("coord"):
+        services().coord_unlocks.lock(str(session["coord"]))
     if session.get("form_key"):
         services().handoff.forget(str(session["form_key"]))
     session.clear()
