@@ -188,5 +188,113 @@ def coordinator_remove(handle: str, data_dir: str | None, yes: bool) -> None:
     click.echo(f"Coordinator {handle} removed.")
 
 
+def _exchange_message(exc) -> str:
+    from .exchange import ExchangeError
+
+    messages = {
+        "no-target": "that folder does not exist",
+        "read-only": "the folder is read-only (a stick's lock switch?)",
+        "full": "the stick is full; nothing was left on it",
+        "write-failed": "writing failed (was the stick pulled out?); nothing was left that a restore would take",
+        "exists": "an export with that name is already there; try again in a second",
+        "not-backup": "this folder is not a kiosk export (no manifest.json)",
+        "incomplete": "this backup is incomplete",
+        "checksum": "this backup was changed after it was made (a checksum does not match)",
+        "version": "this backup comes from another version of the kiosk",
+        "no-full": "this is an anonymized export, not a full backup: it cannot restore or merge",
+    }
+    assert isinstance(exc, ExchangeError)
+    return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({exc.detail})" if exc.detail else "")
+
+
+@main.command("export")
+@click.option("--to", "target", required=True, type=click.Path(file_okay=False), help="Where to write (a stick).")
+@click.option("--full", is_flag=True, help="Also write backup.json: everything, SENSITIVE.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+def export_command(target: str, full: bool, data_dir: str | None) -> None:
+    """Export posts.csv and summary.csv (anonymized), and with --full a backup, into a new folder."""
+    from . import exchange
+    from .clock import wall_now
+    from .config import DEFAULTS
+    from .store import Store
+
+    folder = data_dir or os.environ.get("KIOSK_DATA_DIR") or DEFAULTS["DATA_DIR"]
+    try:
+        store = Store(folder, read_only=True)  # works beside a running server
+    except StoreError as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        sys.exit(1)
+
+    def progress(what: str, done: int, total: int) -> None:
+        if what != "done":
+            click.echo(f"\r{what}: {done}/{total}", nl=False, err=True)
+
+    name = (store.get_meta("settings") or {}).get("NAME") or os.environ.get("KIOSK_NAME") or DEFAULTS["NAME"]
+    try:
+        made = exchange.export(store, target, kiosk_name=name, now=wall_now(), full=full, progress=progress)
+    except exchange.ExchangeError as exc:
+        click.echo("", err=True)
+        click.echo(_exchange_message(exc), err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo("", err=True)
+    if full:
+        click.echo("backup.json holds everything, including private conversations: keep the stick safe.")
+    click.echo(f"Written to {made}. It is safe to unplug the stick (unmount it first).")
+
+
+@main.command("import")
+@click.option("--from", "source", required=True, type=click.Path(file_okay=False), help="An export folder.")
+@click.option("--replace", "mode", flag_value="replace", help="Restore: the backup replaces all data.")
+@click.option("--merge", "mode", flag_value="merge", help="Merge another kiosk's posts in by id.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+def import_command(source: str, mode: str | None, yes: bool, data_dir: str | None) -> None:
+    """Restore (--replace) or merge (--merge) a full backup; the server must be stopped."""
+    from pathlib import Path
+
+    from . import exchange
+    from .clock import wall_now
+
+    if mode is None:
+        click.echo("kiosk: say --replace (restore) or --merge", err=True)
+        sys.exit(2)
+    try:
+        document = exchange.read_backup(source)
+    except exchange.ExchangeError as exc:
+        click.echo(_exchange_message(exc), err=True)
+        sys.exit(1)
+    store = _open_store(data_dir)
+    try:
+        seen = exchange.preview(store, document)
+        click.echo(f"Backup of {seen['kiosk']} made {seen['created']}: {seen['posts_in_backup']} posts.")
+        if mode == "replace":
+            click.echo(f"This kiosk has {seen['posts_now']} posts now; all of its data will be replaced "
+                       "(a copy is kept in the data folder's backups/ first).")
+        else:
+            click.echo(f"Merging adds {seen['merge_new']} posts and updates {seen['merge_newer']}.")
+        if not yes and not click.confirm("Go on?"):
+            sys.exit(1)
+        if mode == "replace":
+            kept = Path(store.data_dir) / "backups"
+            kept.mkdir(exist_ok=True, mode=0o700)
+            name = (store.get_meta("settings") or {}).get("NAME") or "kiosk"
+            copy = exchange.restore(store, document, kept, wall_now(), name)
+            from . import coordinators
+
+            coordinators.log(store, "(command line)", "restore-backup", document.get("created", ""), wall_now())
+            click.echo(f"Restored. The previous data is kept in {copy}.")
+        else:
+            result = exchange.merge(store, document)
+            from . import coordinators
+
+            coordinators.log(store, "(command line)", "merge", document.get("kiosk", ""), wall_now(),
+                             f"{result['added']} added, {result['updated']} updated")
+            click.echo(f"Merged: {result['added']} added, {result['updated']} updated.")
+    finally:
+        store.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -23,6 +23,8 @@ DEFAULTS = {
     "GUESS_LIMIT": 5,
     "GUESS_WINDOW_SECONDS": 900,
     "GUESS_GLOBAL_LIMIT": 60,
+    # Extra folders where USB sticks appear (os.pathsep-separated), besides /media and /run/media.
+    "USB_ROOTS": "",
     # Coordinator mode locks itself after this many idle minutes.
     "COORDINATOR_IDLE_MINUTES": 5,
     # Replies per post, messages per ticket and reports per post, each per hour.
@@ -48,7 +50,7 @@ DEFAULTS = {
 }
 
 # Settings taken from the environment as plain text (Flask would read "1234" as a number).
-TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR")
+TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR", "USB_ROOTS")
 
 KNOWN_LANGUAGES = {"en": "English", "es": "Español", "ar": "العربية"}
 
@@ -113,7 +115,7 @@ def check(config) -> None:
         )
     config["LANGUAGES"] = list(dict.fromkeys(languages))
     config["TOUCHSCREEN"] = _flag(config["TOUCHSCREEN"], "TOUCHSCREEN")
-    for key in ("WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "NAME"):
+    for key in ("WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "NAME", "USB_ROOTS"):
         config[key] = "" if config[key] is None else str(config[key])
     if len(config["WIFI_SSID"]) > 32:
         raise ConfigError("KIOSK_WIFI_SSID can be at most 32 characters")

@@ -37,6 +37,9 @@ ACTIONS = {
     "category": _l("changed a category"),
     "add-coordinator": _l("added a coordinator"),
     "remove-coordinator": _l("removed a coordinator"),
+    "export": _l("exported the data"),
+    "restore-backup": _l("restored a backup"),
+    "merge": _l("merged another kiosk's posts"),
 }
 # The kinds counted on the public transparency page.
 MODERATION = ("hide", "restore", "dismiss", "approve", "reject")

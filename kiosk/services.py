@@ -27,6 +27,7 @@ class Services:
     report_limit: RateLimit | None = None
     coord_unlocks: Unlocks = field(default_factory=Unlocks)
     coord_throttle: GuessThrottle | None = None
+    jobs: dict = field(default_factory=dict)  # background exports, by id, for the progress page
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
 

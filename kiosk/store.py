@@ -97,14 +97,17 @@ def load_json(path: Path) -> Any:
 class DurableJSONStorage(Storage):
     """TinyDB storage that keeps the parsed data in memory and writes atomically and durably."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
         self._data = load_json(self.path)
 
     def read(self):
         return self._data
 
     def write(self, data) -> None:
+        if self.read_only:
+            raise StoreError("this data folder was opened read-only")
         try:
             write_atomic(self.path, dump_json(data))
         except BaseException:
@@ -118,8 +121,8 @@ class DurableJSONStorage(Storage):
         pass
 
 
-def _open_db(path: Path) -> TinyDB:
-    return TinyDB(path, storage=DurableJSONStorage)
+def _open_db(path: Path, read_only: bool = False) -> TinyDB:
+    return TinyDB(path, storage=DurableJSONStorage, read_only=read_only)
 
 
 class Store:
@@ -127,15 +130,23 @@ class Store:
 
     ARCHIVE_CACHE = 2  # archive months kept parsed at once; bounded so memory stays small
 
-    def __init__(self, data_dir: str | os.PathLike):
+    def __init__(self, data_dir: str | os.PathLike, read_only: bool = False):
+        """``read_only``: for reading beside a running server (exports from the command line);
+        it takes no lock, repairs nothing and refuses every write."""
         self.data_dir = Path(data_dir).resolve()
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._lock_fd = self._take_folder_lock()
+        self._lock_fd = None
+        if read_only and not (self.data_dir / LIVE_FILE).is_file():
+            raise StoreError(f"There is no kiosk data in {self.data_dir}.")
+        if not read_only:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._lock_fd = self._take_folder_lock()
         try:
-            self._sweep_temp_files()
-            (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
-            self._live = _open_db(self.data_dir / LIVE_FILE)
+            if not read_only:
+                self._sweep_temp_files()
+                (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
+            self._live = _open_db(self.data_dir / LIVE_FILE, read_only)
             self._posts = self._live.table("posts", cache_size=0)
             self._meta = self._live.table("meta", cache_size=0)
             self._index_path = self.data_dir / ARCHIVE_DIR / INDEX_FILE
@@ -143,7 +154,8 @@ class Store:
             self._index: dict[str, str] = index.get("posts", {})
             self._reply_index: dict[str, str] = index.get("replies", {})
             self._archives: OrderedDict[str, TinyDB] = OrderedDict()
-            self._finish_interrupted_moves()
+            if not read_only:
+                self._finish_interrupted_moves()
         except BaseException:
             self.close()
             raise
@@ -306,6 +318,80 @@ class Store:
             self._posts.remove(doc_ids=[doc_id])
             return _copy(moved)
 
+    def _write_index(self) -> None:
+        write_atomic(self._index_path, dump_json({"posts": self._index, "replies": self._reply_index}))
+
+    def _remove_anywhere(self, post_id: str) -> None:
+        doc_id = codes.post_id_to_int(post_id)
+        if self._posts.contains(doc_id=doc_id):
+            self._posts.remove(doc_ids=[doc_id])
+        month = self._index.pop(post_id, None)
+        if month:
+            table = self._archive(month).table("posts")
+            if table.contains(doc_id=doc_id):
+                table.remove(doc_ids=[doc_id])
+            for reply_id in [r for r, owner in self._reply_index.items() if owner == post_id]:
+                del self._reply_index[reply_id]
+            self._write_index()
+
+    def put_post(self, post: dict) -> None:
+        """Insert or replace a whole post (merging another kiosk's): open and matched posts
+        go to the live file, closed ones to the archive month of their closing."""
+        doc_id = codes.post_id_to_int(post["id"])
+        with self._lock:
+            self._remove_anywhere(post["id"])
+            if post["status"] in ("open", "matched"):
+                self._posts.insert(Document(post, doc_id=doc_id))
+                return
+            month = (post.get("closed") or post["updated"])[:7]
+            self._archive(month).table("posts").upsert(Document(post, doc_id=doc_id))
+            self._index[post["id"]] = month
+            for reply in post.get("replies") or ():
+                self._reply_index[reply["id"]] = post["id"]
+            self._write_index()
+
+    def replace_everything(self, document: dict) -> None:
+        """Restore: the live file, the archive, records, settings and audit become the backup's."""
+        with self._lock:
+            for db in list(self._archives.values()):
+                db.close()
+            self._archives.clear()
+            for folder in (self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR):
+                if folder.is_dir():
+                    for path in folder.glob("*.json"):
+                        path.unlink()
+            self._index, self._reply_index = {}, {}
+            for month, month_posts in (document.get("archive") or {}).items():
+                if not _valid_month(month):
+                    raise StoreError(f"bad archive month {month!r}")
+                docs = [Document(p, doc_id=codes.post_id_to_int(p["id"])) for p in month_posts]
+                self._archive(month).table("posts").insert_multiple(docs)
+                for p in month_posts:
+                    self._index[p["id"]] = month
+                    for reply in p.get("replies") or ():
+                        self._reply_index[reply["id"]] = p["id"]
+            self._write_index()
+            for month, entries in (document.get("audit") or {}).items():
+                if _valid_month(month) and entries:
+                    folder = self.data_dir / AUDIT_DIR
+                    folder.mkdir(exist_ok=True, mode=0o700)
+                    db = _open_db(folder / f"{month}.json")
+                    db.table("audit").insert_multiple(entries)
+                    db.close()
+            # The live file last, in one write: posts, records and settings together.
+            tables = {"posts": {str(codes.post_id_to_int(p["id"])): p for p in document.get("live") or []}}
+            for name, rows in (document.get("records") or {}).items():
+                tables[name] = {str(n): row for n, row in enumerate(rows, 1)}
+            tables["meta"] = {
+                str(_meta_id(key)): {"key": key, "value": value}
+                for key, value in (document.get("meta") or {}).items()
+                if value is not None
+            }
+            self._live.storage.write(tables)
+            for table in self._live._tables.values():  # TinyDB caches ids and queries per table
+                table.clear_cache()
+                table._next_id = None
+
     def archived_months(self) -> list[str]:
         with self._lock:
             return sorted(set(self._index.values()))
@@ -336,7 +422,7 @@ class Store:
         if db is None:
             if not _valid_month(month):
                 raise StoreError(f"bad archive month {month!r}")
-            db = _open_db(self.data_dir / ARCHIVE_DIR / f"{month}.json")
+            db = _open_db(self.data_dir / ARCHIVE_DIR / f"{month}.json", self.read_only)
             self._archives[month] = db
             while len(self._archives) > self.ARCHIVE_CACHE:
                 self._archives.popitem(last=False)[1].close()

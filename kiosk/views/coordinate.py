@@ -273,3 +273,111 @@ def remove_member():
         return _done(str(refused.message), "coordinate.team")
     audit("remove-coordinator", handle)
     return _done(_("%(handle)s was removed.", handle=handle), "coordinate.team")
+
+
+# -- USB: export, restore, merge ------------------------------------------------------------------
+
+import threading  # noqa: E402  (kept with the code that uses it)
+import uuid  # noqa: E402
+
+from .. import exchange, usb  # noqa: E402
+
+
+def exchange_message(exc: exchange.ExchangeError) -> str:
+    messages = {
+        "no-target": _("That stick is no longer there. Plug it in again."),
+        "read-only": _("The stick is read-only. Check its lock switch, or use another stick."),
+        "full": _("The stick is full. Nothing was left on it: free some space or use another stick."),
+        "write-failed": _("Writing to the stick failed (was it pulled out?). Nothing was left that a restore would take."),
+        "exists": _("An export with that name is already there. Try again in a second."),
+        "not-backup": _("This folder is not a kiosk export: it has no manifest.json."),
+        "incomplete": _("This backup is incomplete: %(file)s is missing or cut short. Nothing was changed.", file=exc.detail),
+        "checksum": _("This backup was changed after it was made: %(file)s does not match its checksum. Nothing was changed.", file=exc.detail),
+        "version": _("This backup comes from another version of the kiosk. Nothing was changed."),
+        "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
+    }
+    return messages.get(exc.code, exc.code)
+
+
+def _sticks():
+    return usb.find(current_app.config["USB_ROOTS"])
+
+
+def _chosen_stick(path: str):
+    stick = next((s for s in _sticks() if s.path == path), None)
+    if stick is None:
+        abort(404)
+    return stick
+
+
+@bp.route("/export", methods=["GET", "POST"])
+def export():
+    if request.method == "GET":
+        return render_template("coordinate/export.html", sticks=_sticks())
+    stick = _chosen_stick(request.form.get("stick", ""))
+    full = request.form.get("full") == "yes"
+    job_id = uuid.uuid4().hex
+    jobs = services().jobs
+    jobs[job_id] = {"state": "running", "what": "posts", "done": 0, "total": 1, "full": full, "stick": stick.label}
+    store, name, moment, handle = services().store, current_app.config["NAME"], now(), g.handle
+
+    def progress(what: str, done: int, total: int) -> None:
+        jobs[job_id].update(what=what, done=done, total=max(total, 1))
+
+    def run() -> None:
+        try:
+            made = exchange.export(store, stick.path, kiosk_name=name, now=moment, full=full, progress=progress)
+        except exchange.ExchangeError as exc:
+            jobs[job_id].update(state="failed", error=exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - reported on screen, never lost silently
+            jobs[job_id].update(state="failed", error=exchange.ExchangeError("write-failed", str(exc)))
+            return
+        coordinators.log(store, handle, "export", made.name, moment, "full backup" if full else "anonymized")
+        jobs[job_id].update(state="done", folder=made.name)
+
+    threading.Thread(target=run, name=f"export-{job_id[:6]}", daemon=True).start()
+    return redirect(url_for("coordinate.export_status", job_id=job_id), code=303)
+
+
+@bp.get("/export/<job_id>")
+def export_status(job_id: str):
+    job = services().jobs.get(job_id)
+    if job is None:
+        abort(404)
+    error = exchange_message(job["error"]) if job.get("error") else None
+    return render_template("coordinate/export_status.html", job=job, error=error, job_id=job_id)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_page():
+    sticks = _sticks()
+    folders = {s.path: usb.exports_on(s.path) for s in sticks}
+    if request.method == "GET":
+        return render_template("coordinate/import.html", sticks=sticks, folders=folders, seen=None, error=None)
+    chosen = request.form.get("folder", "")
+    if not any(str(f) == chosen for fs in folders.values() for f in fs):
+        abort(404)
+    mode = request.form.get("mode")
+    if mode not in ("replace", "merge"):
+        abort(400)
+    try:
+        document = exchange.read_backup(chosen)
+    except exchange.ExchangeError as exc:
+        return render_template("coordinate/import.html", sticks=sticks, folders=folders, seen=None,
+                               error=exchange_message(exc)), 422
+    store = services().store
+    if request.form.get("confirm") != "yes":
+        return render_template("coordinate/import.html", sticks=sticks, folders=folders, error=None,
+                               seen=exchange.preview(store, document), chosen=chosen, mode=mode)
+    if mode == "replace":
+        kept = store.data_dir / "backups"
+        kept.mkdir(exist_ok=True, mode=0o700)
+        handle = g.handle
+        copy = exchange.restore(store, document, kept, now(), current_app.config["NAME"])
+        settings.apply(current_app.config, store)
+        coordinators.log(store, handle, "restore-backup", document.get("created", ""), now(), copy.name)
+        return _done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).", name=copy.name))
+    result = exchange.merge(store, document)
+    audit("merge", document.get("kiosk", ""), f"{result['added']} added, {result['updated']} updated")
+    return _done(_("Merged: %(added)d posts added, %(updated)d updated.", added=result["added"], updated=result["updated"]))

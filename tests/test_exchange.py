@@ -1,0 +1,307 @@
+"""Issue 6: export, backup, restore and merge through a folder standing in for a USB stick."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import hashlib
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from kiosk import coordinators, exchange, posts, usb
+from kiosk.cli import main as kiosk_main
+from kiosk.store import Store, iter_json_files
+
+from conftest import TEST_SCRYPT_N, Visitor, csrf_token
+from test_coordinate import PASSPHRASE, act, unlock
+from test_replies import reply_to
+
+
+def data_bytes(data_dir) -> dict:
+    return {str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(data_dir).rglob("*.json"))}
+
+
+@pytest.fixture
+def stick(tmp_path):
+    folder = tmp_path / "media" / "STICK"
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def busy_app(make_app):
+    """A kiosk with open, matched and closed posts, a thread, a setting and a coordinator."""
+    app = make_app(NAME="Elm Street Aid")
+    poster, helper = Visitor(app.test_client()), Visitor(app.test_client())
+    post_id, code = poster.create(title="Soup for two", details="Lentils, «merci», 😀")
+    reply_id, _ = reply_to(helper, post_id, "I cook on Fridays")
+    poster.unlock(code)
+    poster.submit(f"/mine/replies/{reply_id}/accept", form_url="/mine")
+    poster.submit("/mine/thread", message="A private word about Friday")
+    closed_id, closed_code = poster.create(title="Old ladder")
+    poster.unlock(closed_code)
+    poster.submit("/mine/fulfil")
+    poster.create("offer", title="مساعدة في الترجمة", category="translation")
+    store = app.extensions["kiosk"].store
+    coordinators.add(store, "Heron", PASSPHRASE, by="t", now=posts.utcnow(), scrypt_n=TEST_SCRYPT_N)
+    from kiosk import settings
+
+    settings.change_category(store, app.config, "add", "", "Pet care")
+    return app
+
+
+def all_posts(store: Store) -> dict:
+    found = {p["id"]: p for p in store.live_posts()}
+    for month in store.archived_months():
+        found.update({p["id"]: p for p in store.archived_posts(month)})
+    return found
+
+
+def test_full_export_then_restore_into_an_empty_folder_gives_everything_back(busy_app, stick, tmp_path, runner):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm Street Aid", now=posts.utcnow(), full=True)
+    before = all_posts(store)
+    empty = tmp_path / "new-data"
+    result = runner.invoke(kiosk_main, ["import", "--from", str(made), "--replace", "--yes", "--data", str(empty)])
+    assert result.exit_code == 0, result.output
+    restored = Store(empty)
+    try:
+        assert all_posts(restored) == before
+        thread = next(p for p in all_posts(restored).values() if p.get("replies"))["replies"][0]["thread"]
+        assert thread[0]["text"] == "A private word about Friday"
+        assert restored.get_meta("settings") == store.get_meta("settings")
+        assert coordinators.handles(restored) == ["Heron"]
+        assert coordinators.verify(restored, "Heron", PASSPHRASE, TEST_SCRYPT_N) == "Heron"
+        assert list((empty / "backups").iterdir()), "the data from before is kept"
+    finally:
+        restored.close()
+
+
+def test_anonymized_export_holds_no_code_hash_and_no_thread_text(busy_app, stick):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow())
+    names = sorted(p.name for p in made.iterdir())
+    assert names == ["manifest.json", "posts.csv", "summary.csv"]
+    raw = b"".join(p.read_bytes() for p in made.iterdir())
+    assert b"A private word about Friday" not in raw and b"I cook on Fridays" not in raw
+    for post in all_posts(store).values():
+        assert post["claim"]["hash"].encode() not in raw and post["claim"]["salt"].encode() not in raw
+    assert b"scrypt" not in raw and b"salt" not in raw
+
+
+def test_csv_round_trips_every_kind_of_text(make_app, stick):
+    app = make_app()
+    visitor = Visitor(app.test_client())
+    tricky = {
+        "accents": "Café, crème brûlée — señora Núñez",
+        "emoji": "Soup 🍲 for 2 👩‍👧",
+        "rtl": "أحتاج مساعدة في الترجمة",
+        "quotes": 'She said "hello", then \'bye\'',
+    }
+    for title in tricky.values():
+        visitor.create(title=title, details="line one\nline two, with a comma\n\"quoted\"", contact_ok="yes")
+    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name="K", now=posts.utcnow())
+    data = (made / "posts.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert {r["title"] for r in rows} == set(tricky.values())
+    assert all(r["details"] == "line one\nline two, with a comma\n\"quoted\"" for r in rows)
+
+
+def test_spreadsheet_formulas_are_neutralised(make_app, stick):
+    app = make_app()
+    visitor = Visitor(app.test_client())
+    for title in ('=HYPERLINK("http://evil","click")', "+1+1", "-2", "@SUM(A1)"):
+        visitor.create(title=title)
+    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name="K", now=posts.utcnow())
+    rows = list(csv.DictReader(io.StringIO((made / "posts.csv").read_text("utf-8-sig"), newline="")))
+    assert sorted(r["title"] for r in rows) == sorted(["'=HYPERLINK(\"http://evil\",\"click\")", "'+1+1", "'-2", "'@SUM(A1)"])
+    assert exchange.safe_cell("\tx") == "'\tx" and exchange.safe_cell("\rx") == "'\rx"
+
+
+def test_folder_names_are_valid_on_fat32(make_app, stick):
+    app = make_app()
+    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name='Café: "Main"/Hall*?<>|', now=posts.utcnow())
+    assert not re.search(r'[:<>"/\\|?*]', made.name) and len(made.name) < 100
+    assert re.fullmatch(r"Caf-Main-Hall-\d{4}-\d\d-\d\d_\d{6}", made.name)
+
+
+def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stick):
+    here = make_app(NAME="Here")
+    other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
+    local_id, _ = Visitor(here.test_client()).create(title="Ours")
+    theirs_visitor = Visitor(other.test_client())
+    their_id, their_code = theirs_visitor.create(title="Theirs, first version")
+    other_store = other.extensions["kiosk"].store
+    first = exchange.export(other_store, stick, kiosk_name="There", now=posts.utcnow(), full=True)
+
+    store = here.extensions["kiosk"].store
+    assert exchange.merge(store, exchange.read_backup(first)) == {"added": 1, "updated": 0}
+    page = here.test_client().get(f"/p/{their_id}").get_data(as_text=True)
+    assert "Theirs, first version" in page and "There" in page  # shows where it came from
+    files = data_bytes(here.config["DATA_DIR"])
+    assert exchange.merge(store, exchange.read_backup(first)) == {"added": 0, "updated": 0}
+    assert data_bytes(here.config["DATA_DIR"]) == files
+
+    # A newer edit over there wins; an older copy never overwrites a newer one.
+    later = posts.utcnow().replace(year=posts.utcnow().year + 1)
+    posts.edit(other_store, their_id, {"category": "food", "title": "Theirs, edited"}, now=later)
+    second_stick = stick.parent / "STICK2"
+    second_stick.mkdir()
+    second = exchange.export(other_store, second_stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    assert exchange.merge(store, exchange.read_backup(second)) == {"added": 0, "updated": 1}
+    assert exchange.merge(store, exchange.read_backup(first)) == {"added": 0, "updated": 0}
+    assert store.get_post(their_id)["title"] == "Theirs, edited"
+    assert store.get_post(local_id)["title"] == "Ours"
+
+
+def _break(folder: Path, how: str) -> None:
+    backup = folder / "backup.json"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if how == "truncated":
+        backup.write_bytes(backup.read_bytes()[:100])
+    elif how == "edited":
+        backup.write_text(backup.read_text().replace("Soup for two", "Soup for ten"))
+    elif how == "wrong-version":
+        manifest["schema"] = 99
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    elif how == "missing-file":
+        (folder / "summary.csv").unlink()
+    elif how == "not-a-backup":
+        (folder / "manifest.json").unlink()
+    elif how == "garbage-manifest":
+        (folder / "manifest.json").write_text("{nope")
+
+
+@pytest.mark.parametrize("how,code", [
+    ("truncated", "checksum"), ("edited", "checksum"), ("wrong-version", "version"),
+    ("missing-file", "incomplete"), ("not-a-backup", "not-backup"), ("garbage-manifest", "not-backup"),
+])
+def test_bad_backups_are_refused_and_change_nothing(busy_app, stick, runner, tmp_path, how, code):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    _break(made, how)
+    with pytest.raises(exchange.ExchangeError) as refused:
+        exchange.read_backup(made)
+    assert refused.value.code == code
+    # Through the command line, on another data folder: a clear message, files untouched.
+    target = tmp_path / "target"
+    Visitor  # noqa: B018 - (the target gets one post so there is something to protect)
+    target_store = Store(target)
+    target_store.close()
+    before = data_bytes(target)
+    for mode in ("--replace", "--merge"):
+        result = runner.invoke(kiosk_main, ["import", "--from", str(made), mode, "--yes", "--data", str(target)])
+        assert result.exit_code == 1 and "kiosk: " in result.output
+    assert data_bytes(target) == before
+
+
+def test_anonymized_export_cannot_be_restored(busy_app, stick):
+    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow())
+    with pytest.raises(exchange.ExchangeError) as refused:
+        exchange.read_backup(made)
+    assert refused.value.code == "no-full"
+
+
+def test_a_full_stick_gives_a_clear_message_and_nothing_a_restore_would_take(busy_app, stick):
+    written = []
+
+    def fills_up(path, data, mode=0o600):
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(path)
+        Path(path).write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(exchange.ExchangeError) as refused:
+        exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow(),
+                        full=True, write=fills_up)
+    assert refused.value.code == "full"
+    assert list(stick.iterdir()) == []  # no half folder left behind
+    assert usb.exports_on(str(stick)) == []
+
+
+def test_a_read_only_stick_says_so(busy_app, stick):
+    stick.chmod(0o555)
+    try:
+        if os.access(stick, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        with pytest.raises(exchange.ExchangeError) as refused:
+            exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow())
+        assert refused.value.code == "read-only"
+    finally:
+        stick.chmod(0o755)
+
+
+def test_cli_export_works_beside_a_running_kiosk_and_reports_progress(busy_app, stick, runner):
+    result = runner.invoke(kiosk_main, ["export", "--to", str(stick), "--full", "--data", busy_app.config["DATA_DIR"]])
+    assert result.exit_code == 0, result.output
+    assert "safe to unplug" in result.output and "posts: " in result.output
+    assert "keep the stick safe" in result.output
+    assert len(usb.exports_on(str(stick))) == 1
+
+
+def test_sticks_are_found_with_label_and_free_space(stick):
+    found = usb.find(str(stick.parent))
+    assert [(s.label, s.writable) for s in found] == [("STICK", True)]
+    assert found[0].free > 0
+
+
+# -- on screen --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coord_on(busy_app, stick):
+    busy_app.config["USB_ROOTS"] = str(stick.parent)
+    client = busy_app.test_client()
+    assert unlock(client).status_code == 303
+    return Visitor(client)
+
+
+def wait_for_job(client, url: str) -> str:
+    for _ in range(500):  # bounded; the export of a few posts takes milliseconds
+        html = client.get(url).get_data(as_text=True)
+        if "<progress" not in html:
+            return html
+        import time
+
+        time.sleep(0.01)
+    raise AssertionError("export did not finish")
+
+
+def test_screen_export_shows_progress_and_says_when_it_is_safe_to_unplug(busy_app, coord_on, stick):
+    page = coord_on.client.get("/coordinate/export").get_data(as_text=True)
+    assert "STICK" in page and "free" in page and "SENSITIVE" in page
+    response = act(coord_on, "/coordinate/export", stick=str(stick), full="yes")
+    assert response.status_code == 303
+    html = wait_for_job(coord_on.client, response.headers["Location"])
+    assert "safe to unplug" in html
+    assert len(usb.exports_on(str(stick))) == 1
+    assert ("Heron", "export") in [(e["handle"], e["action"]) for e in coordinators.trail(busy_app.extensions["kiosk"].store)]
+
+
+def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, make_app):
+    other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
+    their_id, _ = Visitor(other.test_client()).create(title="From the other center")
+    folder = exchange.export(other.extensions["kiosk"].store, stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge")
+    assert "Merging adds 1 posts" in preview.get_data(as_text=True)
+    assert busy_app.extensions["kiosk"].store.get_post(their_id) is None  # nothing yet
+    done = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge", confirm="yes")
+    assert done.status_code == 303
+    assert busy_app.extensions["kiosk"].store.get_post(their_id)["title"] == "From the other center"
+
+
+def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
+    store = busy_app.extensions["kiosk"].store
+    folder = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    _break(folder, "edited")
+    before = data_bytes(busy_app.config["DATA_DIR"])
+    response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes")
+    assert response.status_code == 422 and "does not match its checksum" in response.get_data(as_text=True)
+    assert data_bytes(busy_app.config["DATA_DIR"]) == before
