@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from flask import Flask, render_template, request, session
@@ -122,11 +123,12 @@ def create_app(test_config: dict | None = None) -> Flask:
                 svc.upkeep_lock.release()
 
     with app.app_context():
-        run_upkeep(app)
+        run_upkeep(app, max_months=1)  # bounded, so a big archive never slows the start
+    app.extensions["kiosk"].upkeep_due = time.monotonic() + UPKEEP_EVERY_SECONDS
     return app
 
 
-def run_upkeep(app: Flask) -> None:
+def run_upkeep(app: Flask, max_months: int = 3) -> None:
     """Expire old open posts and erase the text of long-closed ones (DESIGN promise 7)."""
     svc = app.extensions["kiosk"]
     now = svc.clock.now()
@@ -134,7 +136,7 @@ def run_upkeep(app: Flask) -> None:
     if svc.clock.suspect:
         log.warning("the wall clock looks wrong (off by %ds); using the kiosk's own time", svc.clock.offset_seconds())
     expired = posts.expire_due(svc.store, now, app.config["EXPIRE_DAYS"])
-    erased = posts.erase_old_text(svc.store, now, app.config["RETAIN_DAYS"])
+    erased = posts.erase_old_text(svc.store, now, app.config["RETAIN_DAYS"], max_months)
     if expired or erased:
         log.info("upkeep: %d posts expired, %d closed posts erased", expired, erased)
 

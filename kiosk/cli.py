@@ -188,6 +188,32 @@ def coordinator_remove(handle: str, data_dir: str | None, yes: bool) -> None:
     click.echo(f"Coordinator {handle} removed.")
 
 
+@main.command("seed")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Data folder to fill.")
+@click.option("--live", default=500, show_default=True, type=click.IntRange(0, 100_000), help="Open posts.")
+@click.option("--archived", default=0, show_default=True, type=click.IntRange(0, 1_000_000), help="Closed posts.")
+@click.option("--keep-text", is_flag=True, help="Old closed posts keep their text (as with a very long retention).")
+def seed_command(data_dir: str, live: int, archived: int, keep_text: bool) -> None:
+    """Fill a data folder with synthetic posts, for measuring (never on a real kiosk)."""
+    import time
+
+    from .clock import wall_now
+    from .seed import seed
+    from .store import Store
+
+    started = time.monotonic()
+    try:
+        store = Store(data_dir)
+    except StoreError as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        sys.exit(1)
+    try:
+        seed(store, live, archived, wall_now(), retain_days=None if keep_text else 30)
+    finally:
+        store.close()
+    click.echo(f"Seeded {live} open and {archived} closed posts into {data_dir} in {time.monotonic() - started:.1f} s.")
+
+
 def _exchange_message(exc) -> str:
     from .exchange import ExchangeError
 

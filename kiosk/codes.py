@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -20,8 +21,11 @@ ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_LENGTH = 5
 CODE_WORDS = 4
 
-# scrypt cost: n=2**14, r=8 takes ~16 MiB and tens of milliseconds; tests may lower n.
-DEFAULT_SCRYPT_N = 2**14
+# scrypt cost: n=2**13, r=8 takes 8 MiB and ~25 ms here (a Pi: ~100 ms); tests may lower n.
+# With 41 bits in a code that is still centuries of guessing for someone who steals the Pi,
+# and at most two hashes run at once, so memory stays bounded under a rush of posts.
+DEFAULT_SCRYPT_N = 2**13
+_HASHING = threading.BoundedSemaphore(2)
 
 
 @lru_cache(maxsize=1)
@@ -50,12 +54,16 @@ def normalize_post_id(raw: str) -> str | None:
     return None
 
 
+_DIGIT = {ch: i for i, ch in enumerate(ID_ALPHABET)}
+_BASE = len(ID_ALPHABET)
+
+
 def post_id_to_int(post_id: str) -> int:
     """The post id as a number, used as TinyDB's document id so lookups are direct."""
-    n = 0
-    for ch in post_id:
-        n = n * len(ID_ALPHABET) + ID_ALPHABET.index(ch)
-    return n + 1  # TinyDB document ids start at 1
+    # Unrolled: the archive index converts every id at start-up.
+    d = _DIGIT
+    a, b, c, e, f = post_id
+    return (((d[a] * _BASE + d[b]) * _BASE + d[c]) * _BASE + d[e]) * _BASE + d[f] + 1  # ids start at 1
 
 
 def int_to_post_id(n: int) -> str:
@@ -92,12 +100,19 @@ def split_ticket_code(raw: str) -> tuple[str, str] | None:
 
 def hash_secret(secret: str, salt: bytes | None = None, n: int = DEFAULT_SCRYPT_N) -> dict:
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=8, p=1, dklen=32)
+    with _HASHING:
+        digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=8, p=1, dklen=32)
     return {"alg": "scrypt", "n": n, "r": 8, "p": 1, "salt": salt.hex(), "hash": digest.hex()}
 
 
 def verify_secret(secret: str, stored: dict) -> bool:
-    digest = hashlib.scrypt(
+    with _HASHING:
+        digest = _scrypt_stored(secret, stored)
+    return hmac.compare_digest(digest.hex(), stored["hash"])
+
+
+def _scrypt_stored(secret: str, stored: dict) -> bytes:
+    return hashlib.scrypt(
         secret.encode("utf-8"),
         salt=bytes.fromhex(stored["salt"]),
         n=int(stored["n"]),
@@ -105,12 +120,12 @@ def verify_secret(secret: str, stored: dict) -> bool:
         p=int(stored["p"]),
         dklen=32,
     )
-    return hmac.compare_digest(digest.hex(), stored["hash"])
 
 
 def burn_time(n: int = DEFAULT_SCRYPT_N) -> None:
     """Spend what a real check costs, so an unknown post id answers as slowly as a wrong code."""
-    hashlib.scrypt(b"x", salt=b"0" * 16, n=n, r=8, p=1, dklen=32)
+    with _HASHING:
+        hashlib.scrypt(b"x", salt=b"0" * 16, n=n, r=8, p=1, dklen=32)
 
 
 ADJECTIVES = (

@@ -146,7 +146,9 @@ def _check_when(raw_when: str, raw_date: str, today: dt.date, errors: dict) -> s
     choice = normalize_when(raw_when)
     date_text = raw_date.strip()
     if choice in ("", "none", "any"):
-        return ""
+        if not date_text:
+            return ""
+        choice = "date"  # a date was picked without ticking "On a date:" first
     if choice in WHEN_CHOICES:
         return choice
     if choice == "date" or _looks_like_date(choice):
@@ -375,18 +377,16 @@ def _erase_replies(replies: list[dict]) -> list[dict]:
     ]
 
 
-def erase_old_text(store: Store, now: dt.datetime, retain_days: int) -> int:
+def erase_old_text(store: Store, now: dt.datetime, retain_days: int, max_months: int = 3) -> int:
     """Blank the text of posts closed more than ``retain_days`` ago; kind, category, status
-    and dates stay for the statistics. Months already done are remembered and skipped."""
+    and dates stay for the statistics. Months already done are remembered and skipped, and a
+    run looks at no more than ``max_months`` archive files, so a backlog never stalls a request."""
     cutoff = now - dt.timedelta(days=retain_days)
     done_through = store.get_meta("erased_through_month", "")
     erased = 0
     last_full_month = ""
-    for month in store.archived_months():
-        if month <= done_through:
-            continue
-        if month > cutoff.strftime("%Y-%m"):
-            break
+    pending = [m for m in store.archived_months() if done_through < m <= cutoff.strftime("%Y-%m")]
+    for month in pending[:max_months]:
         changes = {
             p["id"]: {**ERASED, "replies": _erase_replies(p.get("replies") or [])}
             for p in store.archived_posts(month)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from .clock import GuardedClock
+from .pagecache import PageCache
 from .handoff import SubmitOnce, TicketHandoff, Unlocks
 from .store import Store
 from .throttle import GuessThrottle, RateLimit
@@ -27,6 +28,7 @@ class Services:
     report_limit: RateLimit | None = None
     coord_unlocks: Unlocks = field(default_factory=Unlocks)
     coord_throttle: GuessThrottle | None = None
+    pages: PageCache = field(default_factory=PageCache)
     jobs: dict = field(default_factory=dict)  # background exports, by id, for the progress page
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep

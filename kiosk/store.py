@@ -18,9 +18,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+from array import array
+from bisect import bisect_left
 import secrets
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -94,12 +98,116 @@ def load_json(path: Path) -> Any:
         ) from exc
 
 
+class IdIndex:
+    """A map from short ids to a small value, kept as two sorted arrays of 32-bit numbers.
+
+    The archive index holds every archived post and reply (tens of thousands after a few
+    years); as a dict that costs ~150 bytes an entry, here 8, so the kiosk stays small on a Pi.
+    """
+
+    def __init__(self, encode, decode, items=()):
+        self._encode, self._decode = encode, decode
+        pairs = sorted((codes.post_id_to_int(k), encode(v)) for k, v in items)
+        self._keys = array("I", (k for k, _ in pairs))
+        self._vals = array("I", (v for _, v in pairs))
+
+    def _find(self, key: str) -> tuple[int, int, bool]:
+        number = codes.post_id_to_int(key) if codes.normalize_post_id(key) == key else -1
+        i = bisect_left(self._keys, number) if number >= 0 else 0
+        return number, i, number >= 0 and i < len(self._keys) and self._keys[i] == number
+
+    def __contains__(self, key) -> bool:
+        return isinstance(key, str) and self._find(key)[2]
+
+    def get(self, key, default=None):
+        if not isinstance(key, str):
+            return default
+        _, i, found = self._find(key)
+        return self._decode(self._vals[i]) if found else default
+
+    def __getitem__(self, key):
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value) -> None:
+        number, i, found = self._find(key)
+        if found:
+            self._vals[i] = self._encode(value)
+        else:
+            self._keys.insert(i, number)
+            self._vals.insert(i, self._encode(value))
+
+    def pop(self, key, default=None):
+        _, i, found = self._find(key)
+        if not found:
+            return default
+        value = self._decode(self._vals[i])
+        del self._keys[i]
+        del self._vals[i]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def items(self):
+        for number, value in zip(self._keys, self._vals):
+            yield codes.int_to_post_id(number), self._decode(value)
+
+    def distinct_values(self) -> set:
+        return {self._decode(v) for v in set(self._vals)}
+
+
+@lru_cache(maxsize=None)
+def _month_code(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def _month_text(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def _posts_index(items=()) -> IdIndex:
+    return IdIndex(_month_code, _month_text, items)
+
+
+def _replies_index(items=()) -> IdIndex:
+    return IdIndex(codes.post_id_to_int, codes.int_to_post_id, items)
+
+
+_INDEX_ENTRY = re.compile(rb'"([0-9A-Z]{5})"\s*:\s*"([0-9A-Z-]{5,7})"')
+
+
+def _read_index(path: Path) -> tuple[IdIndex, IdIndex]:
+    """Read index.json without building a dict of every entry (a peak of many megabytes)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return _posts_index(), _replies_index()
+    split = raw.find(b'"replies"')
+    posts_part, replies_part = (raw[:split], raw[split:]) if split >= 0 else (raw, b"")
+    decoded = ((k.decode(), v.decode()) for k, v in _INDEX_ENTRY.findall(posts_part))
+    posts = _posts_index(decoded)
+    replies = _replies_index((k.decode(), v.decode()) for k, v in _INDEX_ENTRY.findall(replies_part))
+    if raw.strip() and not raw.strip().startswith(b"{"):
+        raise StoreError(f"The data file {path} is damaged. Nothing was changed; restore it from a backup.")
+    return posts, replies
+
+
+def _index_bytes(posts: IdIndex, replies: IdIndex) -> bytes:
+    out = ['{"posts":{', ",".join(f'"{k}":"{v}"' for k, v in posts.items()), '},"replies":{',
+           ",".join(f'"{k}":"{v}"' for k, v in replies.items()), "}}"]
+    return "".join(out).encode("ascii")
+
+
 class DurableJSONStorage(Storage):
     """TinyDB storage that keeps the parsed data in memory and writes atomically and durably."""
 
-    def __init__(self, path: str | os.PathLike, read_only: bool = False):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False, on_write=None):
         self.path = Path(path)
         self.read_only = read_only
+        self.on_write = on_write
         self._data = load_json(self.path)
 
     def read(self):
@@ -116,13 +224,15 @@ class DurableJSONStorage(Storage):
             self._data = load_json(self.path)
             raise
         self._data = data
+        if self.on_write:
+            self.on_write()
 
     def close(self) -> None:
         pass
 
 
-def _open_db(path: Path, read_only: bool = False) -> TinyDB:
-    return TinyDB(path, storage=DurableJSONStorage, read_only=read_only)
+def _open_db(path: Path, read_only: bool = False, on_write=None) -> TinyDB:
+    return TinyDB(path, storage=DurableJSONStorage, read_only=read_only, on_write=on_write)
 
 
 class Store:
@@ -137,6 +247,8 @@ class Store:
         self.read_only = read_only
         self._lock = threading.RLock()
         self._lock_fd = None
+        # Goes up with every write, so caches of rendered pages know when they are stale.
+        self.version = 0
         if read_only and not (self.data_dir / LIVE_FILE).is_file():
             raise StoreError(f"There is no kiosk data in {self.data_dir}.")
         if not read_only:
@@ -146,19 +258,20 @@ class Store:
             if not read_only:
                 self._sweep_temp_files()
                 (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
-            self._live = _open_db(self.data_dir / LIVE_FILE, read_only)
+            self._live = _open_db(self.data_dir / LIVE_FILE, read_only, self._bump)
             self._posts = self._live.table("posts", cache_size=0)
             self._meta = self._live.table("meta", cache_size=0)
             self._index_path = self.data_dir / ARCHIVE_DIR / INDEX_FILE
-            index = load_json(self._index_path) or {}
-            self._index: dict[str, str] = index.get("posts", {})
-            self._reply_index: dict[str, str] = index.get("replies", {})
+            self._index, self._reply_index = _read_index(self._index_path)
             self._archives: OrderedDict[str, TinyDB] = OrderedDict()
             if not read_only:
                 self._finish_interrupted_moves()
         except BaseException:
             self.close()
             raise
+
+    def _bump(self) -> None:
+        self.version += 1
 
     # -- the folder ------------------------------------------------------------------
 
@@ -314,12 +427,13 @@ class Store:
             self._index[post_id] = month
             for reply in moved.get("replies") or ():
                 self._reply_index[reply["id"]] = post_id
-            write_atomic(self._index_path, dump_json({"posts": self._index, "replies": self._reply_index}))
+            write_atomic(self._index_path, _index_bytes(self._index, self._reply_index))
             self._posts.remove(doc_ids=[doc_id])
             return _copy(moved)
 
     def _write_index(self) -> None:
-        write_atomic(self._index_path, dump_json({"posts": self._index, "replies": self._reply_index}))
+        write_atomic(self._index_path, _index_bytes(self._index, self._reply_index))
+        self._bump()
 
     def _remove_anywhere(self, post_id: str) -> None:
         doc_id = codes.post_id_to_int(post_id)
@@ -331,7 +445,7 @@ class Store:
             if table.contains(doc_id=doc_id):
                 table.remove(doc_ids=[doc_id])
             for reply_id in [r for r, owner in self._reply_index.items() if owner == post_id]:
-                del self._reply_index[reply_id]
+                self._reply_index.pop(reply_id)
             self._write_index()
 
     def put_post(self, post: dict) -> None:
@@ -350,6 +464,23 @@ class Store:
                 self._reply_index[reply["id"]] = post["id"]
             self._write_index()
 
+    def bulk_insert_live(self, new_posts: list[dict]) -> None:
+        """Many new open posts in one write (synthetic data for measuring)."""
+        with self._lock:
+            self._posts.insert_multiple(Document(p, doc_id=codes.post_id_to_int(p["id"])) for p in new_posts)
+
+    def bulk_archive(self, by_month: dict[str, list[dict]]) -> None:
+        """Many closed posts, one write per month and one for the index."""
+        with self._lock:
+            for month, month_posts in sorted(by_month.items()):
+                table = self._archive(month).table("posts")
+                table.insert_multiple(Document(p, doc_id=codes.post_id_to_int(p["id"])) for p in month_posts)
+                for p in month_posts:
+                    self._index[p["id"]] = month
+                    for reply in p.get("replies") or ():
+                        self._reply_index[reply["id"]] = p["id"]
+            self._write_index()
+
     def replace_everything(self, document: dict) -> None:
         """Restore: the live file, the archive, records, settings and audit become the backup's."""
         with self._lock:
@@ -360,7 +491,7 @@ class Store:
                 if folder.is_dir():
                     for path in folder.glob("*.json"):
                         path.unlink()
-            self._index, self._reply_index = {}, {}
+            self._index, self._reply_index = _posts_index(), _replies_index()
             for month, month_posts in (document.get("archive") or {}).items():
                 if not _valid_month(month):
                     raise StoreError(f"bad archive month {month!r}")
@@ -394,11 +525,11 @@ class Store:
 
     def archived_months(self) -> list[str]:
         with self._lock:
-            return sorted(set(self._index.values()))
+            return sorted(self._index.distinct_values())
 
     def archived_posts(self, month: str) -> list[dict]:
         with self._lock:
-            if month not in set(self._index.values()):
+            if month not in self._index.distinct_values():
                 return []
             return [_copy(doc) for doc in self._archive(month).table("posts").all()]
 
@@ -422,7 +553,7 @@ class Store:
         if db is None:
             if not _valid_month(month):
                 raise StoreError(f"bad archive month {month!r}")
-            db = _open_db(self.data_dir / ARCHIVE_DIR / f"{month}.json", self.read_only)
+            db = _open_db(self.data_dir / ARCHIVE_DIR / f"{month}.json", self.read_only, self._bump)
             self._archives[month] = db
             while len(self._archives) > self.ARCHIVE_CACHE:
                 self._archives.popitem(last=False)[1].close()

@@ -5,7 +5,9 @@
   var body = document.body;
 
   // ---- idle reset --------------------------------------------------------------------
-  var idleMs = (parseInt(body.dataset.idle, 10) || 90) * 1000;
+  var ticketOnScreen = !!document.querySelector("[data-ticket-code]");
+  // Copying a code by hand takes time: a ticket on screen gets three times as long.
+  var idleMs = (parseInt(body.dataset.idle, 10) || 90) * 1000 * (ticketOnScreen ? 3 : 1);
   var graceS = parseInt(body.dataset.grace, 10) || 20;
   var dialog = document.getElementById("idle-dialog");
   var countEl = dialog && dialog.querySelector(".idle-count");
@@ -35,14 +37,14 @@
 
   function tick() {
     left -= 1;
-    if (countEl) countEl.textContent = String(Math.max(left, 0));
+    if (countEl) countEl.textContent = (countEl.dataset.template || "%s").replace("%s", String(Math.max(left, 0)));
     if (left <= 0) { clearInterval(countdown); countdown = null; resetNow(); }
   }
 
   function ask() {
     if (!hasSomethingToForget()) { arm(); return; }
     left = graceS;
-    if (countEl) countEl.textContent = String(left);
+    if (countEl) countEl.textContent = (countEl.dataset.template || "%s").replace("%s", String(left));
     if (dialog && typeof dialog.showModal === "function") { dialog.showModal(); }
     countdown = setInterval(tick, 1000);
   }
@@ -65,17 +67,29 @@
   });
   arm();
 
+  if (ticketOnScreen && body.dataset.leaveTicket) {
+    // The code is shown only once: make sure it was saved before anything takes it away.
+    document.addEventListener("click", function (ev) {
+      var link = ev.target.closest("a[href], button[type=submit]");
+      if (!link || link.closest("#idle-dialog") || link.closest("#osk") || link.hasAttribute("data-print")) return;
+      if (!window.confirm(body.dataset.leaveTicket)) { ev.preventDefault(); ev.stopPropagation(); }
+    }, true);
+  }
+
   // ---- on-screen keyboard -----------------------------------------------------------
   var LAYOUTS = {
     // Four rows and a bottom row with "extra" keys: five rows keep half of an 800x480 screen free.
-    en: { name: "EN", dir: "ltr", rows: ["1234567890", "qwertyuiop", "asdfghjkl'", "zxcvbnm,.-"], extra: "?!" },
-    es: { name: "ES", dir: "ltr", rows: ["1234567890", "qwertyuiopü", "asdfghjklñ", "zxcvbnm,.-"], extra: "áéíóú¿" },
-    ar: { name: "ع", dir: "rtl", rows: ["1234567890", "ضصثقفغعهخحج", "شسيبلاتنمكط", "ئءؤرىةوزظد"], extra: "،.؟" }
+    en: { name: "EN", dir: "ltr", rows: ["1234567890", "qwertyuiop", "asdfghjkl'", "zxcvbnm,.-"], extra: "" },
+    es: { name: "ES", dir: "ltr", rows: ["1234567890", "qwertyuiopú", "asdfghjklñé", "zxcvbnmáíó,."], extra: "" },
+    ar: { name: "ع", dir: "rtl", rows: ["1234567890", "ضصثقفغعهخحج", "شسيبلاتنمكط", "ئءؤرىةوزظد"], extra: "ذأإآ" },
+    // Punctuation and symbols, one tap away from every layout.
+    sym: { name: "?!", dir: "ltr", rows: ["1234567890", "?!¿¡:;/()", "\"'-+=%&@#", ",._*€$<>"], extra: "" }
   };
   var osk = document.getElementById("osk");
   if (!osk) return;
   var offered = (body.dataset.langs || "en").split(",").filter(function (l) { return LAYOUTS[l]; });
   var layout = offered.indexOf(body.dataset.lang) >= 0 ? body.dataset.lang : (offered[0] || "en");
+  var letters = layout; // the layout to go back to from the symbols
   var shift = false;
   var target = null;
   var L = osk.dataset;
@@ -112,7 +126,8 @@
     var bottom = document.createElement("div");
     bottom.className = "osk-row";
     if (spec.dir === "ltr") bottom.appendChild(key("⇧", "shift", "osk-wide" + (shift ? " osk-on" : ""), L.labelShift));
-    if (offered.length > 1) bottom.appendChild(key("⇄ " + spec.name, "layout", "osk-wide"));
+    if (offered.length > 1 && layout !== "sym") bottom.appendChild(key("⇄ " + spec.name, "layout", "osk-wide"));
+    bottom.appendChild(key(layout === "sym" ? LAYOUTS[letters].name : "?!#", "symbols", "osk-wide" + (layout === "sym" ? " osk-on" : "")));
     Array.from(spec.extra || "").forEach(function (ch) {
       bottom.appendChild(key(shift && spec.dir === "ltr" ? ch.toLocaleUpperCase(layout) : ch, "char"));
     });
@@ -178,7 +193,8 @@
       case "enter": insert("\n"); break;
       case "backspace": backspace(); break;
       case "shift": shift = !shift; render(); break;
-      case "layout": layout = offered[(offered.indexOf(layout) + 1) % offered.length]; shift = false; render(); break;
+      case "layout": layout = letters = offered[(offered.indexOf(letters) + 1) % offered.length]; shift = false; render(); break;
+      case "symbols": layout = layout === "sym" ? letters : "sym"; shift = false; render(); break;
       case "done": close(); break;
     }
     if (target) target.focus();

@@ -164,3 +164,19 @@ def test_editing_with_bad_values_changes_nothing(client, visitor, data_dir):
     assert "Use at most 80 characters" in response.get_data(as_text=True)
     assert snapshot(data_dir) == before
     assert "Keep me" in client.get(f"/p/{post_id}").get_data(as_text=True)
+
+
+def test_a_date_picked_without_its_radio_is_kept(client, visitor):
+    response = visitor.post(**{**GOOD, "when": "", "when_date": "2099-01-01"})
+    assert response.status_code == 422  # too far ahead: so it was read, not dropped
+    soon = (__import__("datetime").date.today() + __import__("datetime").timedelta(days=3)).isoformat()
+    response = visitor.post(**{**GOOD, "when": "", "when_date": soon})
+    post_id = response.headers["Location"].rsplit("/", 1)[1]
+    assert client.get(f"/p/{post_id}").get_data(as_text=True).count("When") >= 1
+
+
+def test_print_buttons_are_hidden_without_javascript(client, visitor):
+    response = visitor.post()
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "data-print hidden" in html
+    assert "[hidden] { display: none !important; }" in client.get("/static/kiosk.css").get_data(as_text=True)

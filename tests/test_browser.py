@@ -178,7 +178,11 @@ def test_keyboard_respects_maxlength_and_has_each_languages_letters(kiosk, open_
     assert page.locator(".osk-key", has_text="ñ").count() == 1
     page.tap(".osk-key[data-action=layout]")  # ES -> Arabic
     assert page.locator(".osk-key", has_text="ض").count() == 1
+    assert page.locator(".osk-key", has_text="أ").count() == 1
     assert page.get_attribute("#osk", "dir") == "rtl"
+    page.tap(".osk-key[data-action=symbols]")
+    for ch in "?!:/()":
+        assert page.locator(".osk-key[data-action=char]", has_text=ch).count() >= 1, ch
 
 
 def test_idle_reset_clears_a_half_filled_form_and_the_language(kiosk, open_page):
@@ -192,6 +196,7 @@ def test_idle_reset_clears_a_half_filled_form_and_the_language(kiosk, open_page)
     tap_keys(page, "half")
     page.clock.fast_forward(91_000)
     assert page.is_visible("#idle-dialog")
+    assert "seconds left" in page.inner_text(".idle-count")
     shot(page, "touch-still-there")
     page.clock.fast_forward(21_000)
     page.wait_for_url(kiosk.url + "/")
@@ -224,7 +229,7 @@ def test_idle_reset_takes_a_ticket_off_the_screen(kiosk, open_page):
     page.tap("button[type=submit]")
     page.wait_for_selector(".claim-code")
     ticket_url = page.url
-    page.clock.fast_forward(112_000)
+    page.clock.fast_forward(3 * 90_000 + 21_000)  # a ticket on screen gets three times as long
     page.wait_for_url(kiosk.url + "/")
     page.goto(ticket_url)
     assert page.locator(".claim-code").count() == 0
@@ -259,6 +264,22 @@ def test_coordinator_unlocks_on_the_touchscreen_keyboard(kiosk, open_page):
     shot(page, "touch-coordinator-queue")
     page.tap(".coord-nav button[type=submit]")  # the lock button
     page.wait_for_url(kiosk.url + "/")
+
+
+def test_leaving_a_fresh_ticket_asks_first(kiosk, open_page):
+    page = open_page(kiosk.url, **TOUCHSCREEN)
+    page.goto(kiosk.url + "/new/offer")
+    page.tap("label.tile:has(input[value=other])")
+    page.tap("#title")
+    tap_keys(page, "y")
+    page.tap(".osk-key[data-action=done]")
+    page.tap("button[type=submit]")
+    page.wait_for_selector(".claim-code")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.tap("text=See my post")
+    assert asked and "save your code" in asked[0]
+    assert page.is_visible(".claim-code")  # still there: the visitor said "not yet"
 
 
 # -- phones ----------------------------------------------------------------------------------
