@@ -137,6 +137,7 @@ def run_upkeep(app: Flask, max_months: int = 3) -> None:
         log.warning("the wall clock looks wrong (off by %ds); using the kiosk's own time", svc.clock.offset_seconds())
     expired = posts.expire_due(svc.store, now, app.config["EXPIRE_DAYS"])
     erased = posts.erase_old_text(svc.store, now, app.config["RETAIN_DAYS"], max_months)
+    svc.store.trim()
     if expired or erased:
         log.info("upkeep: %d posts expired, %d closed posts erased", expired, erased)
 

@@ -20,6 +20,9 @@ MAX_BODY = 1024 * 1024
 
 
 def _make_app(overrides: dict):
+    from .memory import tune_malloc
+
+    tune_malloc()  # before any thread starts, see memory.py
     try:
         return create_app(overrides)
     except (StoreError, ConfigError) as exc:

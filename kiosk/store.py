@@ -107,9 +107,18 @@ class IdIndex:
 
     def __init__(self, encode, decode, items=()):
         self._encode, self._decode = encode, decode
-        pairs = sorted((codes.post_id_to_int(k), encode(v)) for k, v in items)
-        self._keys = array("I", (k for k, _ in pairs))
-        self._vals = array("I", (v for _, v in pairs))
+        self._keys, self._vals = array("I"), array("I")
+        ordered = True
+        for k, v in items:  # the file is written in order, so usually no sort is needed
+            number = codes.post_id_to_int(k)
+            if self._keys and number <= self._keys[-1]:
+                ordered = False
+            self._keys.append(number)
+            self._vals.append(encode(v))
+        if not ordered:
+            pairs = sorted(zip(self._keys, self._vals))
+            self._keys = array("I", (k for k, _ in pairs))
+            self._vals = array("I", (v for _, v in pairs))
 
     def _find(self, key: str) -> tuple[int, int, bool]:
         number = codes.post_id_to_int(key) if codes.normalize_post_id(key) == key else -1
@@ -187,9 +196,8 @@ def _read_index(path: Path) -> tuple[IdIndex, IdIndex]:
         return _posts_index(), _replies_index()
     split = raw.find(b'"replies"')
     posts_part, replies_part = (raw[:split], raw[split:]) if split >= 0 else (raw, b"")
-    decoded = ((k.decode(), v.decode()) for k, v in _INDEX_ENTRY.findall(posts_part))
-    posts = _posts_index(decoded)
-    replies = _replies_index((k.decode(), v.decode()) for k, v in _INDEX_ENTRY.findall(replies_part))
+    posts = _posts_index((m[1].decode(), m[2].decode()) for m in _INDEX_ENTRY.finditer(posts_part))
+    replies = _replies_index((m[1].decode(), m[2].decode()) for m in _INDEX_ENTRY.finditer(replies_part))
     if raw.strip() and not raw.strip().startswith(b"{"):
         raise StoreError(f"The data file {path} is damaged. Nothing was changed; restore it from a backup.")
     return posts, replies
@@ -238,7 +246,7 @@ def _open_db(path: Path, read_only: bool = False, on_write=None) -> TinyDB:
 class Store:
     """Posts and small settings in one data folder. Every public method takes the lock."""
 
-    ARCHIVE_CACHE = 2  # archive months kept parsed at once; bounded so memory stays small
+    ARCHIVE_CACHE = 1  # archive months kept parsed at once; bounded so memory stays small
 
     def __init__(self, data_dir: str | os.PathLike, read_only: bool = False):
         """``read_only``: for reading beside a running server (exports from the command line);
@@ -269,6 +277,13 @@ class Store:
         except BaseException:
             self.close()
             raise
+
+    def trim(self) -> None:
+        """Let go of parsed archive months (after a sweep through them)."""
+        with self._lock:
+            for db in self._archives.values():
+                db.close()
+            self._archives.clear()
 
     def _bump(self) -> None:
         self.version += 1
