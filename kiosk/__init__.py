@@ -15,6 +15,7 @@ from . import config as config_module
 from . import posts, replies, security, settings
 from .clock import GuardedClock
 from .handoff import TicketHandoff
+from .pagecache import CachingMiddleware
 from .services import Services, services
 from .store import Store
 from .throttle import GuessThrottle, RateLimit
@@ -122,6 +123,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             finally:
                 svc.upkeep_lock.release()
 
+    # Readers' pages (board, posts) are served from a cache until the next write.
+    app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
+
     with app.app_context():
         run_upkeep(app, max_months=1)  # bounded, so a big archive never slows the start
     app.extensions["kiosk"].upkeep_due = time.monotonic() + UPKEEP_EVERY_SECONDS
@@ -225,6 +229,17 @@ def _register_errors(app: Flask) -> None:
             413,
             _("That was too much text"),
             _("Nothing was saved. Shorten what you wrote and try again."),
+        )
+
+    @app.errorhandler(OSError)
+    def disk_trouble(exc):
+        # A full, read-only or failing disk: the write was refused and nothing on disk changed
+        # (the store rolls its memory back), so say so plainly and keep serving reads.
+        log.error("could not write to the data folder: %s", exc)
+        return page(
+            503,
+            _("Sorry, this could not be saved"),
+            _("The kiosk could not write to its storage. Nothing that was saved before is lost. Please tell a coordinator."),
         )
 
     @app.errorhandler(500)

@@ -1,9 +1,12 @@
-"""A small cache of rendered public pages (the board, a post's page).
+"""A cache of rendered public pages for readers, in front of Flask (a WSGI middleware).
 
 Fifty phones loading the board on a meeting night would otherwise render the same page fifty
-times. An entry is keyed by the address, the language and kiosk mode, and is valid while the
+times. Only requests without any cookie are served from it (people who only read, who never
+get a cookie), for GET on the board and posts' pages. An entry is keyed by the address, the
+browser's language and whether the request comes from the touchscreen, and is valid while the
 store has not been written to (its version) and for at most ``ttl`` seconds, so "5 minutes
-ago" stays roughly true. Pages that depend on the visitor (flash messages) are never cached.
+ago" stays roughly true. Hits skip Flask entirely; their headers are the ones Flask set on
+the first answer (security headers included).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from functools import wraps
 
-from flask import Response, make_response, request, session
+CACHED_PREFIXES = ("/board", "/p/")
+LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
 class PageCache:
@@ -40,28 +43,48 @@ class PageCache:
                 self._entries.popitem(last=False)
 
 
-def cached_page(view):
-    """Serve a GET view from the page cache when nothing about the visitor changes it."""
+class CachingMiddleware:
+    def __init__(self, wsgi_app, flask_app, cache: PageCache):
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.cache = cache
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        from flask_babel import get_locale
+    def _key(self, environ):
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_COOKIE"):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(CACHED_PREFIXES) or path.endswith(("/reply", "/report", "/qr.svg")):
+            return None
+        touch = bool(self.flask_app.config["TOUCHSCREEN"]) and environ.get("REMOTE_ADDR") in LOOPBACK
+        languages = tuple(self.flask_app.config["LANGUAGES"])
+        return (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""), touch, languages)
 
-        from .services import services
-        from .views.screen import kiosk_mode
-
-        if request.method != "GET" or "_flashes" in session:
-            return view(*args, **kwargs)
-        svc = services()
-        key = (request.full_path, str(get_locale()), kiosk_mode())
-        version = svc.store.version
-        hit = svc.pages.get(key, version)
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        store = self.flask_app.extensions["kiosk"].store
+        version = store.version
+        hit = self.cache.get(key, version)
         if hit is not None:
-            body, status, mimetype = hit
-            return Response(body, status=status, mimetype=mimetype)
-        response = make_response(view(*args, **kwargs))
-        if response.status_code in (200, 410) and not response.direct_passthrough:
-            svc.pages.put(key, version, (response.get_data(), response.status_code, response.mimetype))
-        return response
+            status, headers, body = hit
+            start_response(status, list(headers))
+            return [body]
+        captured = {}
 
-    return wrapper
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        status = captured.get("status", "")
+        headers = captured.get("headers", [])
+        cacheable = status[:3] in ("200", "410") and not any(h.lower() == "set-cookie" for h, _ in headers)
+        if cacheable:
+            self.cache.put(key, version, (status, tuple(headers), body))
+        return [body]

@@ -48,59 +48,62 @@ def test_eight_threads_posting_200_each_leave_exactly_1600_posts(app, data_dir):
     assert app.test_client().get("/healthz").get_json()["live_posts"] == 1600
 
 
-def test_server_killed_while_posting_loses_no_acknowledged_post(tmp_path):
-    data_dir = tmp_path / "data"
-    acknowledged: list[str] = []
-    lock = threading.Lock()
+def post_until_killed(server, acknowledged: list, lock, kill_after: int, threads: int = 4) -> None:
+    """Post from several threads; SIGKILL the server once ``kill_after`` posts were answered."""
     enough = threading.Event()
     stop = threading.Event()
 
-    server = KioskServer(data_dir).start()
-    try:
+    def poster(n: int) -> None:
+        browser = Browser(server.port, timeout=10)
+        try:
+            token = browser.token("/new/request")
+            for i in range(10_000):
+                if stop.is_set():
+                    return
+                status, headers, _ = browser.post(
+                    "/new/request", {"csrf_token": token, "category": "other", "title": f"p{n}-{i}"}
+                )
+                if status == 303:
+                    with lock:
+                        acknowledged.append(headers["Location"].rsplit("/", 1)[1])
+                        if len(acknowledged) >= kill_after:
+                            enough.set()
+        except Exception:
+            return  # the server died under us: that is the point
 
-        def poster(n: int) -> None:
-            browser = Browser(server.port, timeout=10)
-            try:
-                token = browser.token("/new/request")
-                for i in range(10_000):
-                    if stop.is_set():
-                        return
-                    status, headers, _ = browser.post(
-                        "/new/request", {"csrf_token": token, "category": "other", "title": f"p{n}-{i}"}
-                    )
-                    if status == 303:
-                        with lock:
-                            acknowledged.append(headers["Location"].rsplit("/", 1)[1])
-                            if len(acknowledged) >= 60:
-                                enough.set()
-            except Exception:
-                return  # the server died under us: that is the point
+    workers = [threading.Thread(target=poster, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    assert enough.wait(timeout=60), "posting did not get going"
+    server.kill()  # SIGKILL, in the middle of writes
+    stop.set()
+    for t in workers:
+        t.join(timeout=30)
 
-        posters = [threading.Thread(target=poster, args=(n,)) for n in range(4)]
-        for t in posters:
-            t.start()
-        assert enough.wait(timeout=60), "posting did not get going"
-        server.kill()  # SIGKILL, in the middle of writes
-        with lock:
-            survivors = list(acknowledged)
-        stop.set()
-        for t in posters:
-            t.join(timeout=30)
-    finally:
-        server.stop()
 
-    # Every file parses, and every post that was answered with a ticket is there.
-    on_disk = all_post_ids(iter_json_files(data_dir))
-    assert set(survivors) <= on_disk
+def test_twenty_kills_while_posting_lose_no_acknowledged_post(tmp_path):
+    """20 rounds: start, post from several threads, SIGKILL at a random moment, restart."""
+    import random
 
-    again = KioskServer(data_dir).start()
-    try:
-        browser = Browser(again.port)
-        for post_id in survivors:
-            status, _, _ = browser.get(f"/p/{post_id}")
-            assert status == 200, post_id
-    finally:
-        again.stop()
+    rnd = random.Random(7)
+    data_dir = tmp_path / "data"
+    everything: list[str] = []
+    lock = threading.Lock()
+    for round_no in range(20):
+        server = KioskServer(data_dir).start()  # starts every time, on whatever the kill left
+        try:
+            # Everything answered so far is there, after every kill.
+            browser = Browser(server.port)
+            for post_id in rnd.sample(everything, min(len(everything), 25)):
+                assert browser.get(f"/p/{post_id}")[0] == 200, (round_no, post_id)
+            acknowledged: list[str] = []
+            post_until_killed(server, acknowledged, lock, kill_after=len(everything) % 3 + rnd.randint(1, 12))
+            everything.extend(acknowledged)
+        finally:
+            server.stop()
+        # Every file parses, and holds every acknowledged post.
+        assert set(everything) <= all_post_ids(iter_json_files(data_dir))
+    assert len(everything) >= 20
 
 
 def test_second_server_on_the_same_folder_refuses_to_start(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from .. import __version__, codes, coordinators, posts, qr, replies, settings
-from ..pagecache import cached_page
 from ..services import now, services
 
 bp = Blueprint("public", __name__)
@@ -40,7 +39,6 @@ def transparency():
 
 
 @bp.get("/board")
-@cached_page
 def board():
     notices = []
     kind = request.args.get("kind") or None
@@ -95,7 +93,6 @@ def _find(post_id: str) -> dict:
 
 
 @bp.get("/p/<post_id>")
-@cached_page
 def post(post_id: str):
     found = _find(post_id)
     if found["id"] != post_id:  # typed in lower case, say: one canonical address
