@@ -16,9 +16,11 @@ WORDS = ("soup", "ride", "ladder", "help", "Friday", "evening", "garden", "kids"
 
 
 def _text(rnd: random.Random, low: int, high: int) -> str:
-    words, size = [], rnd.randint(low, high)
-    while sum(len(w) + 1 for w in words) < size:
-        words.append(rnd.choice(WORDS))
+    words, size, length = [], rnd.randint(low, high), 0
+    while length < size:
+        word = WORDS[int(rnd.random() * len(WORDS))]
+        words.append(word)
+        length += len(word) + 1
     return " ".join(words)[:high]
 
 
