@@ -83,7 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         message_limit=RateLimit(app.config["MESSAGE_LIMIT_PER_HOUR"]),
         report_limit=RateLimit(app.config["REPORT_LIMIT_PER_HOUR"]),
         # Coordinators: 5 wrong passphrases per handle in 5 minutes, then doubling waits.
-        coord_throttle=GuessThrottle(5, 300, 30),
+        coord_throttle=GuessThrottle(5, 300, 30, max_lock=900),
     )
 
     csrf.init_app(app)
@@ -120,6 +120,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         if svc.upkeep_is_due(UPKEEP_EVERY_SECONDS):
             try:
                 run_upkeep(app)
+            except OSError as exc:  # a full or read-only disk must not fail a reader's page
+                log.error("upkeep could not write: %s", exc)
             finally:
                 svc.upkeep_lock.release()
 

@@ -230,6 +230,7 @@ def _exchange_message(exc) -> str:
         "incomplete": "this backup is incomplete",
         "checksum": "this backup was changed after it was made (a checksum does not match)",
         "version": "this backup comes from another version of the kiosk",
+        "invalid": "this backup holds data the kiosk cannot use; nothing was changed",
         "no-full": "this is an anonymized export, not a full backup: it cannot restore or merge",
     }
     assert isinstance(exc, ExchangeError)

@@ -67,59 +67,122 @@ def _all_posts(store: Store) -> list[dict]:
     return found
 
 
-def _csv_bytes(rows: list[list], header: list[str]) -> bytes:
+def _post_batches(store: Store):
+    """Live posts, then one archive month at a time: never the whole history in memory."""
+    yield store.live_posts()
+    for month in store.archived_months():
+        yield store.archived_posts(month)
+    store.trim()
+
+
+def _csv_text(rows: list[list]) -> str:
     out = io.StringIO(newline="")
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell(c) for c in row])
+    return out.getvalue()
+
+
+def _csv_bytes(rows: list[list], header: list[str]) -> bytes:
     # UTF-8 with a byte-order mark: Excel then reads accents and non-Latin scripts right.
-    return out.getvalue().encode("utf-8-sig")
+    return _csv_text([header] + rows).encode("utf-8-sig")
+
+
+def post_row(p: dict) -> list:
+    if p.get("hidden"):
+        # Hidden by coordinators (often for personal data): its text never leaves the kiosk.
+        return [p["id"], p["kind"], p["category"], "", "", "", "", "hidden", p["created"], p.get("closed") or "",
+                len(p.get("replies") or ()), p.get("lang", ""), p.get("source", "")]
+    return [p["id"], p["kind"], p["category"], p.get("title", ""), p.get("details", ""), p.get("area", ""),
+            p.get("when", ""), p["status"], p["created"], p.get("closed") or "", len(p.get("replies") or ()),
+            p.get("lang", ""), p.get("source", "")]
 
 
 def posts_csv(all_posts: list[dict], progress: Progress | None = None) -> bytes:
-    rows = []
-    for n, p in enumerate(all_posts, 1):
-        rows.append([p["id"], p["kind"], p["category"], p.get("title", ""), p.get("details", ""), p.get("area", ""),
-                     p.get("when", ""), p["status"], p["created"], p.get("closed") or "", len(p.get("replies") or ()),
-                     p.get("lang", ""), p.get("source", "")])
-        if progress and n % 500 == 0:
-            progress("posts", n, len(all_posts))
-    return _csv_bytes(rows, POST_COLUMNS)
+    return _csv_bytes([post_row(p) for p in all_posts], POST_COLUMNS)
 
 
-def summary_csv(all_posts: list[dict]) -> bytes:
-    counts: dict = defaultdict(lambda: {"requests": 0, "offers": 0, "matched": 0, "fulfilled": 0})
-    for p in all_posts:
-        row = counts[(p["created"][:7], p["category"])]
+class Summary:
+    def __init__(self):
+        self.counts: dict = defaultdict(lambda: {"requests": 0, "offers": 0, "matched": 0, "fulfilled": 0})
+
+    def add(self, p: dict) -> None:
+        row = self.counts[(p["created"][:7], p["category"])]
         row["requests" if p["kind"] == "request" else "offers"] += 1
         if p.get("matched") or p["status"] == "matched":
             row["matched"] += 1
         if p["status"] == "fulfilled":
             row["fulfilled"] += 1
-    rows = [[month, category, c["requests"], c["offers"], c["matched"], c["fulfilled"]]
-            for (month, category), c in sorted(counts.items())]
-    return _csv_bytes(rows, SUMMARY_COLUMNS)
+
+    def csv(self) -> bytes:
+        rows = [[month, category, c["requests"], c["offers"], c["matched"], c["fulfilled"]]
+                for (month, category), c in sorted(self.counts.items())]
+        return _csv_bytes(rows, SUMMARY_COLUMNS)
+
+
+def summary_csv(all_posts: list[dict]) -> bytes:
+    summary = Summary()
+    for p in all_posts:
+        summary.add(p)
+    return summary.csv()
+
+
+class _HashingFile:
+    """A file being written that keeps its SHA-256 as it goes, and is fsynced on close."""
+
+    def __init__(self, path: Path, opener):
+        self.path = path
+        self.fh = opener(path)
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.fh.write(data)
+
+    def close(self) -> str:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        return self.sha.hexdigest()
+
+
+def _open_for_export(path: Path):
+    return open(path, "xb")
+
+
+def _write_backup(out: _HashingFile, store: Store, kiosk_name: str, now: dt.datetime) -> None:
+    def dump(value) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    out.write(b'{"schema":' + dump(SCHEMA) + b',"kind":"mutual-aid-kiosk-backup","kiosk":' + dump(kiosk_name)
+              + b',"created":' + dump(posts.iso(now)) + b',"live":' + dump(store.live_posts()) + b',"archive":{')
+    for n, month in enumerate(store.archived_months()):
+        out.write((b"," if n else b"") + dump(month) + b":" + dump(store.archived_posts(month)))
+    store.trim()
+    records = {name: [{k: v for k, v in r.items() if k != "_id"} for r in store.records(name)]
+               for name in ("reports", "thanks", "coordinators")}
+    meta = {key: store.get_meta(key) for key in ("settings", "roster", "agreements", "clock", "erased_through_month")}
+    out.write(b'},"records":' + dump(records) + b',"meta":' + dump(meta) + b',"audit":{')
+    for n, month in enumerate(store.audit_months()):
+        out.write((b"," if n else b"") + dump(month) + b":" + dump(store.audit_entries(month)))
+    out.write(b"}}")
 
 
 def backup_document(store: Store, kiosk_name: str, now: dt.datetime) -> dict:
-    return {
-        "schema": SCHEMA,
-        "kind": "mutual-aid-kiosk-backup",
-        "kiosk": kiosk_name,
-        "created": posts.iso(now),
-        "live": store.live_posts(),
-        "archive": {month: store.archived_posts(month) for month in store.archived_months()},
-        "records": {name: [{k: v for k, v in r.items() if k != "_id"} for r in store.records(name)]
-                    for name in ("reports", "thanks", "coordinators")},
-        "meta": {key: store.get_meta(key) for key in ("settings", "roster", "agreements", "clock", "erased_through_month")},
-        "audit": {month: store.audit_entries(month) for month in store.audit_months()},
-    }
+    buffer = io.BytesIO()
+
+    class _Memory(_HashingFile):
+        def __init__(self):
+            self.fh, self.sha = buffer, hashlib.sha256()
+
+    _write_backup(_Memory(), store, kiosk_name, now)
+    return json.loads(buffer.getvalue())
 
 
 def export(store: Store, target_dir, *, kiosk_name: str, now: dt.datetime, full: bool = False,
-           progress: Progress | None = None, write=write_atomic) -> Path:
-    """Write an export folder into ``target_dir``; returns the finished folder."""
+           progress: Progress | None = None, opener=_open_for_export) -> Path:
+    """Write an export folder into ``target_dir``; returns the finished folder. Files are
+    written a month at a time, so memory stays small however long the history."""
     target = Path(target_dir)
     if not target.is_dir():
         raise ExchangeError("no-target", str(target))
@@ -131,28 +194,33 @@ def export(store: Store, target_dir, *, kiosk_name: str, now: dt.datetime, full:
     if final.exists():
         raise ExchangeError("exists", final.name)
     step = progress or (lambda what, done, total: None)
-    everything = _all_posts(store)
-    files: dict[str, bytes] = {}
-    step("posts", 0, len(everything))
-    files[POSTS_CSV] = posts_csv(everything, step)
-    step("posts", len(everything), len(everything))
-    files[SUMMARY_CSV] = summary_csv(everything)
-    if full:
-        files[BACKUP] = json.dumps(backup_document(store, kiosk_name, now), ensure_ascii=False).encode("utf-8")
-    manifest = {
-        "schema": SCHEMA,
-        "kind": "mutual-aid-kiosk-export",
-        "kiosk": kiosk_name,
-        "created": posts.iso(now),
-        "full": full,
-        "files": {fname: hashlib.sha256(data).hexdigest() for fname, data in files.items()},
-    }
+    total = store.count_live() + store.count_archived()
+    digests: dict[str, str] = {}
     try:
         partial.mkdir()
-        for n, (fname, data) in enumerate(files.items(), 1):
-            write(partial / fname, data, 0o644)
-            step("files", n, len(files) + 1)
-        write(partial / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"), 0o644)
+        out = _HashingFile(partial / POSTS_CSV, opener)
+        out.write(_csv_text([POST_COLUMNS]).encode("utf-8-sig"))
+        summary, done = Summary(), 0
+        step("posts", 0, total)
+        for batch in _post_batches(store):
+            out.write(_csv_text([post_row(p) for p in batch]).encode("utf-8"))
+            for p in batch:
+                summary.add(p)
+            done += len(batch)
+            step("posts", done, total)
+        digests[POSTS_CSV] = out.close()
+        out = _HashingFile(partial / SUMMARY_CSV, opener)
+        out.write(summary.csv())
+        digests[SUMMARY_CSV] = out.close()
+        if full:
+            step("backup", 0, 1)
+            out = _HashingFile(partial / BACKUP, opener)
+            _write_backup(out, store, kiosk_name, now)
+            digests[BACKUP] = out.close()
+        manifest = {"schema": SCHEMA, "kind": "mutual-aid-kiosk-export", "kiosk": kiosk_name,
+                    "created": posts.iso(now), "full": full, "files": digests}
+        write_atomic(partial / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"), 0o644)
+        fsync_dir(partial)
         os.replace(partial, final)
         fsync_dir(target)
     except OSError as exc:
@@ -196,8 +264,11 @@ def read_backup(folder) -> dict:
         document = json.loads((folder / BACKUP).read_bytes())
     except ValueError:
         raise ExchangeError("incomplete", BACKUP) from None
-    if document.get("schema") != SCHEMA or document.get("kind") != "mutual-aid-kiosk-backup":
+    if not isinstance(document, dict) or document.get("kind") != "mutual-aid-kiosk-backup":
+        raise ExchangeError("invalid", BACKUP)
+    if document.get("schema") != SCHEMA:
         raise ExchangeError("version", str(document.get("schema")))
+    check_document(document)
     return document
 
 
@@ -208,12 +279,71 @@ def backup_posts(document: dict) -> list[dict]:
     return found
 
 
+_POST_KEYS = {"id": str, "kind": str, "category": str, "status": str, "created": str, "updated": str}
+_STATUSES = {"open", "matched", "fulfilled", "withdrawn", "expired"}
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_MONTH = re.compile(r"\d{4}-\d\d")
+
+
+def check_document(document) -> None:
+    """Refuse a backup whose content could not be restored, before anything is written:
+    checksums prove a file was not changed, not that it was right to begin with."""
+    from . import codes
+
+    def bad(detail: str):
+        raise ExchangeError("invalid", detail)
+
+    if not isinstance(document, dict):
+        bad("backup.json is not an object")
+    if not isinstance(document.get("live", []), list) or not isinstance(document.get("archive", {}), dict):
+        bad("posts")
+    seen: set[str] = set()
+    for month, month_posts in (document.get("archive") or {}).items():
+        if not isinstance(month, str) or not _MONTH.fullmatch(month) or not isinstance(month_posts, list):
+            bad(f"archive month {month!r}")
+    for post in backup_posts(document):
+        if not isinstance(post, dict):
+            bad("a post is not an object")
+        for key, kind in _POST_KEYS.items():
+            if not isinstance(post.get(key), kind):
+                bad(f"post {post.get('id')!r}: {key}")
+        if codes.normalize_post_id(post["id"]) != post["id"] or post["id"] in seen:
+            bad(f"post id {post['id']!r}")
+        seen.add(post["id"])
+        if post["kind"] not in ("request", "offer") or post["status"] not in _STATUSES:
+            bad(f"post {post['id']}: kind or status")
+        if not _ISO.fullmatch(post["created"]) or not _ISO.fullmatch(post["updated"]):
+            bad(f"post {post['id']}: dates")
+        if post.get("closed") is not None and not (isinstance(post["closed"], str) and _ISO.fullmatch(post["closed"])):
+            bad(f"post {post['id']}: closed")
+        replies = post.get("replies", [])
+        if not isinstance(replies, list) or any(
+            not isinstance(r, dict) or codes.normalize_post_id(str(r.get("id"))) != r.get("id")
+            or not isinstance(r.get("thread", []), list) for r in replies
+        ):
+            bad(f"post {post['id']}: replies")
+    records = document.get("records", {})
+    if not isinstance(records, dict) or any(not isinstance(v, list) or not all(isinstance(r, dict) for r in v)
+                                             for v in records.values()):
+        bad("records")
+    for c in records.get("coordinators", []):
+        if not isinstance(c.get("handle"), str) or not isinstance(c.get("hash"), dict):
+            bad("coordinators")
+    if not isinstance(document.get("meta", {}), dict):
+        bad("meta")
+    audit = document.get("audit", {})
+    if not isinstance(audit, dict) or any(not _MONTH.fullmatch(str(m)) or not isinstance(v, list) for m, v in audit.items()):
+        bad("audit")
+
+
 def preview(store: Store, document: dict) -> dict:
     """What a restore or a merge would change, in counts a person can judge."""
-    local = {p["id"]: p for p in _all_posts(store)}
+    local: dict[str, str] = {}
+    for batch in _post_batches(store):
+        local.update((p["id"], p["updated"]) for p in batch)
     incoming = backup_posts(document)
     new = sum(1 for p in incoming if p["id"] not in local)
-    newer = sum(1 for p in incoming if p["id"] in local and p["updated"] > local[p["id"]]["updated"])
+    newer = sum(1 for p in incoming if p["id"] in local and p["updated"] > local[p["id"]])
     return {
         "kiosk": document.get("kiosk", ""),
         "created": document.get("created", ""),
@@ -226,22 +356,34 @@ def preview(store: Store, document: dict) -> dict:
 
 
 def restore(store: Store, document: dict, keep_copy_in, now: dt.datetime, kiosk_name: str) -> Path:
-    """Replace all data with the backup's, after saving the current data as a full export."""
+    """Replace all data with the backup's, after saving the current data as a full export.
+    The audit trail is never replaced: the backup's entries join this kiosk's."""
     saved = export(store, keep_copy_in, kiosk_name=f"before-restore-{kiosk_name}", now=now, full=True)
     store.replace_everything(document)
     return saved
 
 
 def merge(store: Store, document: dict) -> dict:
-    """Bring in another kiosk's posts by id; where both have one, the newer update wins."""
+    """Bring in another kiosk's posts by id; where both have a post, the newer update wins,
+    but what coordinators decided here (hiding) and replies made here are kept."""
+    kiosk = document.get("kiosk", "")
+    changed: list[dict] = []
     added = updated = 0
     for post in backup_posts(document):
-        post = {**post, "source": post.get("source") or document.get("kiosk", "")}
         current = store.get_post(post["id"])
+        if current is not None and not post.get("updated", "") > current.get("updated", ""):
+            continue
+        post = {**post, "source": post.get("source") or kiosk, "merged_from": post.get("merged_from") or kiosk}
         if current is None:
-            store.put_post(post)
             added += 1
-        elif post.get("updated", "") > current.get("updated", ""):
-            store.put_post(post)
+        else:
             updated += 1
+            post["merged_from"] = current.get("merged_from")  # it was ours, or already merged
+            post["hidden"] = current.get("hidden") or post.get("hidden")
+            theirs = {r["id"] for r in post.get("replies") or ()}
+            post["replies"] = list(post.get("replies") or []) + [
+                r for r in current.get("replies") or () if r["id"] not in theirs
+            ]
+        changed.append(post)
+    store.put_posts(changed)
     return {"added": added, "updated": updated}

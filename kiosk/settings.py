@@ -92,7 +92,7 @@ def check_general(form: Mapping, current) -> dict:
         "EXPIRE_DAYS": _days(form, "EXPIRE_DAYS", 1, errors),
         "RETAIN_DAYS": _days(form, "RETAIN_DAYS", 1, errors),
     }
-    if "PUBLIC_URL" not in errors and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", values["PUBLIC_URL"]):
+    if "PUBLIC_URL" not in errors and not _phone_reachable(values["PUBLIC_URL"]):
         errors["PUBLIC_URL"] = _l("Write the address phones use, like http://aid.lan (no path).")
     if values["WIFI_PASSWORD"] and not 8 <= len(values["WIFI_PASSWORD"]) <= 63:
         errors.setdefault("WIFI_PASSWORD", _l("A WPA2 password has 8 to 63 characters."))
@@ -104,6 +104,18 @@ def check_general(form: Mapping, current) -> dict:
     if errors:
         raise Invalid(errors)
     return values
+
+
+def _phone_reachable(url: str) -> bool:
+    """An address a phone on the Wi-Fi could open: http(s), a real host name, a valid port,
+    never this machine's own loopback name (printed codes would point nowhere)."""
+    match = re.fullmatch(r"https?://([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::(\d{1,5}))?", url)
+    if not match:
+        return False
+    host, port = match.group(1).lower(), match.group(2)
+    if host in ("localhost", "127.0.0.1", "0.0.0.0") or host.startswith("127."):
+        return False
+    return port is None or 0 < int(port) <= 65535
 
 
 def save_general(store: Store, values: dict) -> dict:
@@ -135,9 +147,12 @@ def change_category(store: Store, config, action: str, slug: str, label: str = "
         if errors:
             raise Invalid(errors)
         if action == "add":
-            slug = slugify(value) or "category"
-            if slug in every:
+            if any(str(label).casefold() == value.casefold() for label in every.values()):
                 raise Invalid({"category": _l("That category exists already.")})
+            base = slugify(value) or "category"  # a name in Arabic script has no Latin slug
+            slug, n = base, 2
+            while slug in every:
+                slug, n = f"{base}-{n}", n + 1
         elif slug not in every:
             raise Invalid({"category": _l("Choose one of the categories in the list.")})
         cats[slug] = {**cats.get(slug, {}), "label": value}

@@ -463,6 +463,44 @@ class Store:
                 self._reply_index.pop(reply_id)
             self._write_index()
 
+    def put_posts(self, new_posts: list[dict]) -> None:
+        """Insert or replace many whole posts (a merge): one write per file touched."""
+        if not new_posts:
+            return
+        with self._lock:
+            ids = {p["id"] for p in new_posts}
+            live_ids = [codes.post_id_to_int(i) for i in ids if self._posts.contains(doc_id=codes.post_id_to_int(i))]
+            if live_ids:
+                self._posts.remove(doc_ids=live_ids)
+            by_month: dict[str, list[int]] = {}
+            for post_id in ids:
+                month = self._index.pop(post_id, None)
+                if month:
+                    by_month.setdefault(month, []).append(codes.post_id_to_int(post_id))
+            for month, doc_ids in by_month.items():
+                table = self._archive(month).table("posts")
+                table.remove(doc_ids=[d for d in doc_ids if table.contains(doc_id=d)])
+            stale = [r for r, owner in self._reply_index.items() if owner in ids]
+            for reply_id in stale:
+                self._reply_index.pop(reply_id)
+            live = [p for p in new_posts if p["status"] in ("open", "matched")]
+            if live:
+                self._posts.insert_multiple(Document(p, doc_id=codes.post_id_to_int(p["id"])) for p in live)
+            archived: dict[str, list[dict]] = {}
+            for p in new_posts:
+                if p["status"] not in ("open", "matched"):
+                    archived.setdefault((p.get("closed") or p["updated"])[:7], []).append(p)
+            for month, month_posts in archived.items():
+                self._archive(month).table("posts").insert_multiple(
+                    Document(p, doc_id=codes.post_id_to_int(p["id"])) for p in month_posts
+                )
+                for p in month_posts:
+                    self._index[p["id"]] = month
+                    for reply in p.get("replies") or ():
+                        self._reply_index[reply["id"]] = p["id"]
+            self._write_index()
+            self.trim()
+
     def put_post(self, post: dict) -> None:
         """Insert or replace a whole post (merging another kiosk's): open and matched posts
         go to the live file, closed ones to the archive month of their closing."""
@@ -502,10 +540,9 @@ class Store:
             for db in list(self._archives.values()):
                 db.close()
             self._archives.clear()
-            for folder in (self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR):
-                if folder.is_dir():
-                    for path in folder.glob("*.json"):
-                        path.unlink()
+            folder = self.data_dir / ARCHIVE_DIR
+            for path in folder.glob("*.json") if folder.is_dir() else ():
+                path.unlink()
             self._index, self._reply_index = _posts_index(), _replies_index()
             for month, month_posts in (document.get("archive") or {}).items():
                 if not _valid_month(month):
@@ -517,12 +554,15 @@ class Store:
                     for reply in p.get("replies") or ():
                         self._reply_index[reply["id"]] = p["id"]
             self._write_index()
+            # The audit trail is never replaced: the backup's entries join the ones here.
             for month, entries in (document.get("audit") or {}).items():
                 if _valid_month(month) and entries:
                     folder = self.data_dir / AUDIT_DIR
                     folder.mkdir(exist_ok=True, mode=0o700)
                     db = _open_db(folder / f"{month}.json")
-                    db.table("audit").insert_multiple(entries)
+                    table = db.table("audit")
+                    have = {json.dumps(e, sort_keys=True) for e in table.all()}
+                    table.insert_multiple(e for e in entries if json.dumps(e, sort_keys=True) not in have)
                     db.close()
             # The live file last, in one write: posts, records and settings together.
             tables = {"posts": {str(codes.post_id_to_int(p["id"])): p for p in document.get("live") or []}}

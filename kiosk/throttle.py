@@ -13,8 +13,10 @@ from collections import deque
 
 
 class GuessThrottle:
-    def __init__(self, limit: int, window: float, global_limit: int, clock=time.monotonic):
+    def __init__(self, limit: int, window: float, global_limit: int, clock=time.monotonic,
+                 max_lock: float = 3600):
         self.limit = limit
+        self.max_lock = max_lock  # doubling stops here: nobody is locked out for days
         self.window = window
         self.global_limit = global_limit
         self._clock = clock  # monotonic: a wall clock that jumps must not unlock anything
@@ -48,7 +50,7 @@ class GuessThrottle:
                 if len(tries) >= self.limit:
                     count = self._lockouts.get(key, 0)
                     self._lockouts[key] = count + 1
-                    self._locked_until[key] = now + self.window * (2**count)
+                    self._locked_until[key] = now + min(self.window * (2 ** min(count, 20)), self.max_lock)
                     tries.clear()
             return 0
 

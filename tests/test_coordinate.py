@@ -309,3 +309,44 @@ def test_touchscreen_idle_reset_locks_coordinator_mode(team):
     token = csrf_token(client, "/coordinate/log")
     assert client.post("/reset", data={"csrf_token": token}).status_code == 303
     assert client.get("/coordinate/log").status_code == 303
+
+
+def test_a_removed_coordinator_is_locked_out_at_once(team):
+    otter = team.test_client()
+    unlock(otter, handle="Otter")
+    assert otter.get("/coordinate/log").status_code == 200
+    coordinators.remove(team.extensions["kiosk"].store, "Otter")
+    assert otter.get("/coordinate/log").status_code == 303
+
+
+def test_lockouts_stop_growing(team):
+    client = team.test_client()
+    throttle = team.extensions["kiosk"].coord_throttle
+    t = [throttle._clock()]
+    throttle._clock = lambda: t[0]
+    for _ in range(20):  # four lock-outs in a row
+        for _ in range(5):
+            unlock(client, passphrase="wrong wrong wrong")
+        t[0] += 3600
+    for _ in range(5):
+        unlock(client, passphrase="wrong wrong wrong")
+    t[0] += 15 * 60 + 1  # never more than 15 minutes
+    assert unlock(client).status_code == 303
+
+
+def test_bad_ids_and_loopback_urls_are_refused_clearly(team, coord):
+    assert act(coord, "/coordinate/posts/ZZZZZZZZZZ/hide", reason="x").status_code == 404
+    assert act(coord, "/coordinate/posts/%C3%A9/restore").status_code == 404
+    for url in ("http://localhost", "http://127.0.0.1:8080", "http://aid.lan:99999"):
+        fields = {"NAME": "K", "PUBLIC_URL": url, "WIFI_SSID": "", "WIFI_PASSWORD": "", "EXPIRE_DAYS": "30",
+                  "RETAIN_DAYS": "30", "LANGUAGES": ["en"]}
+        token = csrf_token(coord.client, "/coordinate/settings")
+        response = coord.client.post("/coordinate/settings", data={"csrf_token": token, **fields})
+        assert response.status_code == 422, url
+
+
+def test_categories_in_arabic_script_get_their_own_slugs(team, coord, visitor):
+    act(coord, "/coordinate/settings/category", action="add", label="رعاية الحيوانات")
+    act(coord, "/coordinate/settings/category", action="add", label="دروس")
+    form = visitor.client.get("/new/request").get_data(as_text=True)
+    assert "رعاية الحيوانات" in form and "دروس" in form

@@ -192,3 +192,19 @@ def test_failed_write_leaves_memory_and_file_as_they_were(app, data_dir, monkeyp
     assert (data_dir / LIVE_FILE).read_bytes() == before
     assert app.extensions["kiosk"].store.get_post(post_id)["title"] == "before the disk filled"
     assert not list(data_dir.glob(".*.tmp-*"))
+
+
+def test_every_write_is_fsynced_before_it_replaces_the_file(app, monkeypatch):
+    """A SIGKILL cannot show a missing fsync (the kernel keeps the data); a power cut would.
+    So check the order the store asks for: write, fsync the file, rename, fsync the folder."""
+    import os
+
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    Visitor(app.test_client()).create()
+    assert calls and calls.count("replace") >= 1
+    for i, call in enumerate(calls):
+        if call == "replace":
+            assert calls[i - 1] == "fsync" and calls[i + 1] == "fsync", calls

@@ -210,17 +210,20 @@ def test_anonymized_export_cannot_be_restored(busy_app, stick):
 
 
 def test_a_full_stick_gives_a_clear_message_and_nothing_a_restore_would_take(busy_app, stick):
-    written = []
+    class FillsUp(io.FileIO):
+        """A file on a stick with 2 KB left."""
 
-    def fills_up(path, data, mode=0o600):
-        if written:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(path)
-        Path(path).write_bytes(data[: len(data) // 2])
+        room = [2048]
+
+        def write(self, data):
+            if len(data) > self.room[0]:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.room[0] -= len(data)
+            return super().write(data)
 
     with pytest.raises(exchange.ExchangeError) as refused:
         exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow(),
-                        full=True, write=fills_up)
+                        full=True, opener=lambda path: FillsUp(path, "xb"))
     assert refused.value.code == "full"
     assert list(stick.iterdir()) == []  # no half folder left behind
     assert usb.exports_on(str(stick)) == []
@@ -305,3 +308,73 @@ def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
     response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes")
     assert response.status_code == 422 and "does not match its checksum" in response.get_data(as_text=True)
     assert data_bytes(busy_app.config["DATA_DIR"]) == before
+
+
+def test_a_backup_with_good_checksums_but_bad_content_is_refused(busy_app, stick, tmp_path, runner):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    document = json.loads((made / "backup.json").read_text())
+    for breakage in ("no-status", "bad-month", "bad-id"):
+        broken = json.loads(json.dumps(document))
+        if breakage == "no-status":
+            broken["live"][0].pop("status")
+        elif breakage == "bad-month":
+            broken["archive"]["2026-13-99"] = []
+        else:
+            broken["live"][0]["id"] = "../x"
+        folder = stick.parent / f"broken-{breakage}"
+        folder.mkdir()
+        data = json.dumps(broken).encode()
+        (folder / "backup.json").write_bytes(data)
+        (folder / "manifest.json").write_text(json.dumps(
+            {"schema": 1, "files": {"backup.json": hashlib.sha256(data).hexdigest()}}))
+        with pytest.raises(exchange.ExchangeError) as refused:
+            exchange.read_backup(folder)
+        assert refused.value.code == "invalid", breakage
+
+
+def test_hidden_posts_keep_their_text_out_of_the_spreadsheet(busy_app, stick):
+    from kiosk import moderation
+
+    store = busy_app.extensions["kiosk"].store
+    post_id = next(p["id"] for p in store.live_posts() if p["status"] == "open")
+    secret_title = store.get_post(post_id)["title"]
+    moderation.hide(store, post_id, "personal data", "Heron", posts.utcnow())
+    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow())
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO((made / "posts.csv").read_text("utf-8-sig"), newline=""))}
+    assert rows[post_id]["status"] == "hidden" and rows[post_id]["title"] == ""
+    assert secret_title.encode() not in (made / "posts.csv").read_bytes()
+
+
+def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stick):
+    from kiosk import moderation
+
+    here = make_app(NAME="Here")
+    other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
+    their_id, _ = Visitor(other.test_client()).create(title="Shared post")
+    other_store, store = other.extensions["kiosk"].store, here.extensions["kiosk"].store
+    first = exchange.export(other_store, stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    exchange.merge(store, exchange.read_backup(first))
+    moderation.hide(store, their_id, "reported here", "Heron", posts.utcnow())
+    later = posts.utcnow().replace(year=posts.utcnow().year + 1)
+    posts.edit(other_store, their_id, {"category": "food", "title": "Shared post, edited"}, now=later)
+    second_stick = stick.parent / "S2"
+    second_stick.mkdir()
+    second = exchange.export(other_store, second_stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    assert exchange.merge(store, exchange.read_backup(second)) == {"added": 0, "updated": 1}
+    merged = store.get_post(their_id)
+    assert merged["title"] == "Shared post, edited" and merged["hidden"]["reason"] == "reported here"
+    assert merged["merged_from"] == "There"
+
+
+def test_restore_keeps_the_audit_trail(busy_app, stick, tmp_path):
+    store = busy_app.extensions["kiosk"].store
+    coordinators.log(store, "Heron", "hide", "OLD01", posts.utcnow())
+    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    coordinators.log(store, "Heron", "export", made.name, posts.utcnow())  # after the backup
+    backups = tmp_path / "kept"
+    backups.mkdir()
+    exchange.restore(store, exchange.read_backup(made), backups, posts.utcnow(), "Elm")
+    actions = [(e["action"], e["target"]) for e in coordinators.trail(store)]
+    assert ("export", made.name) in actions and ("hide", "OLD01") in actions
+    assert actions.count(("hide", "OLD01")) == 1

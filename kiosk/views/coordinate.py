@@ -23,7 +23,11 @@ def current_handle() -> str | None:
     key = session.get("coord")
     if not key:
         return None
-    return services().coord_unlocks.use(str(key), _idle_seconds())
+    handle = services().coord_unlocks.use(str(key), _idle_seconds())
+    if handle is not None and handle not in coordinators.handles(services().store):
+        services().coord_unlocks.lock(str(key))  # removed (or restored away) since unlocking
+        return None
+    return handle
 
 
 @bp.before_request
@@ -92,8 +96,18 @@ def lock():
 # -- the queue ------------------------------------------------------------------------------
 
 
+def _post_id(post_id: str) -> str:
+    from .. import codes
+
+    normalized = codes.normalize_post_id(post_id)
+    if normalized is None:
+        abort(404)
+    return normalized
+
+
 @bp.post("/posts/<post_id>/hide")
 def hide(post_id: str):
+    post_id = _post_id(post_id)
     store = services().store
     try:
         reason = moderation.check_reason(request.form.get("reason", ""))
@@ -107,6 +121,7 @@ def hide(post_id: str):
 
 @bp.post("/posts/<post_id>/restore")
 def restore(post_id: str):
+    post_id = _post_id(post_id)
     try:
         moderation.restore(services().store, post_id)
     except moderation.Refused as refused:
@@ -294,6 +309,7 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "incomplete": _("This backup is incomplete: %(file)s is missing or cut short. Nothing was changed.", file=exc.detail),
         "checksum": _("This backup was changed after it was made: %(file)s does not match its checksum. Nothing was changed.", file=exc.detail),
         "version": _("This backup comes from another version of the kiosk. Nothing was changed."),
+        "invalid": _("This backup holds data the kiosk cannot use (%(file)s). Nothing was changed.", file=exc.detail),
         "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
     }
     return messages.get(exc.code, exc.code)

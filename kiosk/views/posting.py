@@ -40,7 +40,7 @@ class Submission:
     def __init__(self):
         self.form_key = request.form.get("form_key", "")
         self.ours = bool(self.form_key) and secrets.compare_digest(
-            self.form_key, str(session.get("form_key", ""))
+            self.form_key.encode("utf-8", "replace"), str(session.get("form_key", "")).encode("utf-8", "replace")
         )
         self.once = services().once
         self.first, self.entry = self.once.begin(self.form_key) if self.ours else (True, None)

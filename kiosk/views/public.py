@@ -120,7 +120,8 @@ def post_qr(post_id: str):
     found = _find(post_id)
     body = qr.svg(qr.post_url(current_app.config["PUBLIC_URL"], found["id"]))
     response = Response(body, mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # Revalidated each time: a changed public URL must show in the next printed code.
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 
