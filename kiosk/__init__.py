@@ -94,7 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     security.init_app(app)
 
-    from .views import answers, coordinate, mine, posting, public, screen
+    from .views import answers, coordinate, events, library, mine, posting, public, screen, survey
 
     app.register_blueprint(public.bp)
     app.register_blueprint(posting.bp)
@@ -102,6 +102,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(screen.bp)
     app.register_blueprint(answers.bp)
     app.register_blueprint(coordinate.bp)
+    app.register_blueprint(library.bp)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(survey.bp)
 
     app.jinja_env.globals.update(
         WHEN_CHOICES=posts.WHEN_CHOICES,
