@@ -40,6 +40,16 @@ ACTIONS = {
     "export": _l("exported the data"),
     "restore-backup": _l("restored a backup"),
     "merge": _l("merged another kiosk's posts"),
+    "event-new": _l("added a gathering"),
+    "event-edit": _l("changed a gathering"),
+    "event-cancel": _l("cancelled a gathering"),
+    "library-add": _l("added a library item"),
+    "library-edit": _l("edited a library item"),
+    "lend": _l("lent a library item"),
+    "return": _l("recorded a library return"),
+    "survey": _l("saved the survey"),
+    "survey-open": _l("opened the survey"),
+    "survey-close": _l("closed the survey"),
 }
 # The kinds counted on the public transparency page.
 MODERATION = ("hide", "restore", "dismiss", "approve", "reject")

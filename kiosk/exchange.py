@@ -34,6 +34,11 @@ SUMMARY_CSV = "summary.csv"
 POST_COLUMNS = ["id", "kind", "category", "title", "details", "area", "when", "status", "created", "closed",
                 "replies", "lang", "source"]
 SUMMARY_COLUMNS = ["month", "category", "requests", "offers", "matched", "fulfilled"]
+CHECKINS_CSV = "checkins.csv"
+# Everything a restore needs besides posts: small tables and settings of the live file.
+RECORD_TABLES = ("reports", "thanks", "coordinators", "checkins", "library_items", "library_loans",
+                 "events", "survey_answers")
+META_KEYS = ("settings", "roster", "agreements", "clock", "erased_through_month", "survey")
 # A cell starting with one of these becomes a formula in a spreadsheet: neutralise it.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -160,8 +165,8 @@ def _write_backup(out: _HashingFile, store: Store, kiosk_name: str, now: dt.date
         out.write((b"," if n else b"") + dump(month) + b":" + dump(store.archived_posts(month)))
     store.trim()
     records = {name: [{k: v for k, v in r.items() if k != "_id"} for r in store.records(name)]
-               for name in ("reports", "thanks", "coordinators")}
-    meta = {key: store.get_meta(key) for key in ("settings", "roster", "agreements", "clock", "erased_through_month")}
+               for name in RECORD_TABLES}
+    meta = {key: store.get_meta(key) for key in META_KEYS}
     out.write(b'},"records":' + dump(records) + b',"meta":' + dump(meta) + b',"audit":{')
     for n, month in enumerate(store.audit_months()):
         out.write((b"," if n else b"") + dump(month) + b":" + dump(store.audit_entries(month)))
@@ -177,6 +182,31 @@ def backup_document(store: Store, kiosk_name: str, now: dt.datetime) -> dict:
 
     _write_backup(_Memory(), store, kiosk_name, now)
     return json.loads(buffer.getvalue())
+
+
+SURVEY_CSV = "survey.csv"
+SURVEY_COLUMNS = ["question", "text", "kind", "option", "people", "free_text"]
+
+
+def survey_csv(store: Store) -> bytes | None:
+    """The needs survey's exact results (counts per option; free-text answers one a row)."""
+    from . import survey
+
+    result = survey.results(store)
+    if result is None:
+        return None
+    rows = [["", result["title"], "all", "", result["total"], ""]]
+    for q in result["questions"]:
+        rows.append([q["number"], q["text"], q["kind"], "", q["answered"], ""])
+        rows += [[q["number"], q["text"], q["kind"], label, count, ""] for label, count in q["options"]]
+        rows += [[q["number"], q["text"], q["kind"], "", "", answer] for answer in q["texts"]]
+    return _csv_bytes(rows, SURVEY_COLUMNS)
+
+
+def extra_files(store: Store) -> dict[str, bytes]:
+    """Program results that travel in every export (survey.csv once a survey exists)."""
+    data = survey_csv(store)
+    return {SURVEY_CSV: data} if data is not None else {}
 
 
 def export(store: Store, target_dir, *, kiosk_name: str, now: dt.datetime, full: bool = False,
@@ -212,6 +242,15 @@ def export(store: Store, target_dir, *, kiosk_name: str, now: dt.datetime, full:
         out = _HashingFile(partial / SUMMARY_CSV, opener)
         out.write(summary.csv())
         digests[SUMMARY_CSV] = out.close()
+        # The check-in notes are anonymous and meant for the meetings: they travel too.
+        notes = [[n.get("month", ""), n.get("working", ""), n.get("change", "")] for n in store.records("checkins")]
+        out = _HashingFile(partial / CHECKINS_CSV, opener)
+        out.write(_csv_bytes(notes, ["month", "working", "change"]))
+        digests[CHECKINS_CSV] = out.close()
+        for fname, data in extra_files(store).items():
+            out = _HashingFile(partial / fname, opener)
+            out.write(data)
+            digests[fname] = out.close()
         if full:
             step("backup", 0, 1)
             out = _HashingFile(partial / BACKUP, opener)

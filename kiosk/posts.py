@@ -129,6 +129,7 @@ def check_form(form: Mapping, today: dt.date, categories=None) -> Checked:
         errors["title"] = _l("Write a short title, for example “Soup for two on Friday”.")
 
     values["when"] = _check_when(raw["when"], raw["when_date"], today, errors)
+    values["ride"] = _check_ride(form, category, today, errors)
 
     if errors:
         raise Invalid(errors, {**values, "when_date": raw["when_date"].strip()[:10]})
@@ -138,6 +139,52 @@ def check_form(form: Mapping, today: dt.date, categories=None) -> Checked:
         if kinds:
             contact[name] = kinds
     return Checked(values=values, contact=contact)
+
+
+RIDE_FIELDS = ("ride_date", "ride_time", "ride_from", "ride_to")
+
+
+def _check_ride(form: Mapping, category: str, today: dt.date, errors: dict) -> dict | None:
+    """Transportation posts may say when and from where to where (for /rides)."""
+    raw = {name: text.normalize(_one(form, name, errors)) for name in RIDE_FIELDS}
+    if category != "transportation" or not any(raw.values()):
+        return None
+    ride: dict = {}
+    if raw["ride_date"]:
+        try:
+            day = dt.date.fromisoformat(raw["ride_date"])
+        except ValueError:
+            errors["ride_date"] = _l("Write the date as year-month-day, for example 2026-12-24.")
+        else:
+            if day < today - dt.timedelta(days=1):
+                errors["ride_date"] = _l("That date has already passed.")
+            elif day > today + dt.timedelta(days=MAX_DATE_AHEAD_DAYS):
+                errors["ride_date"] = _l("Pick a date within the next year.")
+            ride["date"] = day.isoformat()
+    else:
+        errors["ride_date"] = _l("A ride needs its date.")
+    if raw["ride_time"]:
+        try:
+            ride["time"] = dt.time.fromisoformat(raw["ride_time"]).strftime("%H:%M")
+        except ValueError:
+            errors["ride_time"] = _l("Write the time like 14:30.")
+    for name, key in (("ride_from", "from"), ("ride_to", "to")):
+        value = raw[name]
+        if text.has_control_chars(value) or text.has_invisible_chars(value):
+            errors[name] = _l("Remove the invisible control characters from this text.")
+        elif len(value) > 60:
+            errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=60, count=len(value))
+        ride[key] = value
+    return ride
+
+
+def rides(store: Store, now: dt.datetime, expire_days: int) -> list[dict]:
+    """Open transportation posts with a ride date, soonest first (past rides left out)."""
+    today = now.date().isoformat()
+    found = [p for p in board(store, now, expire_days, category="transportation")
+             if p.get("ride") and p["ride"].get("date", "") >= today]
+    found.sort(key=lambda p: (p["ride"]["date"], p["ride"].get("time") or "99:99"))
+    return [public_view(p) for p in found]
 
 
 def _check_when(raw_when: str, raw_date: str, today: dt.date, errors: dict) -> str:
@@ -200,6 +247,7 @@ def create_post(
             "id": post_id,
             "kind": kind,
             **{name: values.get(name, "") for name in FIELDS},
+            "ride": values.get("ride"),
             "lang": lang,
             "pseudonym": codes.new_pseudonym(),
             "status": "open",
@@ -324,6 +372,7 @@ def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = Non
     if post is None or post["status"] != "open":
         raise PermissionError("only an open post can be edited")
     fields = {name: values.get(name, "") for name in FIELDS}
+    fields["ride"] = values.get("ride")
     fields["updated"] = iso(now or utcnow())
     return store.update_post(post_id, fields)
 

@@ -627,6 +627,22 @@ class Store:
         with self._lock:
             return self._live.table(table, cache_size=0).insert(doc)
 
+    def add_unlinkable_record(self, table: str, doc: dict) -> None:
+        """Store a record under a random id, with the table kept in id order, so neither its
+        number nor its place in the file tells when it came (anonymous survey answers)."""
+        with self._lock:
+            tables = dict(self._live.storage.read() or {})
+            rows = dict(tables.get(table) or {})
+            while True:
+                key = str(secrets.randbelow(2**53) + 1)
+                if key not in rows:
+                    break
+            rows[key] = doc
+            tables[table] = dict(sorted(rows.items(), key=lambda item: int(item[0])))
+            self._live.storage.write(tables)
+            self._live.table(table, cache_size=0).clear_cache()
+            self._live.table(table, cache_size=0)._next_id = None
+
     def records(self, table: str) -> list[dict]:
         with self._lock:
             return [{**_copy(doc), "_id": doc.doc_id} for doc in self._live.table(table, cache_size=0).all()]

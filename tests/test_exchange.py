@@ -87,7 +87,7 @@ def test_anonymized_export_holds_no_code_hash_and_no_thread_text(busy_app, stick
     store = busy_app.extensions["kiosk"].store
     made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow())
     names = sorted(p.name for p in made.iterdir())
-    assert names == ["manifest.json", "posts.csv", "summary.csv"]
+    assert names == ["checkins.csv", "manifest.json", "posts.csv", "summary.csv"]
     raw = b"".join(p.read_bytes() for p in made.iterdir())
     assert b"A private word about Friday" not in raw and b"I cook on Fridays" not in raw
     for post in all_posts(store).values():

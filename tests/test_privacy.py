@@ -74,7 +74,8 @@ def test_no_field_asks_for_personal_data(client):
     page = client.get("/new/request").get_data(as_text=True)
     html = page.split('class="post-form"')[1].split("</form>")[0]
     names = set(re.findall(r'<(?:input|textarea|select)[^>]* name="([^"]+)"', html))
-    assert names == {"csrf_token", "form_key", "category", "title", "details", "area", "when", "when_date"}
+    assert names == {"csrf_token", "form_key", "category", "title", "details", "area", "when", "when_date",
+                     "ride_date", "ride_time", "ride_from", "ride_to"}
     for word in ("phone", "e-mail", "email", "surname", "your name"):
         assert f'name="{word}"' not in html.lower()
 

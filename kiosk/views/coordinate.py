@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from .. import config as config_module
-from .. import coordinators, moderation, settings
+from .. import coordinators, library, moderation, settings
 from ..services import now, services
 
 bp = Blueprint("coordinate", __name__, url_prefix="/coordinate")
@@ -53,7 +53,7 @@ def home():
     if g.handle is None:
         return _unlock()
     queue = moderation.queue(services().store, now(), current_app.config["EXPIRE_DAYS"])
-    return render_template("coordinate/queue.html", queue=queue)
+    return render_template("coordinate/queue.html", queue=queue, overdue=library.overdue(services().store, now()))
 
 
 def _unlock():
@@ -150,6 +150,13 @@ def judge_thanks(record_id: int, verdict: str):
         return _done(str(refused.message))
     audit(verdict, f"thanks {record_id} ({line.get('post')})")
     return _done(_("Thank you line approved.") if verdict == "approve" else _("Thank you line declined."))
+
+
+@bp.get("/check-ins")
+def check_ins():
+    from .. import community
+
+    return render_template("coordinate/check_ins.html", notes=community.checkins(services().store))
 
 
 # -- the audit trail --------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from .. import __version__, codes, coordinators, posts, qr, replies, settings
+from .. import __version__, codes, community, coordinators, posts, qr, replies, settings
 from ..services import now, services
 
 bp = Blueprint("public", __name__)
@@ -21,6 +22,69 @@ def start():
         "start.html",
         on_duty=coordinators.on_duty(store, today.date()),
         meeting=coordinators.next_meeting(store, today),
+        needs_met=community.needs_met(store, today),
+    )
+
+
+@bp.get("/rides")
+def rides():
+    found = posts.rides(services().store, now(), current_app.config["EXPIRE_DAYS"])
+    days: dict = {}
+    for ride in found:
+        days.setdefault(ride["ride"]["date"], []).append(ride)
+    return render_template("rides.html", days=days)
+
+
+@bp.get("/thanks")
+def thanks():
+    store = services().store
+    return render_template("thanks.html", lines=community.thanks_wall(store), met=community.needs_met(store, now()))
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+def check_in():
+    if request.method == "GET":
+        return render_template("check_in.html", values={}, errors={})
+    try:
+        values = community.check_checkin(request.form)
+    except posts.Invalid as bad:
+        return render_template("check_in.html", values=bad.values, errors=bad.errors), 422
+    community.add_checkin(services().store, values, now())
+    flash(_("Thank you. The coordinators read every note at their meetings."))
+    return redirect(url_for("public.start"), code=303)
+
+
+@bp.get("/stats")
+def stats_page():
+    from markupsafe import Markup
+
+    from .. import charts, stats
+
+    numbers = stats.compute(services().store, now())
+    months = numbers["months"]
+
+    def chart(chart_id: str, title: str, values: dict) -> Markup:
+        bars = []
+        for month in months:
+            value = values.get(month)
+            shown = stats.shown(value)
+            bars.append(charts.Bar(month, value if isinstance(shown, int) else None,
+                                   "—" if shown is None else (_("fewer than 3") if isinstance(shown, str) else str(shown))))
+        return Markup(charts.bar_chart(chart_id, title, bars))
+
+    series = [
+        ("needs", _("Needs posted"), {m: numbers["by_month"][m]["requests"] for m in months}),
+        ("offers", _("Offers posted"), {m: numbers["by_month"][m]["offers"] for m in months}),
+        ("matched", _("Matched"), {m: numbers["by_month"][m]["matched"] for m in months}),
+        ("fulfilled", _("Fulfilled"), {m: numbers["by_month"][m]["fulfilled"] for m in months}),
+        ("lent", _("Tools lent"), numbers["lent"]),
+        ("people", _("People at gatherings (“I'll come”)"), numbers["people"]),
+        ("checkins", _("Check-in notes"), numbers["checkins"]),
+    ]
+    return render_template(
+        "stats.html", numbers=numbers, months=months, shown=stats.shown,
+        charts=[(key, title, chart(f"chart-{key}", title, values), values) for key, title, values in series],
+        CATEGORY_LABELS_ALL=settings.categories(current_app.config, include_retired=True),
     )
 
 

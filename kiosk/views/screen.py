@@ -14,7 +14,7 @@ from .. import csrf
 
 bp = Blueprint("screen", __name__)
 
-VISIT_KEYS = ("lang", "mine", "ticket", "print", "form_key", "coord", "_flashes")
+VISIT_KEYS = ("lang", "mine", "ticket", "print", "form_key", "coord", "_flashes", "survey_done", "came", "loan_ticket")
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
@@ -62,7 +62,7 @@ def choose_language():
 @bp.post("/reset")
 def reset():
     """The idle reset: forget everything this browser's session knew, back to the start."""
-    for name in ("ticket", "print"):
+    for name in ("ticket", "print", "loan_ticket"):
         pending = session.get(name)
         if isinstance(pending, dict):
             services().handoff.forget(str(pending.get("key")))

@@ -1,0 +1,56 @@
+"""The network's rhythm, public side: the thanks wall, the "needs met" counter, check-ins.
+Plain functions over the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from . import posts, text
+from .store import Store
+
+CHECKIN_LIMIT = 500
+
+
+def thanks_wall(store: Store, limit: int = 100) -> list[dict]:
+    """Approved thank-you lines, newest first: only the line and its month."""
+    approved = [t for t in store.records("thanks") if t.get("status") == "approved"]
+    approved.sort(key=lambda t: (t.get("judged") or t["created"], t["_id"]), reverse=True)
+    return [{"text": t["text"], "month": t["created"][:7]} for t in approved[:limit]]
+
+
+def needs_met(store: Store, now: dt.datetime) -> int:
+    """Requests fulfilled this month (they sit in this month's archive file)."""
+    month = now.strftime("%Y-%m")
+    return sum(1 for p in store.archived_posts(month) if p["kind"] == "request" and p["status"] == "fulfilled")
+
+
+def check_checkin(form: Mapping) -> dict:
+    errors: dict = {}
+    values = {}
+    for name in ("working", "change"):
+        raw = form.get(name, "")
+        value = text.normalize(raw if isinstance(raw, str) else "", multiline=True)
+        if text.has_control_chars(value, multiline=True) or text.has_invisible_chars(value, True):
+            errors[name] = _l("Remove the invisible control characters from this text.")
+        elif len(value) > CHECKIN_LIMIT:
+            errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=CHECKIN_LIMIT, count=len(value))
+        values[name] = value
+    if not errors and not (text.visible(values["working"]) or text.visible(values["change"])):
+        errors["working"] = _l("Write at least one of the two.")
+    if errors:
+        raise posts.Invalid(errors, values)
+    return values
+
+
+def add_checkin(store: Store, values: dict, now: dt.datetime) -> None:
+    # Only the two notes and the month: nothing that could point back at the writer.
+    store.add_record("checkins", {"month": now.strftime("%Y-%m"), **values})
+
+
+def checkins(store: Store) -> list[dict]:
+    found = store.records("checkins")
+    found.sort(key=lambda c: (c["month"], c["_id"]), reverse=True)
+    return found
