@@ -286,7 +286,8 @@ def test_leaving_a_fresh_ticket_asks_first(kiosk, open_page):
 # -- phones ----------------------------------------------------------------------------------
 
 PHONE_PAGES = ["/", "/board", "/board?kind=offer", "/new/request", "/new/offer", "/mine", "/flyer",
-               "/how-it-works", "/transparency", "/coordinate"]
+               "/how-it-works", "/transparency", "/coordinate", "/rides", "/thanks", "/check-in", "/stats",
+               "/events", "/library", "/survey", "/survey/results", "/library/loan"]
 
 
 def test_phone_pages_fit_360px(phone_site, open_page):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from .. import __version__, codes, community, coordinators, posts, qr, replies, settings
 from ..services import now, services
@@ -81,8 +81,14 @@ def stats_page():
         ("people", _("People at gatherings (“I'll come”)"), numbers["people"]),
         ("checkins", _("Check-in notes"), numbers["checkins"]),
     ]
+    median_bars = [
+        charts.Bar(m, None if numbers["median_days"][m] is None else int(round(numbers["median_days"][m] * 10)),
+                   "—" if numbers["median_days"][m] is None else format_decimal(numbers["median_days"][m]))
+        for m in months
+    ]
     return render_template(
         "stats.html", numbers=numbers, months=months, shown=stats.shown,
+        median_chart=Markup(charts.bar_chart("chart-wait", _("Median days to a first reply"), median_bars)),
         charts=[(key, title, chart(f"chart-{key}", title, values), values) for key, title, values in series],
         CATEGORY_LABELS_ALL=settings.categories(current_app.config, include_retired=True),
     )
