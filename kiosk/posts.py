@@ -134,8 +134,10 @@ def check_form(form: Mapping, today: dt.date, categories=None) -> Checked:
     if errors:
         raise Invalid(errors, {**values, "when_date": raw["when_date"].strip()[:10]})
     contact = {}
-    for name in ("title", "details", "area"):
-        kinds = text.contact_kinds(values[name])
+    ride = values.get("ride") or {}
+    for name, value in (("title", values["title"]), ("details", values["details"]), ("area", values["area"]),
+                        ("ride_from", ride.get("from", "")), ("ride_to", ride.get("to", ""))):
+        kinds = text.contact_kinds(value)
         if kinds:
             contact[name] = kinds
     return Checked(values=values, contact=contact)
@@ -410,7 +412,7 @@ def expire_due(store: Store, now: dt.datetime, expire_days: int) -> int:
     return len(due)
 
 
-ERASED = {"title": "", "details": "", "area": "", "erased": True}
+ERASED = {"title": "", "details": "", "area": "", "ride": None, "erased": True}
 
 
 def _erase_replies(replies: list[dict]) -> list[dict]:

@@ -29,7 +29,8 @@ class Services:
     coord_unlocks: Unlocks = field(default_factory=Unlocks)
     coord_throttle: GuessThrottle | None = None
     pages: PageCache = field(default_factory=PageCache)
-    jobs: dict = field(default_factory=dict)  # background exports, by id, for the progress page
+    jobs: dict = field(default_factory=dict)
+    stats_cache: dict = field(default_factory=dict)  # background exports, by id, for the progress page
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
 

@@ -38,6 +38,8 @@ def compute(store: Store, now: dt.datetime) -> dict:
                     row["fulfilled"] += 1
             cat = by_category[(month, p["category"])]
             cat["requests" if p["kind"] == "request" else "offers"] += 1
+            if p.get("matched") or p["status"] == "matched":
+                cat["matched"] += 1
             if p["status"] == "fulfilled":
                 cat["fulfilled"] += 1
             replies = [r["created"] for r in p.get("replies") or () if r.get("created")]
@@ -62,15 +64,20 @@ def compute(store: Store, now: dt.datetime) -> dict:
         "months": months,
         "by_month": {m: by_month.get(m, _blank()) for m in months},
         "by_category": {k: v for k, v in by_category.items() if k[0] in months},
-        "median_days": {m: round(statistics.median(waits[m]), 1) if waits.get(m) else None for m in months},
+        # A median of one or two replies would tell when one person answered: not shown.
+        "median_days": {m: round(statistics.median(waits[m]), 1) if len(waits.get(m) or ()) >= SMALL else None
+                        for m in months},
         "checkins": {m: checkins.get(m, 0) for m in months},
         "lent": {m: lent.get(m, 0) for m in months},
         "people": {m: people.get(m, 0) for m in months},
     }
 
 
-def shown(count: int | None):
-    """The small-cell rule: None for nothing, "<3" below three, else the count."""
+def shown(count: int | None, strict: bool = False):
+    """The small-cell rule: None for nothing, "<3" below three, else the count. ``strict``
+    also hides zeros (category cells beside monthly totals, where a zero helps subtract)."""
     if count is None:
         return None
-    return count if count == 0 or count >= SMALL else f"<{SMALL}"
+    if count == 0 and not strict:
+        return 0
+    return count if count >= SMALL else f"<{SMALL}"

@@ -251,17 +251,15 @@ def results(store: Store) -> dict | None:
 
 
 def hide_small(counts: list[int], sums_to_total: bool = False) -> list[int | None]:
-    """The small-cell rule: counts under 3 become None ("fewer than 3"). When the counts add
-    up to a total that is shown (one choice per person), a single hidden cell could be worked
-    out by subtraction, so the next smallest is hidden too."""
+    """The small-cell rule: counts under 3 become None ("fewer than 3")."""
     shown: list[int | None] = [c if c >= SMALL_CELL else None for c in counts]
-    hidden = [i for i, c in enumerate(shown) if c is None]
-    if sums_to_total and len(hidden) == 1:
-        rest = [i for i, c in enumerate(shown) if c is not None]
-        if rest:
-            smallest = min(rest, key=lambda i: counts[i])
-            shown[smallest] = None
     return shown
+
+
+def total_reveals_a_cell(shown: list[int | None], sums_to_total: bool) -> bool:
+    """With one choice per person and exactly one hidden cell, the total would give it away
+    by subtraction: then the total is the number not shown (every number shown stays true)."""
+    return sums_to_total and sum(1 for c in shown if c is None) == 1
 
 
 def public_count(count: int) -> int | None:

@@ -60,7 +60,15 @@ def test_approved_thanks_reach_the_wall_and_needs_met_are_celebrated(team, visit
     poster.submit("/mine/thanks", form_url="/mine", thanks="A warm coat and a warm heart, thank you!")
     wall = team.test_client().get("/thanks").get_data(as_text=True)
     assert "A warm coat" not in wall  # waiting for a coordinator
-    assert "1 need met this month" in team.test_client().get("/").get_data(as_text=True)
+    # One need met is not shown (it would point at the people involved); three are.
+    assert "need met this month" not in team.test_client().get("/").get_data(as_text=True)
+    from kiosk import posts as post_rules
+
+    store = team.extensions["kiosk"].store
+    for i in range(2):
+        other_id, _ = poster.create("request", title=f"Another need {i}")
+        post_rules.close(store, other_id, "fulfilled")
+    assert "3 needs met this month" in team.test_client().get("/").get_data(as_text=True)
     coord = Visitor(team.test_client())
     unlock(coord.client)
     record = team.extensions["kiosk"].store.records("thanks")[0]["_id"]
@@ -116,3 +124,22 @@ def test_open_numbers_hide_small_counts_and_charts_match_tables(client, visitor)
     assert needs[month] == "4" and offers[month] == "fewer than 3"
     assert "4" in needs_chart and "fewer than 3" in offers_chart and "1" not in offers_chart
     assert "one offer" not in html  # only counts
+
+
+def test_ride_landmarks_get_the_contact_warning_and_show_on_the_post(client, visitor):
+    response = visitor.post("offer", category="transportation", title="Ride", ride_date=soon(2),
+                            ride_from="call 555-123-4567", ride_to="Clinic")
+    assert response.status_code == 200 and "looks like a phone number" in response.get_data(as_text=True)
+    post_id, _ = visitor.create("offer", category="transportation", title="Ride", ride_date=soon(2),
+                                ride_time="08:15", ride_from="Library", ride_to="Clinic")
+    page = client.get(f"/p/{post_id}").get_data(as_text=True)
+    assert "08:15" in page and "Library → Clinic" in page
+
+
+def test_a_median_of_fewer_than_three_replies_is_not_shown(client, visitor, app):
+    post_id, _ = visitor.create("request", title="Only one")
+    reply_to(Visitor(app.test_client()), post_id)
+    html = client.get("/stats").get_data(as_text=True)
+    section = html.split('id="h-wait"')[1].split("</section>")[0]
+    table = section.split("<table")[1]
+    assert re.search(r'<th scope="row">[^<]+</th><td>—</td>', table)

@@ -60,7 +60,13 @@ def stats_page():
 
     from .. import charts, stats
 
-    numbers = stats.compute(services().store, now())
+    svc, today = services(), now()
+    key = (svc.store.version, today.strftime("%Y-%m-%d"))
+    numbers = svc.stats_cache.get(key)
+    if numbers is None:  # reading the whole archive: once per change, not once per visitor
+        numbers = stats.compute(svc.store, today)
+        svc.stats_cache.clear()
+        svc.stats_cache[key] = numbers
     months = numbers["months"]
 
     def chart(chart_id: str, title: str, values: dict) -> Markup:

@@ -67,11 +67,14 @@ def _view_of(result: dict, exact: bool) -> list[dict]:
     out = []
     for q in result["questions"]:
         counts = [c for _label, c in q["options"]]
-        shown = counts if exact else surveys.hide_small(counts, sums_to_total=q["kind"] == "single")
+        shown = counts if exact else surveys.hide_small(counts)
         answered = q["answered"] if exact else surveys.public_count(q["answered"])
         rows = [charts.Bar(label, value, fewer if value is None else str(value))
                 for (label, _c), value in zip(q["options"], shown)]
-        item = {**q, "rows": rows, "answered_text": fewer if answered is None else str(answered)}
+        answered_text = fewer if answered is None else str(answered)
+        if not exact and surveys.total_reveals_a_cell(shown, q["kind"] == "single"):
+            answered_text = _("not shown")
+        item = {**q, "rows": rows, "answered_text": answered_text}
         if q["kind"] != "text":
             item["chart"] = Markup(charts.bar_chart(
                 f"chart-q{q['number']}", q["text"], rows,
