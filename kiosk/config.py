@@ -23,6 +23,8 @@ DEFAULTS = {
     "GUESS_LIMIT": 5,
     "GUESS_WINDOW_SECONDS": 900,
     "GUESS_GLOBAL_LIMIT": 60,
+    # The center's time zone (for gatherings' times and dates shown); empty: the system's.
+    "TIMEZONE": "",
     # Extra folders where USB sticks appear (os.pathsep-separated), besides /media and /run/media.
     "USB_ROOTS": "",
     # Coordinator mode locks itself after this many idle minutes.
@@ -50,7 +52,7 @@ DEFAULTS = {
 }
 
 # Settings taken from the environment as plain text (Flask would read "1234" as a number).
-TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR", "USB_ROOTS")
+TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR", "USB_ROOTS", "TIMEZONE")
 
 KNOWN_LANGUAGES = {"en": "English", "es": "Español", "ar": "العربية"}
 
@@ -119,8 +121,38 @@ def check(config) -> None:
         config[key] = "" if config[key] is None else str(config[key])
     if len(config["WIFI_SSID"]) > 32:
         raise ConfigError("KIOSK_WIFI_SSID can be at most 32 characters")
+    zone = str(config.get("TIMEZONE") or "") or _system_timezone()
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError):
+        raise ConfigError(f"KIOSK_TIMEZONE must be a zone like America/Chicago, got {zone!r}") from None
+    config["BABEL_DEFAULT_TIMEZONE"] = zone
     if config["PRINTER"] and not all(c.isalnum() or c in "-_." for c in config["PRINTER"]):
         raise ConfigError(f"KIOSK_PRINTER must be a CUPS queue name, got {config['PRINTER']!r}")
+
+
+def _system_timezone() -> str:
+    """The machine's zone (Raspberry Pi OS keeps it in /etc/timezone), else UTC."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("TZ", "").strip(":"):
+        return os.environ["TZ"].strip(":")
+    try:
+        name = Path("/etc/timezone").read_text().strip()
+        if name:
+            return name
+    except OSError:
+        pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
 
 
 def _flag(value, name: str) -> bool:

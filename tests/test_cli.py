@@ -73,3 +73,17 @@ def test_bad_setting_stops_with_a_clear_message(tmp_path):
     )
     assert result.returncode != 0
     assert "KIOSK_EXPIRE_DAYS must be a whole number" in result.stderr
+
+
+def test_timezone_setting_is_checked(tmp_path):
+    env = kiosk_env(KIOSK_TIMEZONE="Mars/Olympus")
+    result = subprocess.run(
+        [kiosk_command(), "serve", "--port", str(free_port()), "--data", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and "KIOSK_TIMEZONE must be a zone" in result.stderr
+
+
+def test_events_follow_the_centers_time_zone(make_app):
+    app = make_app(TIMEZONE="America/Chicago")
+    assert app.config["BABEL_DEFAULT_TIMEZONE"] == "America/Chicago"
