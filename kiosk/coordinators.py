@@ -50,6 +50,7 @@ ACTIONS = {
     "survey": _l("saved the survey"),
     "survey-open": _l("opened the survey"),
     "survey-close": _l("closed the survey"),
+    "survey-new": _l("started a new survey"),
 }
 # The kinds counted on the public transparency page.
 MODERATION = ("hide", "restore", "dismiss", "approve", "reject")

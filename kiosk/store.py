@@ -651,6 +651,11 @@ class Store:
         with self._lock:
             self._live.table(table, cache_size=0).update(fields, doc_ids=[record_id])
 
+    def clear_records(self, table: str) -> None:
+        """Every record of a small table at once (a finished survey's answers)."""
+        with self._lock:
+            self._live.table(table, cache_size=0).truncate()
+
     def remove_record(self, table: str, record_id: int) -> None:
         with self._lock:
             self._live.table(table, cache_size=0).remove(doc_ids=[record_id])

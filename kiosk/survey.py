@@ -145,6 +145,20 @@ def save(store: Store, title: str, questions: list[dict]) -> dict:
     return survey
 
 
+def start_over(store: Store) -> int:
+    """Delete a closed survey and its answers so a new one can be written; returns how many
+    answers went. (The USB export keeps the results for those who export first.)"""
+    survey = get(store)
+    if survey is None:
+        raise Invalid({"questions": _l("There is no survey yet.")})
+    if survey.get("open"):
+        raise Invalid({"questions": _l("Close the survey first.")})
+    gone = len(answers(store))
+    store.clear_records(TABLE)
+    store.set_meta(META_KEY, None)
+    return gone
+
+
 def set_open(store: Store, is_open: bool) -> dict:
     survey = get(store)
     if survey is None:

@@ -324,3 +324,18 @@ def test_answers_are_stored_in_an_order_that_says_nothing_about_time(make_app):
     order = [int(v["answers"]["q1"][0]) for v in stored.values()]
     assert order != list(range(30))  # ...which is not the order they came in
     assert len(store.records("survey_answers")) == 30
+
+
+
+def test_a_closed_survey_can_make_way_for_a_new_one(open_survey, team):
+    answer(team, q1="1", q3="old answer")
+    client = open_survey.client
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/survey/edit").get_data(as_text=True)).group(1)
+    refused = client.post("/survey/edit", data={"csrf_token": token, "action": "new", "confirm": "yes"})
+    assert refused.status_code == 422  # still open
+    client.post("/survey/edit", data={"csrf_token": token, "action": "close"})
+    unconfirmed = client.post("/survey/edit", data={"csrf_token": token, "action": "new"})
+    assert unconfirmed.status_code == 422 and surveys.answers(store_of(team))
+    done = client.post("/survey/edit", data={"csrf_token": token, "action": "new", "confirm": "yes"})
+    assert done.status_code == 303
+    assert surveys.get(store_of(team)) is None and surveys.answers(store_of(team)) == []

@@ -156,6 +156,12 @@ def edit():
             surveys.save(store, title, questions)
             coordinators.log(store, handle, "survey", "survey", now())
             flash(_("The survey is saved."))
+        elif action == "new":
+            if request.form.get("confirm") != "yes":
+                raise surveys.Invalid({"questions": _("Tick the box to confirm.")})
+            gone = surveys.start_over(store)
+            coordinators.log(store, handle, "survey-new", "survey", now(), f"{gone} answers deleted")
+            flash(_("A new survey can be written now."))
         else:
             raise surveys.Invalid({"questions": _("Use the buttons on the page.")})
     except surveys.Invalid as bad:
