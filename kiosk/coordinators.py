@@ -47,6 +47,7 @@ ACTIONS = {
     "library-edit": _l("edited a library item"),
     "lend": _l("lent a library item"),
     "return": _l("recorded a library return"),
+    "library-retire": _l("retired a library item"),
     "survey": _l("saved the survey"),
     "survey-open": _l("opened the survey"),
     "survey-close": _l("closed the survey"),

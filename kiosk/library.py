@@ -139,7 +139,7 @@ def catalog(store: Store, category: str | None = None) -> list[dict]:
     items = [
         {**item, "loan": _public_loan(loans.get(item["_id"]))}
         for item in store.records(ITEMS)
-        if category is None or item.get("category") == category
+        if (category is None or item.get("category") == category) and not item.get("retired")
     ]
     items.sort(key=lambda i: (order.index(i["category"]) if i.get("category") in order else len(order), i["name"].casefold()))
     return items
@@ -220,6 +220,14 @@ def return_item(store: Store, item_id: int, now: dt.datetime) -> dict:
         raise Refused(_l("This item is not lent out."))
     store.update_record(LOANS, loan["_id"], {"returned": iso(now), "claim": None})
     return _public_loan(loan)
+
+
+def retire_item(store: Store, item_id: int, now: dt.datetime) -> None:
+    """Take an item out of the catalog (lost, broken, given away); its loans stay for the
+    statistics, and its printed label still opens a page that says so."""
+    if item_id in active_loans(store):
+        raise Refused(_l("This item is lent out. Record its return first."))
+    store.update_record(ITEMS, item_id, {"retired": iso(now)})
 
 
 def find_loan(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, dict]:

@@ -287,3 +287,16 @@ def test_audit_labels_are_coordinator_actions(team, coord):
     entries = coordinators.trail(store_of(team))
     assert [e["action"] for e in entries[:3]] == ["return", "lend", "library-add"]
     assert all(e["target"] == f"item {item_id}" for e in entries[:3])
+
+
+def test_retiring_an_item_asks_first_and_refuses_while_lent(team, coord):  # noqa: F811
+    item_id = add(coord, name="Old ladder")
+    lend_and_read_code(coord, item_id)
+    coord.submit(f"/library/{item_id}/retire", form_url=f"/library/{item_id}/retire", confirm="yes")
+    assert "Old ladder" in coord.client.get("/library").get_data(as_text=True)  # still lent: refused
+    coord.submit(f"/library/{item_id}/return", form_url=f"/library/{item_id}/return", confirm="yes")
+    asked = coord.client.get(f"/library/{item_id}/retire").get_data(as_text=True)
+    assert "Retire this item?" in asked
+    assert coord.submit(f"/library/{item_id}/retire", confirm="yes").status_code == 303
+    assert "Old ladder" not in team.test_client().get("/library").get_data(as_text=True)
+    assert ("Heron", "library-retire") in trail_actions(team)

@@ -232,3 +232,21 @@ def give_back(item_id: int):
     _audit(handle, "return", f"item {item_id}", f"loan {loan['id']}")
     flash(_("The return is recorded. The item is available again."))
     return redirect(url_for("library.item", item_id=item_id), code=303)
+
+
+@bp.route("/library/<int:item_id>/retire", methods=["GET", "POST"])
+def retire(item_id: int):
+    handle = _coordinator()
+    if handle is None:
+        return _to_unlock()
+    found = _item_or_404(item_id)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("library/retire.html", item=found), (200 if request.method == "GET" else 422)
+    try:
+        library.retire_item(services().store, item_id, now())
+    except library.Refused as refused:
+        flash(str(refused.message))
+        return redirect(url_for("library.item", item_id=item_id), code=303)
+    _audit(handle, "library-retire", f"item {item_id}")
+    flash(_("The item has left the catalog."))
+    return redirect(url_for("library.catalog"), code=303)
