@@ -143,3 +143,14 @@ def test_a_median_of_fewer_than_three_replies_is_not_shown(client, visitor, app)
     section = html.split('id="h-wait"')[1].split("</section>")[0]
     table = section.split("<table")[1]
     assert re.search(r'<th scope="row">[^<]+</th><td>—</td>', table)
+
+
+def test_check_in_with_a_phone_number_gets_the_warning_first(app, data_dir):
+    visitor = Visitor(app.test_client())
+    visitor.create()
+    before = snapshot(data_dir)
+    response = visitor.submit("/check-in", working="Call me on 555 123 4567 about it")
+    assert response.status_code == 200 and "looks like a phone number" in response.get_data(as_text=True)
+    assert snapshot(data_dir) == before
+    kept = visitor.submit("/check-in", working="Call me on 555 123 4567 about it", contact_ok="yes")
+    assert kept.status_code == 303

@@ -49,6 +49,11 @@ def check_in():
         values = community.check_checkin(request.form)
     except posts.Invalid as bad:
         return render_template("check_in.html", values=bad.values, errors=bad.errors), 422
+    from .. import text
+
+    contact = {name: kinds for name, value in values.items() if (kinds := text.contact_kinds(value))}
+    if contact and request.form.get("contact_ok") != "yes":
+        return render_template("check_in.html", values=values, errors={}, contact=contact)
     community.add_checkin(services().store, values, now())
     flash(_("Thank you. The coordinators read every note at their meetings."))
     return redirect(url_for("public.start"), code=303)
