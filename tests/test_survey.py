@@ -339,3 +339,11 @@ def test_a_closed_survey_can_make_way_for_a_new_one(open_survey, team):
     done = client.post("/survey/edit", data={"csrf_token": token, "action": "new", "confirm": "yes"})
     assert done.status_code == 303
     assert surveys.get(store_of(team)) is None and surveys.answers(store_of(team)) == []
+
+
+def test_free_text_with_contact_details_gets_the_warning_first(open_survey, team):
+    response = answer(team, q1="1", q3="mail me at someone@example.org")
+    assert response.status_code == 200 and "looks like an e-mail address" in response.get_data(as_text=True)
+    assert surveys.answers(store_of(team)) == []
+    assert answer(team, q1="1", q3="mail me at someone@example.org", contact_ok="yes").status_code == 303
+    assert len(surveys.answers(store_of(team))) == 1

@@ -25,9 +25,9 @@ def _no_store(response):
 # -- answering ------------------------------------------------------------------------------------
 
 
-def _answer_page(survey, closed=False, errors=None, values=None):
+def _answer_page(survey, closed=False, errors=None, values=None, contact=None):
     return render_template("survey/answer.html", survey=survey, closed=closed, errors=errors or {},
-                           values=values or {}, limits_free_text=surveys.MAX_FREE_TEXT)
+                           values=values or {}, limits_free_text=surveys.MAX_FREE_TEXT, contact=contact or {})
 
 
 @bp.route("/survey", methods=["GET", "POST"])
@@ -42,9 +42,16 @@ def answer():
         return render_template("survey/thanks.html", survey=survey, already=True), status
     if request.method == "GET":
         return _answer_page(survey)
-    form = {k: request.form.getlist(k) for k in request.form if k != "csrf_token"}
+    form = {k: request.form.getlist(k) for k in request.form if k not in ("csrf_token", "contact_ok")}
     try:
         given = surveys.check_answer(survey, form)
+        from .. import text
+
+        # Promise 1: free text that looks like contact details gets a warning first.
+        contact = {k: kinds for k, v in given.items() if isinstance(v, str) and (kinds := text.contact_kinds(v))}
+        if contact and request.form.get("contact_ok") != "yes":
+            values = {k: v for k, v in form.items() if k.startswith("q")}
+            return _answer_page(survey, values=values, contact=contact)
         surveys.add_answer(store, survey, given, now())
     except surveys.Invalid as bad:
         values = {k: v for k, v in form.items() if k.startswith("q")}
