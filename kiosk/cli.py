@@ -96,6 +96,29 @@ def demo(host: str, port: int, count: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+def doctor(data_dir: str | None) -> None:
+    """Check the data folder, the clock, the kiosk's name on the network, printing."""
+    from flask import Config
+
+    from . import config as config_module
+    from .doctor import PROBLEM, check
+
+    settings = Config(".")
+    settings.update(config_module.DEFAULTS)
+    settings.from_prefixed_env(prefix="KIOSK")
+    for key in config_module.TEXT_SETTINGS:
+        if f"KIOSK_{key}" in os.environ:
+            settings[key] = os.environ[f"KIOSK_{key}"]
+    folder = data_dir or settings["DATA_DIR"]
+    results = check(settings, folder)
+    for level, message in results:
+        click.echo(f"{level:8} {message}")
+    if any(level == PROBLEM for level, _ in results):
+        sys.exit(1)
+
+
 @main.group()
 def coordinator() -> None:
     """Add, list and remove coordinators (the server must be stopped: it holds the folder)."""

@@ -52,6 +52,7 @@ ACTIONS = {
     "survey-open": _l("opened the survey"),
     "survey-close": _l("closed the survey"),
     "survey-new": _l("started a new survey"),
+    "clock": _l("set the kiosk's clock"),
 }
 # The kinds counted on the public transparency page.
 MODERATION = ("hide", "restore", "dismiss", "approve", "reject")

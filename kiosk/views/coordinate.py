@@ -159,6 +159,34 @@ def check_ins():
     return render_template("coordinate/check_ins.html", notes=community.checkins(services().store))
 
 
+@bp.route("/clock", methods=["GET", "POST"])
+def clock():
+    """The Pi has no real-time clock: a coordinator tells the kiosk what time it is."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    svc = services()
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    error = None
+    if request.method == "POST":
+        raw = request.form.get("moment", "").strip()
+        try:
+            local = dt.datetime.fromisoformat(raw)
+            if local.tzinfo is not None or not 2020 <= local.year <= 2100:
+                raise ValueError(raw)
+        except ValueError:
+            error = _("Write the date and time like 2026-12-03 18:30.")
+        else:
+            moment = local.replace(tzinfo=zone).astimezone(dt.timezone.utc).replace(microsecond=0)
+            before = svc.clock.now()
+            svc.clock.set(moment)
+            audit("clock", moment.strftime("%Y-%m-%dT%H:%M:%SZ"), f"was {before.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            return _done(_("The kiosk's clock is set."), "coordinate.clock")
+    shown = svc.clock.now().astimezone(zone)
+    return render_template("coordinate/clock.html", shown=shown, suspect=svc.clock.suspect, error=error,
+                           value=shown.strftime("%Y-%m-%dT%H:%M")), (422 if error else 200)
+
+
 # -- the audit trail --------------------------------------------------------------------------
 
 

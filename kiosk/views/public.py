@@ -206,6 +206,21 @@ def post_qr(post_id: str):
     return response
 
 
+# Phones that join the kiosk's Wi-Fi ask these addresses whether they are online; answering
+# with a redirect makes them open the kiosk's start page, as a hotel Wi-Fi would (DNS on the
+# Pi sends every name here; see deploy/network).
+CAPTIVE_CHECKS = ("/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html",
+                  "/connecttest.txt", "/ncsi.txt", "/redirect", "/success.txt", "/canonical.html")
+
+
+def captive_portal():
+    return redirect(current_app.config["PUBLIC_URL"] + "/", code=302)
+
+
+for _path in CAPTIVE_CHECKS:
+    bp.add_url_rule(_path, f"captive_{_path.strip('/').replace('/', '_').replace('.', '_')}", captive_portal)
+
+
 @bp.get("/healthz")
 def healthz():
     store = services().store
