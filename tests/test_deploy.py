@@ -1,0 +1,230 @@
+"""Issue 9: the Raspberry Pi set-up in deploy/, run into a temporary folder (--root): no Pi, no
+root, no network. Checks the files it installs, that a second run changes nothing, that the
+settings file is never overwritten and that --dry-run writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEPLOY = REPO / "deploy"
+INSTALL = DEPLOY / "install.sh"
+OPTIONS = ["--name", "Test", "--ssid", "TestNet", "--password", "secret123"]
+FORBIDDEN = ("apt-get", "systemctl", "nmcli", "useradd", "chown", "udevadm", "usermod", "raspi-config")
+
+
+def install(root: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "SUDO_USER"}
+    # Any machine-changing command that slipped past --root would be caught here.
+    trap = root.parent / f"{root.name}-trap"
+    trap.mkdir(exist_ok=True)
+    for name in FORBIDDEN:
+        fake = trap / name
+        fake.write_text(f"#!/bin/sh\necho 'called {name}' >> '{trap}/calls'\nexit 1\n")
+        fake.chmod(0o755)
+    env["PATH"] = f"{trap}{os.pathsep}{env.get('PATH', '')}"
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(root), *extra], capture_output=True,
+                            text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (trap / "calls").exists(), (trap / "calls").read_text()
+    return result
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file and folder under root: content hash (or link target) and mode."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        info = path.lstat()
+        if path.is_symlink():
+            found[rel] = ("link:" + os.readlink(path), 0)
+        elif path.is_dir():
+            found[rel] = ("dir", stat.S_IMODE(info.st_mode))
+        else:
+            found[rel] = (hashlib.sha256(path.read_bytes()).hexdigest(), stat.S_IMODE(info.st_mode))
+    return found
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pi") / "root"
+    first = install(root, *OPTIONS)
+    return root, first
+
+
+def test_the_service_runs_the_app_as_kiosk_with_hardening(installed):
+    root, _ = installed
+    unit = (root / "etc/systemd/system/mutual-aid-kiosk.service").read_text()
+    lines = {line.strip() for line in unit.splitlines()}
+    for expected in [
+        "ExecStart=/opt/mutual-aid-kiosk/venv/bin/kiosk serve --host 0.0.0.0 --port 80",
+        "User=kiosk",
+        "EnvironmentFile=/etc/mutual-aid-kiosk/kiosk.env",
+        "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/mutual-aid-kiosk /media/kiosk",
+        "PrivateTmp=yes",
+        "ProtectHome=yes",
+        "ProtectKernelTunables=yes",
+        "ProtectKernelModules=yes",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+        "Restart=on-failure",
+        "StandardOutput=journal",
+        "WantedBy=multi-user.target",
+    ]:
+        assert expected in lines, expected
+    assert mode(root / "etc/systemd/system/mutual-aid-kiosk.service") == 0o644
+
+
+def test_the_settings_file_holds_the_options_and_is_not_world_readable(installed):
+    root, _ = installed
+    env_file = root / "etc/mutual-aid-kiosk/kiosk.env"
+    assert mode(env_file) == 0o640
+    text = env_file.read_text()
+    for line in ['KIOSK_PUBLIC_URL="http://aid.lan"', 'KIOSK_NAME="Test"', 'KIOSK_WIFI_SSID="TestNet"',
+                 'KIOSK_WIFI_PASSWORD="secret123"', "KIOSK_TOUCHSCREEN=1",
+                 "KIOSK_DATA_DIR=/var/lib/mutual-aid-kiosk", "KIOSK_USB_ROOTS=/media/kiosk"]:
+        assert line in text.splitlines(), line
+    assert "KIOSK_SCREEN_HOURS=" in text
+    assert list((root / "etc/mutual-aid-kiosk").iterdir()) == [env_file]  # one config file
+
+
+def test_folders_app_copy_and_helpers(installed):
+    root, _ = installed
+    assert mode(root / "var/lib/mutual-aid-kiosk") == 0o700
+    assert (root / "media/kiosk").is_dir()
+    app = root / "opt/mutual-aid-kiosk/app"
+    assert (app / "pyproject.toml").is_file() and (app / "kiosk/cli.py").is_file()
+    assert not (app / ".venv").exists() and not (app / "tests").exists()
+    assert not list(app.rglob("__pycache__"))
+    for helper in ["kiosk-hotspot", "kiosk-browser", "kiosk-screen-hours", "kiosk-usb-mount", "kiosk-set-time"]:
+        assert mode(root / "usr/local/lib/mutual-aid-kiosk" / helper) == 0o755, helper
+    assert "10.42.0.1 aid.lan" in (root / "etc/hosts").read_text()
+
+
+def test_network_usb_and_screen_files(installed):
+    root, _ = installed
+    dns = (root / "etc/NetworkManager/dnsmasq-shared.d/kiosk.conf").read_text()
+    assert "address=/aid.lan/10.42.0.1" in dns
+    assert "address=/#/10.42.0.1" in dns  # captive-portal checks reach the kiosk
+    rule = (root / "etc/udev/rules.d/90-mutual-aid-kiosk-usb.rules").read_text()
+    assert 'ENV{ID_BUS}!="usb"' in rule and 'ATTRS{removable}!="1"' in rule
+    assert "mutual-aid-kiosk-usb@%k.service" in rule
+    assert (root / "etc/systemd/system/mutual-aid-kiosk-usb@.service").is_file()
+    mount = (root / "usr/local/lib/mutual-aid-kiosk/kiosk-usb-mount").read_text()
+    assert "umask=077" in mount and "/boot/firmware" in mount
+    [autostart] = list(root.glob("home/*/.config/labwc/autostart"))
+    assert "kiosk-browser http://localhost/" in autostart.read_text()
+    browser = (root / "usr/local/lib/mutual-aid-kiosk/kiosk-browser").read_text()
+    for flag in ["--kiosk", "--noerrdialogs", "--disable-infobars", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--overscroll-history-navigation=0", "--check-for-update-interval=31536000"]:
+        assert flag in browser, flag
+    hotspot = (root / "usr/local/lib/mutual-aid-kiosk/kiosk-hotspot").read_text()
+    for part in ["802-11-wireless.band bg", "ipv4.addresses 10.42.0.1/24", "wifi-sec.key-mgmt wpa-psk"]:
+        assert part in hotspot, part
+
+
+def test_machine_commands_are_skipped_and_said_so(installed):
+    _, first = installed
+    out = first.stdout
+    for skipped in ["(skipped with --root: apt-get", "(skipped with --root: useradd", "(skipped with --root: chown",
+                    "(skipped with --root: systemctl enable mutual-aid-kiosk.service",
+                    "(skipped with --root: python3 -m venv", "(skipped with --root: kiosk-hotspot"]:
+        assert skipped in out, skipped
+
+
+def test_a_second_run_changes_nothing_and_keeps_an_edited_settings_file(tmp_path):
+    root = tmp_path / "root"
+    install(root, *OPTIONS)
+    before = snapshot(root)
+    second = install(root, *OPTIONS)
+    assert snapshot(root) == before
+    assert "kept the existing /etc/mutual-aid-kiosk/kiosk.env" in second.stdout
+    assert "wrote " not in second.stdout and "copied " not in second.stdout
+
+    env_file = root / "etc/mutual-aid-kiosk/kiosk.env"
+    edited = env_file.read_text().replace('KIOSK_NAME="Test"', 'KIOSK_NAME="Elm Street Aid"')
+    env_file.write_text(edited)
+    env_file.chmod(0o640)
+    install(root, "--name", "Other", "--ssid", "OtherNet", "--password", "different1")
+    assert env_file.read_text() == edited
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    root = tmp_path / "root"
+    result = install(root, "--dry-run", *OPTIONS)
+    assert not root.exists()
+    assert "(dry run, would write /etc/mutual-aid-kiosk/kiosk.env" in result.stdout
+    # ...nor into an existing installation.
+    install(root, *OPTIONS)
+    before = snapshot(root)
+    install(root, "--dry-run", "--name", "Other")
+    assert snapshot(root) == before
+
+
+def test_bad_options_are_refused(tmp_path):
+    for bad in (["--password", "short"], ["--public-url", "http://aid.lan/path"], ["--bogus"]):
+        result = subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path / "r"), *bad],
+                                capture_output=True, text=True, check=False)
+        assert result.returncode != 0, bad
+        assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("script", sorted(DEPLOY.rglob("*.sh")), ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_every_script_parses(script):
+    subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+@pytest.mark.skipif(not shutil.which("shellcheck"), reason="shellcheck is not installed")
+@pytest.mark.parametrize("script", sorted(DEPLOY.rglob("*.sh")), ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_every_script_passes_shellcheck(script):
+    result = subprocess.run(["shellcheck", str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(("moment", "expected"), [
+    ("2026-03-02 09:30", "on"),    # Monday, open
+    ("2026-03-02 18:00", "off"),   # the end is not included
+    ("2026-03-07 09:30", "off"),   # Saturday, before opening
+    ("2026-03-07 10:30", "on"),    # Saturday morning
+    ("2026-03-08 12:00", "off"),   # Sunday, closed
+])
+def test_the_screen_schedule(moment, expected):
+    result = subprocess.run(["bash", str(DEPLOY / "screen/kiosk-screen-hours.sh"), "--at", moment,
+                             "--hours", "1-5 09:00-18:00; 6 10:00-14:00"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
+@pytest.mark.parametrize(("unit", "program", "as_name"), [
+    ("mutual-aid-kiosk.service", "/opt/mutual-aid-kiosk/venv/bin/kiosk", "mutual-aid-kiosk.service"),
+    ("mutual-aid-kiosk-usb@.service", "/usr/local/lib/mutual-aid-kiosk/kiosk-usb-mount",
+     "mutual-aid-kiosk-usb@sda1.service"),
+])
+def test_the_units_verify(tmp_path, unit, program, as_name):
+    # verify insists that ExecStart's program exists: point it at a stand-in (no venv here).
+    fake = tmp_path / "program"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    text = (DEPLOY / "systemd" / unit).read_text()
+    assert program in text
+    copy = tmp_path / as_name
+    copy.write_text(text.replace(program, str(fake)))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Unknown" not in result.stderr and "ignoring" not in result.stderr, result.stderr
