@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from . import codes, text
+from . import codes, posts, text
 from .posts import iso
 from .store import Store
 
@@ -62,17 +62,8 @@ class TooManyTries(Exception):
         self.wait_seconds = wait_seconds
 
 
-def _one(form: Mapping, name: str, errors: dict) -> str:
-    getlist = getattr(form, "getlist", None)
-    values = getlist(name) if getlist else ([form[name]] if name in form else [])
-    if len(values) > 1:
-        errors[name] = _l("Send this field only once.")
-        return ""
-    value = values[0] if values else ""
-    if not isinstance(value, str):
-        errors[name] = _l("This field takes text.")
-        return ""
-    return value
+# One text value per field, as the posting form reads them (duplicates and non-text refused).
+_one = posts._one
 
 
 # -- items ------------------------------------------------------------------------------------
