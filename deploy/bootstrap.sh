@@ -18,8 +18,9 @@ done
 packages=(python3 python3-venv python3-pip)
 if [ "$with_tests" = yes ]; then
   # librsvg2-bin and zbar-tools render and decode QR codes in the tests; Debian's Chromium
-  # runs the browser tests (Playwright's own browser download cannot work offline).
-  packages+=(librsvg2-bin zbar-tools chromium shellcheck)
+  # runs the browser tests (Playwright's own browser download cannot work offline);
+  # the files in deploy/ are checked with shellcheck and systemd-analyze verify (systemd).
+  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd)
 fi
 
 missing=()

@@ -2,7 +2,8 @@
 # Install the Mutual Aid Kiosk on Raspberry Pi OS Bookworm (Debian 12), from this checkout:
 #   sudo bash deploy/install.sh --name "Elm Street Aid" --ssid "ElmStreetAid" --password "..."
 # Safe to run again (to update the app after copying a new checkout, or to repair): it only
-# changes what differs and never overwrites /etc/mutual-aid-kiosk/kiosk.env.
+# changes what differs and never overwrites /etc/mutual-aid-kiosk/kiosk.env (it only adds
+# settings a newer version reads, with their defaults).
 #
 # Options:
 #   --name TEXT        the kiosk's name, shown in the header        (default: Mutual Aid Kiosk)
@@ -298,6 +299,20 @@ if [ -e "$ROOT$ENV_FILE" ]; then
       note "note: $key in that file differs from your option; the file wins"
     fi
   done
+  # Settings that newer versions read: added with their defaults when the file lacks them,
+  # so an update never leaves a setting unset; the lines already there are not touched.
+  for pair in "KIOSK_TOUCHSCREEN=1" "KIOSK_DATA_DIR=$DATA_DIR" "KIOSK_USB_ROOTS=$USB_DIR" \
+              'KIOSK_SCREEN_HOURS="1-7 08:00-21:00"'; do
+    key=${pair%%=*}
+    if grep -Eq "^$key=" "$ROOT$ENV_FILE"; then
+      continue
+    elif [ "$DRY" = yes ]; then
+      note "(dry run, would add the new setting $pair to it)"
+    else
+      printf '# Added by install.sh on %s (a setting this version reads):\n%s\n' "$(date +%Y-%m-%d)" "$pair" >> "$ROOT$ENV_FILE"
+      note "added the new setting $pair to it"
+    fi
+  done
   if ! mode_is "$ROOT$ENV_FILE" 0640; then
     if [ "$DRY" = yes ]; then note "(dry run, would set its mode to 0640)"; else chmod 0640 "$ROOT$ENV_FILE"; note "set its mode to 0640"; fi
   fi
@@ -402,8 +417,12 @@ else
   put "$autostart" 0644 < "$DEPLOY/screen/autostart"
   system chown "$screen_user:" "$home/.config"
   system chown -R "$screen_user:" "$home/.config/labwc"
-  # The screen schedule (KIOSK_SCREEN_HOURS) is read from kiosk.env by the desktop user.
-  system usermod -a -G "$USER_NAME" "$screen_user"
+  # The desktop user reads the screen schedule from /run/mutual-aid-kiosk-screen/hours, which
+  # the service publishes; it stays out of the kiosk group, so it cannot read the Wi-Fi
+  # password or the data. (Older versions added it to that group: undo that.)
+  if [ -z "$ROOT" ] && id -nG "$screen_user" 2>/dev/null | tr ' ' '\n' | grep -qx "$USER_NAME"; then
+    system gpasswd -d "$screen_user" "$USER_NAME"
+  fi
   if [ -n "$ROOT" ]; then
     note "(skipped with --root: raspi-config: log in to the desktop automatically, use labwc)"
   elif command -v raspi-config >/dev/null; then
@@ -428,4 +447,4 @@ if [ -f "$ROOT$ENV_FILE" ]; then
   note "Phones open: $(env_get KIOSK_PUBLIC_URL "$ROOT$ENV_FILE")"
 fi
 note "Next: sudo reboot. The hotspot, the kiosk and the touchscreen start by themselves."
-note "Check it any time: sudo -u $USER_NAME $APP_DIR/venv/bin/kiosk doctor --data $DATA_DIR"
+note "Check it any time: sudo -u $USER_NAME $APP_DIR/venv/bin/kiosk doctor"

@@ -59,10 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(config_module.FLASK_SETTINGS)
     app.config.update(config_module.DEFAULTS)
-    app.config.from_prefixed_env(prefix="KIOSK")
-    for key in config_module.TEXT_SETTINGS:
-        if f"KIOSK_{key}" in os.environ:
-            app.config[key] = os.environ[f"KIOSK_{key}"]
+    config_module.load_env(app.config, os.environ)
     if test_config:
         app.config.update(test_config)
     config_module.check(app.config)

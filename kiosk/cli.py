@@ -46,6 +46,34 @@ def _serve(app, host: str, port: int) -> None:
     )
 
 
+DATA_HELP = "Data folder (default: KIOSK_DATA_DIR, read from kiosk.env on an installed kiosk; else ./data)."
+
+
+def _settings(settings_file: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
+    """The settings as the service sees them: defaults, then the installed settings file
+    (/etc/mutual-aid-kiosk/kiosk.env, when it is there), then ``KIOSK_*`` environment variables.
+    So on the Pi ``sudo -u kiosk kiosk export --to ...`` finds the data folder by itself.
+    Also returns what became of the file, as doctor results."""
+    from . import config as config_module
+    from .doctor import OK, PROBLEM
+
+    settings: dict = dict(config_module.DEFAULTS)
+    notes: list[tuple[str, str]] = []
+    path = settings_file or config_module.SETTINGS_FILE
+    if settings_file or os.path.exists(path):
+        try:
+            config_module.load_env(settings, config_module.read_env_file(path))
+            notes.append((OK, f"Settings read from {path}."))
+        except OSError as exc:
+            notes.append((PROBLEM, f"The settings file {path} cannot be read ({exc.strerror or exc}): "
+                                   "run the command as the kiosk's user: sudo -u kiosk ..."))
+        except UnicodeDecodeError:
+            notes.append((PROBLEM, f"The settings file {path} is not plain text (UTF-8): "
+                                   "open it in a text editor and save it again."))
+    config_module.load_env(settings, os.environ)
+    return settings, notes
+
+
 @click.group()
 @click.version_option(package_name="mutual-aid-kiosk")
 def main() -> None:
@@ -97,25 +125,23 @@ def demo(host: str, port: int, count: int) -> None:
 
 
 @main.command()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
-def doctor(data_dir: str | None) -> None:
-    """Check the data folder, the clock, the kiosk's name on the network, printing."""
-    from flask import Config
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Data folder (default: the settings file's KIOSK_DATA_DIR, else ./data).")
+@click.option("--settings", "settings_file", type=click.Path(dir_okay=False), default=None,
+              help="The installed settings file (default: /etc/mutual-aid-kiosk/kiosk.env, if there).")
+def doctor(data_dir: str | None, settings_file: str | None) -> None:
+    """Check the data folder and its disk, the clock, the kiosk's name on the network, the
+    service, USB sticks and the printer. Exit status 1 when something needs fixing."""
+    from .doctor import PROBLEM, WARN, check
 
-    from . import config as config_module
-    from .doctor import PROBLEM, check
-
-    settings = Config(".")
-    settings.update(config_module.DEFAULTS)
-    settings.from_prefixed_env(prefix="KIOSK")
-    for key in config_module.TEXT_SETTINGS:
-        if f"KIOSK_{key}" in os.environ:
-            settings[key] = os.environ[f"KIOSK_{key}"]
-    folder = data_dir or settings["DATA_DIR"]
-    results = check(settings, folder)
+    settings, results = _settings(settings_file)
+    results += check(settings, data_dir or settings["DATA_DIR"])
     for level, message in results:
         click.echo(f"{level:8} {message}")
-    if any(level == PROBLEM for level, _ in results):
+    problems = sum(level == PROBLEM for level, _ in results)
+    warnings = sum(level == WARN for level, _ in results)
+    click.echo(f"\n{problems} problem(s), {warnings} warning(s).")
+    if problems:
         sys.exit(1)
 
 
@@ -125,10 +151,9 @@ def coordinator() -> None:
 
 
 def _open_store(data_dir: str | None):
-    from .config import DEFAULTS
     from .store import Store
 
-    folder = data_dir or os.environ.get("KIOSK_DATA_DIR") or DEFAULTS["DATA_DIR"]
+    folder = data_dir or _settings()[0]["DATA_DIR"]
     try:
         return Store(folder)
     except StoreError as exc:
@@ -145,14 +170,14 @@ NO_ARGUMENT = (
 def _scrypt_n() -> int:
     from .codes import DEFAULT_SCRYPT_N
 
-    raw = os.environ.get("KIOSK_SCRYPT_N", "")
-    return int(raw) if raw.isdigit() else DEFAULT_SCRYPT_N
+    value = _settings()[0]["SCRYPT_N"]
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 1 else DEFAULT_SCRYPT_N
 
 
 @coordinator.command("add", context_settings={"ignore_unknown_options": True})
 @click.argument("handle")
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def coordinator_add(handle: str, extra: tuple, data_dir: str | None) -> None:
     """Add a coordinator HANDLE; the passphrase is read from standard input or a prompt."""
     from . import coordinators
@@ -178,7 +203,7 @@ def coordinator_add(handle: str, extra: tuple, data_dir: str | None) -> None:
 
 
 @coordinator.command("list")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def coordinator_list(data_dir: str | None) -> None:
     """List the coordinators' handles."""
     from . import coordinators
@@ -193,7 +218,7 @@ def coordinator_list(data_dir: str | None) -> None:
 
 @coordinator.command("remove")
 @click.argument("handle")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def coordinator_remove(handle: str, data_dir: str | None, yes: bool) -> None:
     """Remove the coordinator HANDLE."""
@@ -263,15 +288,15 @@ def _exchange_message(exc) -> str:
 @main.command("export")
 @click.option("--to", "target", required=True, type=click.Path(file_okay=False), help="Where to write (a stick).")
 @click.option("--full", is_flag=True, help="Also write backup.json: everything, SENSITIVE.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def export_command(target: str, full: bool, data_dir: str | None) -> None:
     """Export posts.csv and summary.csv (anonymized), and with --full a backup, into a new folder."""
     from . import exchange
     from .clock import wall_now
-    from .config import DEFAULTS
     from .store import Store
 
-    folder = data_dir or os.environ.get("KIOSK_DATA_DIR") or DEFAULTS["DATA_DIR"]
+    settings = _settings()[0]
+    folder = data_dir or settings["DATA_DIR"]
     try:
         store = Store(folder, read_only=True)  # works beside a running server
     except StoreError as exc:
@@ -282,7 +307,7 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
         if what != "done":
             click.echo(f"\r{what}: {done}/{total}", nl=False, err=True)
 
-    name = (store.get_meta("settings") or {}).get("NAME") or os.environ.get("KIOSK_NAME") or DEFAULTS["NAME"]
+    name = (store.get_meta("settings") or {}).get("NAME") or settings["NAME"]
     try:
         made = exchange.export(store, target, kiosk_name=name, now=wall_now(), full=full, progress=progress)
     except exchange.ExchangeError as exc:
@@ -302,7 +327,7 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
 @click.option("--replace", "mode", flag_value="replace", help="Restore: the backup replaces all data.")
 @click.option("--merge", "mode", flag_value="merge", help="Merge another kiosk's posts in by id.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def import_command(source: str, mode: str | None, yes: bool, data_dir: str | None) -> None:
     """Restore (--replace) or merge (--merge) a full backup; the server must be stopped."""
     from pathlib import Path

@@ -4,6 +4,7 @@ instead of misbehaving later."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from . import codes
@@ -73,6 +74,49 @@ FLASK_SETTINGS = {
 
 class ConfigError(ValueError):
     pass
+
+
+# Where deploy/install.sh puts the settings (systemd's EnvironmentFile for the service).
+SETTINGS_FILE = "/etc/mutual-aid-kiosk/kiosk.env"
+
+
+def load_env(target, environ) -> None:
+    """Copy ``KIOSK_*`` values from an environment (or a settings file's pairs) into target.
+
+    Like Flask's ``from_prefixed_env``, values are read as JSON where they parse (numbers,
+    true/false, lists), except the text settings, which stay text ("1234" is a Wi-Fi password)."""
+    for name in sorted(environ):
+        if not name.startswith("KIOSK_") or name == "KIOSK_":
+            continue
+        key, raw = name[len("KIOSK_"):], environ[name]
+        if key in TEXT_SETTINGS:
+            target[key] = raw
+            continue
+        try:
+            target[key] = json.loads(raw)
+        except ValueError:
+            target[key] = raw
+
+
+def read_env_file(path) -> dict[str, str]:
+    """The ``KEY=value`` pairs of a systemd EnvironmentFile, read the way systemd reads them:
+    comments and blank lines skipped, double quotes with backslash escapes, single quotes as is."""
+    pairs: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line or line[0] in "#;" or "=" not in line:
+                continue
+            key, value = (part.strip() for part in line.split("=", 1))
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                out, chars = [], iter(value[1:-1])
+                for ch in chars:
+                    out.append(next(chars, "") if ch == "\\" else ch)
+                value = "".join(out)
+            elif len(value) >= 2 and value[0] == value[-1] == "'":
+                value = value[1:-1]
+            pairs[key] = value
+    return pairs
 
 
 def check(config) -> None:

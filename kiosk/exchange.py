@@ -152,7 +152,9 @@ class _HashingFile:
 
 
 def _open_for_export(path: Path):
-    return open(path, "xb")
+    # Only the owner may read them, whatever the umask: backup.json holds private
+    # conversations, and a stick formatted ext4 keeps file modes.
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def _write_backup(out: _HashingFile, store: Store, kiosk_name: str, now: dt.datetime) -> None:

@@ -51,9 +51,10 @@ def find(extra_roots: str = "") -> list[Stick]:
         folder = Path(root).expanduser()
         if not folder.is_dir():
             continue
-        # A folder of mount points (like /media/pi) or a stick itself.
+        # A folder of mount points (like /media/kiosk), or a stick mounted right there. An empty
+        # folder that is no mount point is not a stick: it is /media/kiosk with nothing plugged in.
         children = [c for c in sorted(folder.iterdir()) if c.is_dir() and not c.name.startswith(".")]
-        for candidate in children or [folder]:
+        for candidate in children or ([folder] if os.path.ismount(folder) else []):
             if str(candidate) in NEVER:
                 continue
             stick = _stick(candidate)

@@ -3,7 +3,11 @@ temporary data folder, with CSRF protection switched on as in production."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +21,15 @@ PUBLIC_URL = "http://aid.lan"
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE = re.compile(r'class="claim-code"[^>]*>([^<]+)<')
+
+
+@pytest.fixture(autouse=True)
+def no_installed_settings(tmp_path, monkeypatch):
+    """Commands read /etc/mutual-aid-kiosk/kiosk.env when it is there: not in tests, even on a
+    machine where the kiosk is installed."""
+    from kiosk import config
+
+    monkeypatch.setattr(config, "SETTINGS_FILE", str(tmp_path / "no-such-settings.env"))
 
 
 @pytest.fixture
@@ -111,3 +124,26 @@ class Visitor:
 @pytest.fixture
 def visitor(client):
     return Visitor(client)
+
+
+# -- real broken disks: a user and mount namespace (unshare) lets a test mount a small tmpfs or
+# a read-only bind mount without touching the machine (root could write through chmod 0555).
+
+def _namespaces_work() -> bool:
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+needs_namespaces = pytest.mark.skipif(not _namespaces_work(), reason="this machine allows no user namespaces")
+
+# The shell function `kiosk` runs this checkout's kiosk command with the tests' Python.
+KIOSK_FUNCTION = 'kiosk() { "$PYTHON" -c "from kiosk.cli import main; main()" "$@"; }\n'
+
+
+def kiosk_in_namespace(script: str, env: dict) -> subprocess.CompletedProcess:
+    """Run the shell `script` (mounts, then `kiosk ...`) in a private mount namespace."""
+    return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "bash", "-euc", KIOSK_FUNCTION + script],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env, "PYTHON": sys.executable})

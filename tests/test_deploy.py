@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -17,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
 INSTALL = DEPLOY / "install.sh"
 OPTIONS = ["--name", "Test", "--ssid", "TestNet", "--password", "secret123"]
-FORBIDDEN = ("apt-get", "systemctl", "nmcli", "useradd", "chown", "udevadm", "usermod", "raspi-config")
+FORBIDDEN = ("apt-get", "systemctl", "nmcli", "useradd", "chown", "udevadm", "usermod", "gpasswd", "raspi-config")
 
 
 def install(root: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -161,6 +162,76 @@ def test_a_second_run_changes_nothing_and_keeps_an_edited_settings_file(tmp_path
     env_file.chmod(0o640)
     install(root, "--name", "Other", "--ssid", "OtherNet", "--password", "different1")
     assert env_file.read_text() == edited
+
+
+def test_an_update_adds_settings_a_newer_version_reads_and_keeps_the_rest(tmp_path):
+    root = tmp_path / "root"
+    install(root, *OPTIONS)
+    env_file = root / "etc/mutual-aid-kiosk/kiosk.env"
+    # An installation from before KIOSK_SCREEN_HOURS and KIOSK_USB_ROOTS, edited by hand.
+    old = "".join(line for line in env_file.read_text().splitlines(keepends=True)
+                  if not line.startswith(("KIOSK_SCREEN_HOURS=", "KIOSK_USB_ROOTS=")))
+    old = old.replace('KIOSK_NAME="Test"', 'KIOSK_NAME="Elm Street Aid"')
+    env_file.write_text(old)
+    env_file.chmod(0o640)
+    update = install(root, *OPTIONS)
+    text = env_file.read_text()
+    assert text.startswith(old)  # nothing already there changed
+    added = [line for line in text[len(old):].splitlines() if not line.startswith("#")]
+    assert added == ["KIOSK_USB_ROOTS=/media/kiosk", 'KIOSK_SCREEN_HOURS="1-7 08:00-21:00"']
+    assert 'added the new setting KIOSK_SCREEN_HOURS="1-7 08:00-21:00" to it' in update.stdout
+    assert mode(env_file) == 0o640
+    before = snapshot(root)
+    install(root, *OPTIONS)
+    assert snapshot(root) == before
+
+
+def systemd_command(line: str) -> list[str]:
+    """An Exec line's words as systemd makes them: %% and $$ are a literal % and $."""
+    return [word.replace("$$", "$") for word in shlex.split(line.replace("%%", "%"))]
+
+
+@pytest.mark.parametrize(("hours", "moment", "expected"), [
+    ("1-5 09:00-18:00", "2026-03-07 11:00", "off"),  # the schedule from kiosk.env applies
+    ("1-5 09:00-18:00", "2026-03-02 11:00", "on"),
+    (None, "2026-03-07 03:00", "on"),                 # none set: always on
+])
+def test_the_service_publishes_the_screen_schedule_for_the_desktop_user(installed, tmp_path, hours, moment, expected):
+    """The desktop user cannot read kiosk.env; the service copies the schedule to /run."""
+    from kiosk.config import read_env_file
+
+    root, _ = installed
+    unit = (root / "etc/systemd/system/mutual-aid-kiosk.service").read_text()
+    assert "RuntimeDirectory=mutual-aid-kiosk-screen" in unit and "RuntimeDirectoryMode=0755" in unit
+    [pre] = [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStartPre=")]
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    env = {k: v for k, v in read_env_file(root / "etc/mutual-aid-kiosk/kiosk.env").items()
+           if k != "KIOSK_SCREEN_HOURS"}
+    if hours is not None:
+        env["KIOSK_SCREEN_HOURS"] = hours
+    command = [w.replace("/run/mutual-aid-kiosk-screen", str(run_dir)) for w in systemd_command(pre)]
+    subprocess.run(command, env={**env, "PATH": os.environ["PATH"]}, check=True)
+    published = run_dir / "hours"
+    assert mode(published) == 0o644
+    assert published.read_text() == f"{hours or ''}\n"
+    result = subprocess.run(["bash", str(root / "usr/local/lib/mutual-aid-kiosk/kiosk-screen-hours"), "--at", moment],
+                            capture_output=True, text=True, check=True,
+                            env={**os.environ, "KIOSK_SCREEN_HOURS_FILE": str(published)})
+    assert result.stdout.strip() == expected
+
+
+def test_the_screen_stays_on_until_the_schedule_is_published(tmp_path):
+    result = subprocess.run(["bash", str(DEPLOY / "screen/kiosk-screen-hours.sh"), "--at", "2026-03-08 03:00"],
+                            capture_output=True, text=True, check=True,
+                            env={**os.environ, "KIOSK_SCREEN_HOURS_FILE": str(tmp_path / "missing")})
+    assert result.stdout.strip() == "on"
+
+
+def test_the_desktop_user_is_not_given_the_kiosk_group(installed):
+    """In that group it could read the Wi-Fi password and the data."""
+    _, first = installed
+    assert "usermod" not in first.stdout and "kiosk group" not in first.stdout
 
 
 def test_dry_run_writes_nothing(tmp_path):

@@ -17,7 +17,7 @@ from kiosk import coordinators, exchange, posts, usb
 from kiosk.cli import main as kiosk_main
 from kiosk.store import Store, iter_json_files
 
-from conftest import TEST_SCRYPT_N, Visitor, csrf_token
+from conftest import TEST_SCRYPT_N, Visitor, csrf_token, kiosk_in_namespace, needs_namespaces
 from test_coordinate import PASSPHRASE, act, unlock
 from test_replies import reply_to
 
@@ -229,16 +229,29 @@ def test_a_full_stick_gives_a_clear_message_and_nothing_a_restore_would_take(bus
     assert usb.exports_on(str(stick)) == []
 
 
+@needs_namespaces
 def test_a_read_only_stick_says_so(busy_app, stick):
-    stick.chmod(0o555)
-    try:
-        if os.access(stick, os.W_OK):
-            pytest.skip("running as a user who can write anywhere (root)")
-        with pytest.raises(exchange.ExchangeError) as refused:
-            exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow())
-        assert refused.value.code == "read-only"
-    finally:
-        stick.chmod(0o755)
+    """A stick with its lock switch on is mounted read-only (chmod would not stop root in CI)."""
+    busy_app.extensions["kiosk"].store.close()
+    result = kiosk_in_namespace('mount --bind "$STICK" "$STICK"; mount -o remount,bind,ro "$STICK"\n'
+                                'kiosk export --full --to "$STICK" --data "$DATA"',
+                                {"STICK": str(stick), "DATA": busy_app.config["DATA_DIR"]})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the folder is read-only (a stick's lock switch?)" in result.stderr
+    assert "safe to unplug" not in result.stdout
+
+
+@needs_namespaces
+def test_a_really_full_stick_says_so_and_leaves_nothing(busy_app, stick):
+    busy_app.extensions["kiosk"].store.close()
+    result = kiosk_in_namespace('mount -t tmpfs -o size=64k tmpfs "$STICK"\n'
+                                'dd if=/dev/zero of="$STICK/photos" bs=4k count=14 2>/dev/null || true\n'
+                                'kiosk export --full --to "$STICK" --data "$DATA" || status=$?\n'
+                                'ls -A "$STICK"; exit "${status:-0}"',
+                                {"STICK": str(stick), "DATA": busy_app.config["DATA_DIR"]})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "full" in result.stderr.lower()
+    assert result.stdout.split() == ["photos"]  # no half-written export folder left behind
 
 
 def test_cli_export_works_beside_a_running_kiosk_and_reports_progress(busy_app, stick, runner):
@@ -247,6 +260,17 @@ def test_cli_export_works_beside_a_running_kiosk_and_reports_progress(busy_app, 
     assert "safe to unplug" in result.output and "posts: " in result.output
     assert "keep the stick safe" in result.output
     assert len(usb.exports_on(str(stick))) == 1
+
+
+def test_the_backup_on_the_stick_is_readable_only_by_its_owner(busy_app, stick):
+    """FAT sticks are mounted umask=077; an ext4 stick keeps modes, so the files carry their own."""
+    old = os.umask(0o022)
+    try:
+        made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    finally:
+        os.umask(old)
+    assert (made / "backup.json").stat().st_mode & 0o777 == 0o600
+    assert (made / "posts.csv").stat().st_mode & 0o077 == 0
 
 
 def test_sticks_are_found_with_label_and_free_space(stick):

@@ -6,21 +6,22 @@
 #   KIOSK_SCREEN_HOURS="1-5 09:00-18:00; 6 10:00-14:00"
 # days are 1=Monday ... 7=Sunday (ranges and commas: 1-5, 1,3,5), times are 24-hour, the end
 # is not included. "always" (or an empty value) keeps the screen on all the time.
+# The desktop user cannot read kiosk.env (it holds the Wi-Fi password): the kiosk service
+# copies the schedule to /run/mutual-aid-kiosk-screen/hours each time it starts, and this
+# script reads it there every minute. Until the service has started, the screen stays on.
 #
 #   kiosk-screen-hours                      run the schedule (loops, checks every minute)
 #   kiosk-screen-hours --at "2026-03-02 09:30" [--hours "..."]   print on or off, then exit
 #   kiosk-screen-hours --screen on|off      switch every display on or off now
 set -euo pipefail
 
-env_file=${KIOSK_ENV_FILE:-/etc/mutual-aid-kiosk/kiosk.env}
+hours_file=${KIOSK_SCREEN_HOURS_FILE:-/run/mutual-aid-kiosk-screen/hours}
 idle_seconds=${KIOSK_SCREEN_IDLE_SECONDS:-300}
 
-env_get() {  # read KEY="value" as systemd's EnvironmentFile does, without running the file
-  local line
-  line=$(grep -E "^$1=" "$env_file" 2>/dev/null | tail -n1 || true)
-  line=${line#*=}
-  if [[ $line == \"*\" ]]; then line=${line:1:${#line}-2}; fi
-  printf '%s' "$line"
+read_hours() {  # the published schedule's first line; none yet: "always"
+  local line=""
+  if [ -r "$hours_file" ]; then IFS= read -r line < "$hours_file" || true; fi
+  printf '%s' "${line:-always}"
 }
 
 to_minutes() {  # 09:30 -> 570
@@ -84,7 +85,7 @@ while [ $# -gt 0 ]; do
     *) echo "kiosk-screen-hours: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ "$have_hours" = yes ] || hours=$(env_get KIOSK_SCREEN_HOURS)
+[ "$have_hours" = yes ] || hours=$(read_hours)
 
 if [ -n "$at" ]; then
   wanted "$hours" "$(date -d "$at" +%u)" "$(to_minutes "$(date -d "$at" +%H:%M)")"
@@ -94,7 +95,7 @@ fi
 idle_pid=""
 trap '[ -n "$idle_pid" ] && kill "$idle_pid" 2>/dev/null; exit 0' TERM INT
 while true; do
-  [ "$have_hours" = yes ] || hours=$(env_get KIOSK_SCREEN_HOURS)
+  [ "$have_hours" = yes ] || hours=$(read_hours)
   state=$(wanted "$hours" "$(date +%u)" "$(to_minutes "$(date +%H:%M)")")
   if [ "$state" = on ]; then
     if [ -n "$idle_pid" ]; then
