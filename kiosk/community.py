@@ -8,7 +8,7 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from . import posts, text
+from . import fields, posts, text
 from .store import Store
 
 CHECKIN_LIMIT = 500
@@ -33,13 +33,7 @@ def check_checkin(form: Mapping) -> dict:
     errors: dict = {}
     values = {}
     for name in ("working", "change"):
-        raw = form.get(name, "")
-        value = text.normalize(raw if isinstance(raw, str) else "", multiline=True)
-        if text.has_control_chars(value, multiline=True) or text.has_invisible_chars(value, True):
-            errors[name] = _l("Remove the invisible control characters from this text.")
-        elif len(value) > CHECKIN_LIMIT:
-            errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=CHECKIN_LIMIT, count=len(value))
-        values[name] = value
+        values[name] = fields.clean(form, name, CHECKIN_LIMIT, errors, multiline=True)
     if not errors and not (text.visible(values["working"]) or text.visible(values["change"])):
         errors["working"] = _l("Write at least one of the two.")
     if errors:

@@ -207,7 +207,7 @@ def save_roster(store: Store, weeks: dict, meeting_when: str, meeting_where: str
         except ValueError:
             errors["meeting_when"] = _l("Write the date and time like 2026-12-03 18:30.")
     where = text.normalize(meeting_where or "")
-    if len(where) > 80 or text.has_control_chars(where) or "\n" in where:
+    if len(where) > 80 or text.unsafe(where):
         errors["meeting_where"] = _l("Use one line of at most 80 characters.")
     if errors:
         raise Refused(next(iter(errors.values())))
@@ -228,7 +228,7 @@ def save_agreements(store: Store, body: str) -> None:
     body = text.normalize(body or "", multiline=True)
     if len(body) > AGREEMENTS_LIMIT:
         raise Refused(_l("Use at most %(limit)d characters; this has %(count)d.", limit=AGREEMENTS_LIMIT, count=len(body)))
-    if text.has_control_chars(body, multiline=True):
+    if text.unsafe(body, multiline=True):
         raise Refused(_l("Remove the invisible control characters from this text."))
     store.set_meta("agreements", body)
 

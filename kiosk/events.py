@@ -203,7 +203,7 @@ def _one_line(value: str, limit: int, errors: dict, name: str, required: bool = 
             errors[name] = _l("Please fill this in.")
     elif len(value) > limit:
         errors[name] = _l("Use at most %(n)d characters (now %(count)d).", n=limit, count=len(value))
-    elif "\n" in value or text.has_control_chars(value) or text.has_invisible_chars(value):
+    elif text.unsafe(value):
         errors[name] = _l("Use one line of plain text.")
     return value
 

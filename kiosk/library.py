@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from . import codes, posts, text
+from . import codes, fields, text
 from .posts import iso
 from .store import Store
 
@@ -63,7 +63,6 @@ class TooManyTries(Exception):
 
 
 # One text value per field, as the posting form reads them (duplicates and non-text refused).
-_one = posts._one
 
 
 # -- items ------------------------------------------------------------------------------------
@@ -72,19 +71,8 @@ _one = posts._one
 def check_item(form: Mapping) -> dict:
     """The item's fields, cleaned; raises Invalid with a message per bad field."""
     errors: dict = {}
-    raw = {name: _one(form, name, errors) for name in ("name", "category", "condition", "notes", "kept")}
-    values: dict = {}
-    for name, multiline in TEXT_FIELDS:
-        value = text.normalize(raw[name], multiline=multiline)
-        values[name] = value
-        if name in errors:
-            continue
-        if not multiline and "\n" in value:
-            errors[name] = _l("Keep this to one line.")
-        elif text.has_control_chars(value, multiline=multiline) or text.has_invisible_chars(value, multiline):
-            errors[name] = _l("Remove the invisible control characters from this text.")
-        elif len(value) > LIMITS[name]:
-            errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=LIMITS[name], count=len(value))
+    raw = {name: fields.one(form, name, errors) for name in ("category", "condition")}
+    values: dict = {name: fields.clean(form, name, LIMITS[name], errors, multiline) for name, multiline in TEXT_FIELDS}
     if "name" not in errors and not text.visible(values["name"]):
         errors["name"] = _l("Write the item's name, for example “Cordless drill”.")
     for name, choices, missing in (
@@ -160,7 +148,7 @@ def default_due(today: dt.date) -> str:
 def check_due(form: Mapping, today: dt.date) -> str:
     """The due date as YYYY-MM-DD, from today up to MAX_LOAN_DAYS ahead; raises Invalid."""
     errors: dict = {}
-    raw = _one(form, "due", errors).strip()
+    raw = fields.one(form, "due", errors).strip()
     if not errors:
         try:
             due = dt.date.fromisoformat(raw) if len(raw) == 10 else None

@@ -24,7 +24,7 @@ def check_reason(raw: str) -> str:
     reason = text.normalize(raw or "", multiline=False)
     if not text.visible(reason):
         raise Refused(_l("Write the reason the poster will see."))
-    if len(reason) > REASON_LIMIT or text.has_control_chars(reason) or "\n" in reason:
+    if len(reason) > REASON_LIMIT or text.unsafe(reason):
         raise Refused(_l("Use one line of at most %(n)d characters.", n=REASON_LIMIT))
     return reason
 

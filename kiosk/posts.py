@@ -15,7 +15,7 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from . import codes, text
+from . import codes, fields, text
 from .store import Store
 
 KINDS = ("request", "offer")
@@ -73,19 +73,6 @@ def parse_iso(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
 
 
-def _one(form: Mapping, name: str, errors: dict) -> str:
-    """One text value of a form field; several values or a non-text value is an error."""
-    getlist = getattr(form, "getlist", None)
-    values = getlist(name) if getlist else ([form[name]] if name in form else [])
-    if len(values) > 1:
-        errors[name] = _l("Send this field only once.")
-        return ""
-    value = values[0] if values else ""
-    if not isinstance(value, str):
-        errors[name] = _l("This field takes text.")
-        return ""
-    return value
-
 
 def normalize_category(raw: str) -> str:
     return "-".join(raw.strip().lower().replace("_", " ").split())
@@ -100,7 +87,7 @@ def check_form(form: Mapping, today: dt.date, categories=None) -> Checked:
     ``categories``: the slugs offered now (coordinators can add and retire them)."""
     offered = CATEGORIES if categories is None else categories
     errors: dict = {}
-    raw = {name: _one(form, name, errors) for name in FIELDS + ("when_date",)}
+    raw = {name: fields.one(form, name, errors) for name in ("category", "when", "when_date")}
     values: dict = {}
 
     category = normalize_category(raw["category"])
@@ -111,20 +98,7 @@ def check_form(form: Mapping, today: dt.date, categories=None) -> Checked:
     values["category"] = category
 
     for name, multiline in (("title", False), ("details", True), ("area", False)):
-        value = text.normalize(raw[name], multiline=multiline)
-        values[name] = value
-        if name in errors:
-            continue
-        if text.has_control_chars(value, multiline=multiline) or text.has_invisible_chars(value, multiline):
-            errors[name] = _l("Remove the invisible control characters from this text.")
-        elif len(value) > LIMITS[name]:
-            errors[name] = _l(
-                "Use at most %(limit)d characters; this has %(count)d.",
-                limit=LIMITS[name],
-                count=len(value),
-            )
-        elif not multiline and "\n" in value:
-            errors[name] = _l("Keep this to one line.")
+        values[name] = fields.clean(form, name, LIMITS[name], errors, multiline)
     if not text.visible(values["title"]) and "title" not in errors:
         errors["title"] = _l("Write a short title, for example “Soup for two on Friday”.")
 
@@ -148,7 +122,7 @@ RIDE_FIELDS = ("ride_date", "ride_time", "ride_from", "ride_to")
 
 def _check_ride(form: Mapping, category: str, today: dt.date, errors: dict) -> dict | None:
     """Transportation posts may say when and from where to where (for /rides)."""
-    raw = {name: text.normalize(_one(form, name, errors)) for name in RIDE_FIELDS}
+    raw = {name: text.normalize(fields.one(form, name, errors)) for name in RIDE_FIELDS}
     if category != "transportation" or not any(raw.values()):
         return None
     ride: dict = {}
@@ -172,7 +146,7 @@ def _check_ride(form: Mapping, category: str, today: dt.date, errors: dict) -> d
             errors["ride_time"] = _l("Write the time like 14:30.")
     for name, key in (("ride_from", "from"), ("ride_to", "to")):
         value = raw[name]
-        if text.has_control_chars(value) or text.has_invisible_chars(value):
+        if text.unsafe(value):
             errors[name] = _l("Remove the invisible control characters from this text.")
         elif len(value) > 60:
             errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=60, count=len(value))
@@ -373,10 +347,10 @@ def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = Non
     post = store.get_post(post_id)
     if post is None or post["status"] != "open":
         raise PermissionError("only an open post can be edited")
-    fields = {name: values.get(name, "") for name in FIELDS}
-    fields["ride"] = values.get("ride")
-    fields["updated"] = iso(now or utcnow())
-    return store.update_post(post_id, fields)
+    changes = {name: values.get(name, "") for name in FIELDS}
+    changes["ride"] = values.get("ride")
+    changes["updated"] = iso(now or utcnow())
+    return store.update_post(post_id, changes)
 
 
 def close(

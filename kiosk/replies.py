@@ -16,7 +16,7 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from . import codes, posts, text
+from . import codes, fields, posts, text
 from .store import Store
 
 LIMITS = {"message": 500, "available": 80, "thanks": 140, "note": 200}
@@ -38,17 +38,8 @@ class NotAllowed(Exception):
 
 
 def _clean(form: Mapping, name: str, limit: int, errors: dict, required: bool, multiline: bool) -> str:
-    raw = posts._one(form, name, errors)
-    value = text.normalize(raw, multiline=multiline)
-    if name in errors:
-        return value
-    if not multiline and "\n" in value:
-        errors[name] = _l("Keep this to one line.")
-    elif text.has_control_chars(value, multiline=multiline) or text.has_invisible_chars(value, multiline):
-        errors[name] = _l("Remove the invisible control characters from this text.")
-    elif len(value) > limit:
-        errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=limit, count=len(value))
-    elif required and not text.visible(value):
+    value = fields.clean(form, name, limit, errors, multiline)
+    if required and name not in errors and not text.visible(value):
         errors[name] = _l("Write a message first.")
     return value
 
@@ -254,7 +245,7 @@ def report(store: Store, target: dict, reason: str, note: str, now: dt.datetime)
 
 def check_report_form(form: Mapping) -> tuple[str, str]:
     errors: dict = {}
-    reason = posts._one(form, "reason", errors)
+    reason = fields.one(form, "reason", errors)
     if "reason" not in errors and reason not in REPORT_REASONS:
         errors["reason"] = _l("Choose a reason.")
     note = _clean(form, "note", LIMITS["note"], errors, required=False, multiline=True)

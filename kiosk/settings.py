@@ -14,7 +14,7 @@ from typing import Mapping
 from flask_babel import lazy_gettext as _l
 
 from . import config as config_module
-from . import posts, text
+from . import fields, posts, text
 from .store import Store
 
 META_KEY = "settings"
@@ -63,12 +63,8 @@ class Invalid(Exception):
 
 
 def _text(form: Mapping, name: str, errors: dict, required: bool = False) -> str:
-    value = text.normalize(str(form.get(name, "")))
-    if text.has_control_chars(value) or text.has_invisible_chars(value) or "\n" in value:
-        errors[name] = _l("Remove the invisible control characters from this text.")
-    elif len(value) > LIMITS[name]:
-        errors[name] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=LIMITS[name], count=len(value))
-    elif required and not value:
+    value = fields.clean(form, name, LIMITS[name], errors)
+    if required and name not in errors and not value:
         errors[name] = _l("This cannot be empty.")
     return value
 
@@ -140,7 +136,7 @@ def change_category(store: Store, config, action: str, slug: str, label: str = "
     errors: dict = {}
     if action in ("add", "rename"):
         value = text.normalize(label)
-        if not value or text.has_control_chars(value) or text.has_invisible_chars(value) or "\n" in value:
+        if not value or text.unsafe(value):
             errors["category"] = _l("Write a category name.")
         elif len(value) > LIMITS["category"]:
             errors["category"] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=LIMITS["category"], count=len(value))

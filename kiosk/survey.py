@@ -56,10 +56,6 @@ def answers(store: Store) -> list[dict]:
     return [r for r in store.records(TABLE) if isinstance(r.get("answers"), dict)]
 
 
-def _bad_text(value: str, multiline: bool = False) -> bool:
-    return text.has_control_chars(value, multiline) or text.has_invisible_chars(value, multiline)
-
-
 # -- writing the survey ---------------------------------------------------------------------------
 
 
@@ -73,7 +69,7 @@ def check_definition(title: str, questions: list[dict]) -> tuple[str, list[dict]
         errors["title"] = _l("Give the survey a title.")
     elif len(title) > MAX_TITLE:
         errors["title"] = _l("The title is too long: at most %(n)d characters.", n=MAX_TITLE)
-    elif _bad_text(title):
+    elif text.unsafe(title):
         errors["title"] = _l("The title contains hidden or control characters; please retype it.")
     if len(questions) > MAX_QUESTIONS and any(_filled(q) for q in questions[MAX_QUESTIONS:]):
         errors["questions"] = _l("At most %(n)d questions.", n=MAX_QUESTIONS)
@@ -89,7 +85,7 @@ def check_definition(title: str, questions: list[dict]) -> tuple[str, list[dict]
             errors[f"{name}_text"] = _l("Question %(n)d: write the question.", n=number)
         elif len(q_text) > MAX_QUESTION:
             errors[f"{name}_text"] = _l("Question %(n)d is too long: at most %(max)d characters.", n=number, max=MAX_QUESTION)
-        elif _bad_text(q_text):
+        elif text.unsafe(q_text):
             errors[f"{name}_text"] = _l("Question %(n)d contains hidden or control characters; please retype it.", n=number)
         if kind not in KINDS:
             errors[f"{name}_kind"] = _l("Question %(n)d: choose one choice, several choices or free text.", n=number)
@@ -99,7 +95,7 @@ def check_definition(title: str, questions: list[dict]) -> tuple[str, list[dict]
             if text.normalize(raw_options):
                 errors[f"{name}_options"] = _l("Question %(n)d is free text, so it has no options: clear them or choose another kind.", n=number)
         else:
-            if _bad_text(raw_options, multiline=True):
+            if text.unsafe(raw_options, multiline=True):
                 errors[f"{name}_options"] = _l("Question %(n)d: the options contain hidden or control characters; please retype them.", n=number)
             else:
                 options = [text.normalize(line) for line in text.normalize(raw_options, multiline=True).split("\n")]
@@ -187,7 +183,7 @@ def check_answer(survey: dict, form: dict[str, list[str]]) -> dict:
                 continue
             if len(value) > MAX_FREE_TEXT:
                 errors[name] = _l("Question %(n)d: at most %(max)d characters, please shorten it.", n=number, max=MAX_FREE_TEXT)
-            elif _bad_text(value, multiline=True):
+            elif text.unsafe(value, multiline=True):
                 errors[name] = _l("Question %(n)d contains hidden or control characters; please retype it.", n=number)
             elif text.visible(value):
                 out[name] = value

@@ -27,6 +27,12 @@ def has_control_chars(value: str, multiline: bool = False) -> bool:
     return False
 
 
+def unsafe(value: str, multiline: bool = False) -> bool:
+    """Whether the text holds characters a form must refuse: control characters (line breaks
+    too, unless multiline), bidirectional controls, or invisible format characters."""
+    return has_control_chars(value, multiline) or has_invisible_chars(value, multiline)
+
+
 # Joiners are needed inside words of several scripts (Arabic, Persian, Indic, emoji).
 _ALLOWED_FORMAT = {"\u200c", "\u200d"}
 

@@ -30,6 +30,8 @@ BAD = [
     ("title", {"title": "\u200e\u200f"}, "Remove the invisible control characters"),
     ("title", {"title": "line\u2028break"}, "Remove the invisible control characters"),
     ("title", {"title": "\ufeffbom"}, "Remove the invisible control characters"),
+    ("title", {"title": "two\nlines"}, "Keep this to one line."),
+    ("area", {"area": "Elm\r\nStreet"}, "Keep this to one line."),
     ("title", {"title": "\u3000"}, "Write a short title"),
     ("category", {"category": ""}, "Choose a category."),
     ("category", {"category": "weapons"}, "Choose one of the categories in the list."),

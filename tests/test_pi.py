@@ -78,10 +78,24 @@ def test_doctor_finds_a_damaged_file_and_a_clock_behind(runner, make_app, monkey
 
 # -- kiosk doctor on broken disks, for real: a read-only mount and a full one -----------------
 
-def doctor_in_namespace(script: str, folder: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    """Run `script` (which prepares $DIR) and then kiosk doctor on $DIR, in a private mount namespace."""
-    return kiosk_in_namespace(f'{script}\nkiosk doctor --settings /dev/null --data "$DIR"',
-                              {"DIR": str(folder), "KIOSK_PUBLIC_URL": "http://localhost:8080", "HOME": str(tmp_path)})
+def doctor_in_namespace(script: str, folder: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run `script` (which prepares $DIR), then kiosk doctor on $DIR, in a private mount namespace.
+    Returns the result and what the data folder holds afterwards (the probe file must be gone)."""
+    result = kiosk_in_namespace(f'{script}\nkiosk doctor --settings /dev/null --data "$DIR" || status=$?\n'
+                                'echo "-- left:"; ls -A "$DIR"; exit "${status:-0}"',
+                                {"DIR": str(folder), "KIOSK_PUBLIC_URL": "http://localhost:8080", "HOME": str(tmp_path)})
+    report, _, left = result.stdout.partition("-- left:")
+    result.stdout = report
+    return result, left.split()
+
+
+def doctor_on_a_small_disk(folder: Path, tmp_path: Path, size: str, fill: str):
+    """Doctor on a copy of the data folder on a tmpfs of `size`, after dd wrote `fill` beside it."""
+    disk = tmp_path / "card"
+    disk.mkdir()
+    return doctor_in_namespace(f'mount -t tmpfs -o size={size} tmpfs "{disk}"; cp -a "$DIR" "{disk}/data"; '
+                               f'dd if=/dev/zero of="{disk}/filler" {fill} 2>/dev/null || true; DIR="{disk}/data"',
+                               folder, tmp_path)
 
 
 @pytest.fixture
@@ -95,7 +109,8 @@ def saved_folder(make_app, data_dir):
 
 @needs_namespaces
 def test_doctor_on_a_read_only_data_folder(saved_folder, tmp_path):
-    result = doctor_in_namespace('mount --bind "$DIR" "$DIR"; mount -o remount,bind,ro "$DIR"', saved_folder, tmp_path)
+    result, left = doctor_in_namespace('mount --bind "$DIR" "$DIR"; mount -o remount,bind,ro "$DIR"',
+                                       saved_folder, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "is on a disk that is read-only now: posts cannot be saved" in result.stdout
     assert "Every data file reads back whole." in result.stdout  # the data is still there to back up
@@ -104,28 +119,21 @@ def test_doctor_on_a_read_only_data_folder(saved_folder, tmp_path):
 
 @needs_namespaces
 def test_doctor_on_a_full_disk(saved_folder, tmp_path):
-    disk = tmp_path / "card"
-    disk.mkdir()
-    script = (f'mount -t tmpfs -o size=2m tmpfs "{disk}"; cp -a "$DIR" "{disk}/data"; '
-              f'dd if=/dev/zero of="{disk}/filler" bs=64k 2>/dev/null || true; DIR="{disk}/data"')
-    result = doctor_in_namespace(script, saved_folder, tmp_path)
+    result, left = doctor_on_a_small_disk(saved_folder, tmp_path, "2m", "bs=64k")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "is full: posts cannot be saved" in result.stdout
     assert "Every data file reads back whole." in result.stdout
-    assert not list(saved_folder.glob(".doctor-*"))  # the probe file was removed
+    assert "live.json" in left and not [name for name in left if name.startswith(".doctor-")]
 
 
 @needs_namespaces
 def test_doctor_warns_when_space_runs_low(saved_folder, tmp_path):
     """Low, not yet full: saves still work, but not for long."""
-    disk = tmp_path / "card"
-    disk.mkdir()
-    script = (f'mount -t tmpfs -o size=40m tmpfs "{disk}"; cp -a "$DIR" "{disk}/data"; '
-              f'dd if=/dev/zero of="{disk}/filler" bs=1M count=20 2>/dev/null; DIR="{disk}/data"')
-    result = doctor_in_namespace(script, saved_folder, tmp_path)
+    result, left = doctor_on_a_small_disk(saved_folder, tmp_path, "40m", "bs=1M count=20")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "is writable" in result.stdout
     assert re.search(r"Only 1\d MB free on the disk holding the data folder: saves will soon fail", result.stdout)
+    assert "live.json" in left and not [name for name in left if name.startswith(".doctor-")]
 
 
 # -- kiosk doctor and the rest of the machine, with stand-ins for systemctl and lpstat ---------
