@@ -368,6 +368,15 @@ class Store:
             owner = self._live_reply_owner(reply_id) or self._reply_index.get(reply_id)
             return self.get_post(owner) if owner else None
 
+    def _table_of(self, post_id: str, doc_id: int):
+        """The table that holds the post, live or in its month's archive; None if none does.
+        The caller holds the lock."""
+        if self._posts.contains(doc_id=doc_id):
+            return self._posts
+        if post_id in self._index:
+            return self._archive(self._index[post_id]).table("posts")
+        return None
+
     def mutate_post(self, post_id: str, change: Callable[[dict], Any]) -> Any:
         """Run ``change`` on a copy of the post under the store's lock, then save the copy.
 
@@ -375,11 +384,8 @@ class Store:
         overwrite each other. Returns what ``change`` returned."""
         doc_id = codes.post_id_to_int(post_id)
         with self._lock:
-            if self._posts.contains(doc_id=doc_id):
-                table = self._posts
-            elif post_id in self._index:
-                table = self._archive(self._index[post_id]).table("posts")
-            else:
+            table = self._table_of(post_id, doc_id)
+            if table is None:
                 raise KeyError(post_id)
             doc = _copy(table.get(doc_id=doc_id))
             result = change(doc)
@@ -404,11 +410,8 @@ class Store:
         """Change fields of a live or archived post; returns the updated post or None."""
         doc_id = codes.post_id_to_int(post_id)
         with self._lock:
-            if self._posts.contains(doc_id=doc_id):
-                table = self._posts
-            elif post_id in self._index:
-                table = self._archive(self._index[post_id]).table("posts")
-            else:
+            table = self._table_of(post_id, doc_id)
+            if table is None:
                 return None
             table.update(fields, doc_ids=[doc_id])
             return _copy(table.get(doc_id=doc_id))
