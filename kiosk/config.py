@@ -5,6 +5,7 @@ instead of misbehaving later."""
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 from . import codes
@@ -109,10 +110,9 @@ def read_env_file(path) -> dict[str, str]:
                 continue
             key, value = (part.strip() for part in line.split("=", 1))
             if len(value) >= 2 and value[0] == value[-1] == '"':
-                out, chars = [], iter(value[1:-1])
-                for ch in chars:
-                    out.append(next(chars, "") if ch == "\\" else ch)
-                value = "".join(out)
+                # Inside double quotes systemd takes a backslash as an escape only before
+                # " \\ ` and $; before anything else it stays.
+                value = re.sub(r'\\([\\"`$])', r"\1", value[1:-1])
             elif len(value) >= 2 and value[0] == value[-1] == "'":
                 value = value[1:-1]
             pairs[key] = value

@@ -222,10 +222,12 @@ def test_doctor_reads_the_installed_settings_file(saved_folder, runner, tmp_path
 def test_settings_files_are_read_as_systemd_reads_them(tmp_path):
     settings = tmp_path / "kiosk.env"
     settings.write_text('# a comment\n; another\n\nKIOSK_NAME="Elm \\"Street\\" \\\\ Aid"\n'
-                        "KIOSK_WIFI_SSID='Elm \"Aid\"'\nKIOSK_EXPIRE_DAYS=14\n  KIOSK_PRINTER = Front \n")
+                        "KIOSK_WIFI_SSID='Elm \"Aid\"'\nKIOSK_EXPIRE_DAYS=14\n  KIOSK_PRINTER = Front \n"
+                        'KIOSK_WIFI_PASSWORD="a\\b\\$c"\n')
     pairs = config.read_env_file(settings)
     assert pairs == {"KIOSK_NAME": 'Elm "Street" \\ Aid', "KIOSK_WIFI_SSID": 'Elm "Aid"',
-                     "KIOSK_EXPIRE_DAYS": "14", "KIOSK_PRINTER": "Front"}
+                     "KIOSK_EXPIRE_DAYS": "14", "KIOSK_PRINTER": "Front",
+                     "KIOSK_WIFI_PASSWORD": "a\\b$c"}  # systemd keeps a backslash before b
     loaded: dict = {}
     config.load_env(loaded, {**pairs, "KIOSK_WIFI_PASSWORD": "12345678", "OTHER": "x"})
     assert loaded == {"NAME": 'Elm "Street" \\ Aid', "WIFI_SSID": 'Elm "Aid"', "EXPIRE_DAYS": 14,
