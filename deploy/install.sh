@@ -2,8 +2,8 @@
 # Install the Mutual Aid Kiosk on Raspberry Pi OS Bookworm (Debian 12), from this checkout:
 #   sudo bash deploy/install.sh --name "Elm Street Aid" --ssid "ElmStreetAid" --password "..."
 # Safe to run again (to update the app after copying a new checkout, or to repair): it only
-# changes what differs and never overwrites /etc/mutual-aid-kiosk/kiosk.env (it only adds
-# settings a newer version reads, with their defaults).
+# changes what differs and never overwrites /etc/mutual-aid-kiosk/kiosk.env (it only shows
+# settings a newer version reads as commented-out lines).
 #
 # Options:
 #   --name TEXT        the kiosk's name, shown in the header        (default: Mutual Aid Kiosk)
@@ -299,18 +299,21 @@ if [ -e "$ROOT$ENV_FILE" ]; then
       note "note: $key in that file differs from your option; the file wins"
     fi
   done
-  # Settings that newer versions read: added with their defaults when the file lacks them,
-  # so an update never leaves a setting unset; the lines already there are not touched.
+  # Settings a newer version reads, missing from this file: shown as commented-out lines with
+  # their defaults, so the volunteer sees them. They change nothing until uncommented (a line
+  # may have been removed on purpose: no KIOSK_SCREEN_HOURS means the screen is always on).
   for pair in "KIOSK_TOUCHSCREEN=1" "KIOSK_DATA_DIR=$DATA_DIR" "KIOSK_USB_ROOTS=$USB_DIR" \
               'KIOSK_SCREEN_HOURS="1-7 08:00-21:00"'; do
     key=${pair%%=*}
-    if grep -Eq "^$key=" "$ROOT$ENV_FILE"; then
+    if grep -Eq "^[[:space:]]*#?[[:space:]]*${key}[[:space:]]*=" "$ROOT$ENV_FILE"; then
       continue
     elif [ "$DRY" = yes ]; then
-      note "(dry run, would add the new setting $pair to it)"
+      note "(dry run, would show the new setting $key in it, commented out)"
     else
-      printf '# Added by install.sh on %s (a setting this version reads):\n%s\n' "$(date +%Y-%m-%d)" "$pair" >> "$ROOT$ENV_FILE"
-      note "added the new setting $pair to it"
+      # A file saved without a final line break would glue the new line onto its last one.
+      [ -z "$(tail -c1 "$ROOT$ENV_FILE")" ] || printf '\n' >> "$ROOT$ENV_FILE"
+      printf '# New in this version (install.sh, %s); remove the # to use it:\n#%s\n' "$(date +%Y-%m-%d)" "$pair" >> "$ROOT$ENV_FILE"
+      note "showed the new setting $key in it, commented out: nothing changes until you use it"
     fi
   done
   if ! mode_is "$ROOT$ENV_FILE" 0640; then

@@ -150,10 +150,23 @@ def coordinator() -> None:
     """Add, list and remove coordinators (the server must be stopped: it holds the folder)."""
 
 
+def _installed_settings() -> dict:
+    """The settings for commands that read or write the data: stops with the reason when the
+    installed settings file cannot be read (else they would quietly use ./data)."""
+    from .doctor import PROBLEM
+
+    settings, notes = _settings()
+    for level, message in notes:
+        if level == PROBLEM:
+            click.echo(f"kiosk: {message}", err=True)
+            sys.exit(1)
+    return settings
+
+
 def _open_store(data_dir: str | None):
     from .store import Store
 
-    folder = data_dir or _settings()[0]["DATA_DIR"]
+    folder = data_dir or _installed_settings()["DATA_DIR"]
     try:
         return Store(folder)
     except StoreError as exc:
@@ -295,7 +308,7 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
     from .clock import wall_now
     from .store import Store
 
-    settings = _settings()[0]
+    settings = _installed_settings()
     folder = data_dir or settings["DATA_DIR"]
     try:
         store = Store(folder, read_only=True)  # works beside a running server

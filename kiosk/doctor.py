@@ -25,6 +25,8 @@ SERVICE = "mutual-aid-kiosk.service"
 MB = 1024 * 1024
 FREE_PROBLEM = 50 * MB
 FREE_WARNING = 500 * MB
+ROOM = ("To make room: sudo apt-get clean; sudo journalctl --vacuum-size=50M; delete old files in "
+        "/home; or copy everything to a larger card (deploy/README.md, Backup and restore).")
 
 
 def _resolves(host: str, timeout: float = 3.0) -> bool | None:
@@ -58,6 +60,11 @@ def _run(command: list[str], timeout: float = 10) -> tuple[int, str] | None:
 def _try_writing(folder: Path) -> OSError | None:
     """Write, sync and remove a small file the way the store saves: the only sure test.
     (os.access says yes to root on a folder without write permission.)"""
+    for stale in folder.glob(".doctor-*"):  # left by a power cut during an earlier check
+        try:
+            stale.unlink()
+        except OSError:
+            pass
     try:
         fd, name = tempfile.mkstemp(prefix=".doctor-", dir=folder)
     except OSError as exc:
@@ -78,6 +85,14 @@ def _try_writing(folder: Path) -> OSError | None:
 
 
 def _data_folder(folder: Path, found: list) -> None:
+    try:
+        os.listdir(folder)
+    except PermissionError:
+        found.append((PROBLEM, f"This user may not open the data folder {folder}: run the check as the "
+                               "kiosk's user: sudo -u kiosk /opt/mutual-aid-kiosk/venv/bin/kiosk doctor"))
+        return
+    except OSError:
+        pass
     if not folder.is_dir():
         found.append((PROBLEM, f"The data folder {folder} does not exist (the kiosk makes it on first start)."))
         return
@@ -90,7 +105,7 @@ def _data_folder(folder: Path, found: list) -> None:
                                "restart the Pi; if it happens again, back up to a USB stick and replace the card."))
     elif failure.errno == errno.ENOSPC:
         found.append((PROBLEM, f"The disk holding the data folder {folder} is full: posts cannot be saved. "
-                               "Make room (old files, logs) or move to a larger card."))
+                               f"{ROOM}"))
     elif failure.errno in (errno.EACCES, errno.EPERM):
         found.append((PROBLEM, f"The data folder {folder} is not writable by this user: posts cannot be saved. "
                                "Run the check as the kiosk's user (sudo -u kiosk ...), or give the folder back "
@@ -105,9 +120,9 @@ def _data_folder(folder: Path, found: list) -> None:
     if free is not None and not disk_full:
         if free < FREE_PROBLEM:
             found.append((PROBLEM, f"Only {free // MB} MB free on the disk holding the data folder: saves will "
-                                   "soon fail. Make room (old files, logs) or move to a larger card."))
+                                   f"soon fail. {ROOM}"))
         elif free < FREE_WARNING:
-            found.append((WARN, f"{free // MB} MB free on the disk holding the data folder: make room soon."))
+            found.append((WARN, f"{free // MB} MB free on the disk holding the data folder. {ROOM}"))
         else:
             found.append((OK, f"{free // MB:,} MB free on the disk holding the data folder."))
     try:
@@ -138,12 +153,12 @@ def _data_folder(folder: Path, found: list) -> None:
 def _clock(folder: Path, wall: dt.datetime, found: list) -> None:
     """The clock (no battery clock, no internet on a Pi)."""
     saved = None
-    if (folder / LIVE_FILE).is_file():
-        try:
+    try:
+        if (folder / LIVE_FILE).is_file():
             meta = (load_json(folder / LIVE_FILE) or {}).get("meta") or {}
             saved = next((m["value"] for m in meta.values() if m.get("key") == "clock"), None)
-        except (StoreError, OSError):
-            saved = None
+    except (StoreError, OSError):  # unreadable here: the data-folder check says why
+        saved = None
     if wall.year < 2025:
         found.append((PROBLEM, f"The clock says {wall:%Y-%m-%d}: that cannot be right. Set it (coordinator screen: Clock)."))
     elif saved:
@@ -187,7 +202,10 @@ def _service(found: list) -> None:
         found.append((WARN, "The kiosk is not installed as a service here, so it does not start at boot "
                             "(fine on a laptop; on the Pi run: sudo bash deploy/install.sh)."))
         return
-    if state != "enabled":
+    if state == "masked":
+        found.append((PROBLEM, "The kiosk service is masked: it cannot start at all. "
+                               "Fix: sudo systemctl unmask mutual-aid-kiosk; sudo systemctl enable --now mutual-aid-kiosk"))
+    elif state != "enabled":
         found.append((PROBLEM, f"The kiosk service is {state}: it will not start at boot. "
                                "Fix: sudo systemctl enable --now mutual-aid-kiosk"))
     active = _run(["systemctl", "is-active", SERVICE])

@@ -164,26 +164,32 @@ def test_a_second_run_changes_nothing_and_keeps_an_edited_settings_file(tmp_path
     assert env_file.read_text() == edited
 
 
-def test_an_update_adds_settings_a_newer_version_reads_and_keeps_the_rest(tmp_path):
+def test_an_update_shows_settings_a_newer_version_reads_and_changes_nothing(tmp_path):
+    from kiosk.config import read_env_file
+
     root = tmp_path / "root"
     install(root, *OPTIONS)
     env_file = root / "etc/mutual-aid-kiosk/kiosk.env"
-    # An installation from before KIOSK_SCREEN_HOURS and KIOSK_USB_ROOTS, edited by hand.
+    # An installation from before KIOSK_SCREEN_HOURS and KIOSK_USB_ROOTS, edited by hand and
+    # saved without a final line break; one setting written with spaces, as systemd allows.
     old = "".join(line for line in env_file.read_text().splitlines(keepends=True)
                   if not line.startswith(("KIOSK_SCREEN_HOURS=", "KIOSK_USB_ROOTS=")))
     old = old.replace('KIOSK_NAME="Test"', 'KIOSK_NAME="Elm Street Aid"')
+    old = old.replace("KIOSK_TOUCHSCREEN=1", "KIOSK_TOUCHSCREEN = 0").rstrip("\n")
     env_file.write_text(old)
     env_file.chmod(0o640)
+    before = read_env_file(env_file)
     update = install(root, *OPTIONS)
     text = env_file.read_text()
-    assert text.startswith(old)  # nothing already there changed
-    added = [line for line in text[len(old):].splitlines() if not line.startswith("#")]
-    assert added == ["KIOSK_USB_ROOTS=/media/kiosk", 'KIOSK_SCREEN_HOURS="1-7 08:00-21:00"']
-    assert 'added the new setting KIOSK_SCREEN_HOURS="1-7 08:00-21:00" to it' in update.stdout
-    assert mode(env_file) == 0o640
-    before = snapshot(root)
+    assert text.startswith(old + "\n")  # nothing already there changed, the last line intact
+    assert read_env_file(env_file) == before  # what the service reads is the same
+    shown = [line for line in text[len(old):].splitlines() if line.startswith("#KIOSK")]
+    assert shown == ["#KIOSK_USB_ROOTS=/media/kiosk", '#KIOSK_SCREEN_HOURS="1-7 08:00-21:00"']
+    assert "showed the new setting KIOSK_SCREEN_HOURS in it, commented out" in update.stdout
+    assert "KIOSK_TOUCHSCREEN" not in update.stdout and mode(env_file) == 0o640
+    snap = snapshot(root)
     install(root, *OPTIONS)
-    assert snapshot(root) == before
+    assert snapshot(root) == snap
 
 
 def systemd_command(line: str) -> list[str]:
@@ -203,7 +209,8 @@ def test_the_service_publishes_the_screen_schedule_for_the_desktop_user(installe
     root, _ = installed
     unit = (root / "etc/systemd/system/mutual-aid-kiosk.service").read_text()
     assert "RuntimeDirectory=mutual-aid-kiosk-screen" in unit and "RuntimeDirectoryMode=0755" in unit
-    [pre] = [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStartPre=")]
+    [pre] = [line.split("=", 1)[1].lstrip("-+") for line in unit.splitlines()
+             if line.startswith("ExecStartPre=") and "screen" in line]
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     env = {k: v for k, v in read_env_file(root / "etc/mutual-aid-kiosk/kiosk.env").items()
@@ -219,6 +226,19 @@ def test_the_service_publishes_the_screen_schedule_for_the_desktop_user(installe
                             capture_output=True, text=True, check=True,
                             env={**os.environ, "KIOSK_SCREEN_HOURS_FILE": str(published)})
     assert result.stdout.strip() == expected
+
+
+def test_the_kiosk_service_tidies_folders_left_by_sticks_pulled_out_in_a_power_cut(installed, tmp_path):
+    root, _ = installed
+    unit = (root / "etc/systemd/system/mutual-aid-kiosk.service").read_text()
+    assert "ExecStartPre=-+/usr/local/lib/mutual-aid-kiosk/kiosk-usb-mount tidy" in unit.splitlines()
+    base = tmp_path / "media-kiosk"
+    (base / "OLDSTICK").mkdir(parents=True)  # empty, nothing mounted: left by a power cut
+    (base / "NOTES").mkdir()
+    (base / "NOTES" / "keep.txt").write_text("not empty: never removed")
+    subprocess.run(["bash", str(DEPLOY / "usb/kiosk-usb-mount.sh"), "tidy"], check=True,
+                   env={**os.environ, "KIOSK_USB_BASE": str(base)})
+    assert sorted(p.name for p in base.iterdir()) == ["NOTES"]
 
 
 def test_the_screen_stays_on_until_the_schedule_is_published(tmp_path):
@@ -294,7 +314,9 @@ def test_the_units_verify(tmp_path, unit, program, as_name):
     text = (DEPLOY / "systemd" / unit).read_text()
     assert program in text
     copy = tmp_path / as_name
-    copy.write_text(text.replace(program, str(fake)))
+    # ...and so every helper the unit runs (the kiosk unit tidies /media/kiosk first).
+    text = text.replace(program, str(fake)).replace("/usr/local/lib/mutual-aid-kiosk/kiosk-usb-mount", str(fake))
+    copy.write_text(text)
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

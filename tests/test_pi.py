@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from kiosk import config, coordinators, posts
+from kiosk import config, coordinators, posts, usb
 from kiosk.cli import main as kiosk_main
 from kiosk.store import LIVE_FILE
 
@@ -191,6 +193,7 @@ def test_doctor_checks_the_printer(saved_folder, runner, fake_bin, monkeypatch, 
 
 
 def test_doctor_finds_a_usb_stick(saved_folder, runner, fake_bin, monkeypatch, tmp_path):
+    monkeypatch.setattr(usb, "_mounts", lambda: [])  # whatever sticks this machine has in
     result = run_doctor(runner, saved_folder)
     assert "No USB stick is plugged in" in result.output and result.exit_code == 0
     # The folder where sticks are mounted (/media/kiosk on the Pi), with none plugged in.
@@ -252,3 +255,41 @@ def test_commands_on_an_installed_kiosk_find_its_data_folder_and_name(saved_fold
     assert made.name.startswith("Elm-Street-Aid-")
     assert len((made / "posts.csv").read_text(encoding="utf-8-sig").splitlines()) == 2  # header and the post
     assert not (elsewhere / "data").exists()
+
+
+def test_commands_stop_when_the_installed_settings_cannot_be_read(runner, tmp_path, monkeypatch):
+    """Else they would quietly make and use ./data instead of the kiosk's folder."""
+    settings = tmp_path / "kiosk.env"
+    settings.write_bytes(b"KIOSK_DATA_DIR=\xff\n")
+    monkeypatch.setattr(config, "SETTINGS_FILE", str(settings))
+    monkeypatch.chdir(tmp_path)
+    stick = tmp_path / "STICK"
+    stick.mkdir()
+    for command in (["export", "--to", str(stick)], ["coordinator", "list"]):
+        result = runner.invoke(kiosk_main, command)
+        assert result.exit_code == 1 and "is not plain text" in result.output, command
+    assert not (tmp_path / "data").exists() and not list(stick.iterdir())
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="needs setpriv to drop root")
+def test_doctor_run_by_a_user_who_may_not_open_the_folder_says_so(saved_folder, tmp_path):
+    """sudo forgotten: a report, not a Python traceback."""
+    saved_folder.chmod(0o700)
+    tmp_path.chmod(0o755)
+    command = [sys.executable, "-c", "from kiosk.cli import main; main()", "doctor", "--settings", "/dev/null",
+               "--data", str(saved_folder)]
+    if os.geteuid() == 0:  # drop to nobody, who does not own the folder
+        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if subprocess.run([*drop, sys.executable, "-c", "import kiosk.cli"], capture_output=True).returncode:
+            pytest.skip("nobody cannot read this checkout (it lives in a private folder)")
+        command = [*drop, *command]
+    else:
+        saved_folder.chmod(0o000)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "KIOSK_PUBLIC_URL": "http://localhost:8080"})
+    finally:
+        saved_folder.chmod(0o700)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
+    assert "This user may not open the data folder" in result.stdout and "sudo -u kiosk" in result.stdout

@@ -2,15 +2,30 @@
 # Mount or unmount one USB stick for the kiosk (run by mutual-aid-kiosk-usb@<dev>.service).
 #   kiosk-usb-mount add sda1      mount /dev/sda1 at /media/kiosk/<label>
 #   kiosk-usb-mount remove sda1   unmount it and remove the empty folder
+#   kiosk-usb-mount tidy          remove empty folders no stick is mounted on (left by a
+#                                 power cut with a stick in; run when the kiosk service starts)
 # FAT, exFAT and NTFS sticks get uid/gid of the kiosk user and umask 077: only the kiosk
 # service can read and write them. Never the device that holds / or /boot/firmware.
 set -euo pipefail
 
 action=${1:-}
 dev=${2:-}
-base=/media/kiosk
+base=${KIOSK_USB_BASE:-/media/kiosk}
 state=/run/mutual-aid-kiosk/usb
 user=kiosk
+
+tidy() {  # folders left behind by sticks that were pulled out would look like sticks to the app
+  local old
+  for old in "$base"/*/; do
+    [ -d "$old" ] || continue
+    mountpoint -q "$old" || rmdir "$old" 2>/dev/null || true
+  done
+}
+
+if [ "$action" = tidy ]; then
+  tidy
+  exit 0
+fi
 
 case "$dev" in
   ""|*/*|.*) echo "kiosk-usb-mount: give a device name like sda1" >&2; exit 2 ;;
@@ -46,11 +61,7 @@ case "$action" in
     uid=$(id -u "$user")
     gid=$(id -g "$user")
     mkdir -p "$base" "$state"
-    # Folders left behind by sticks that were pulled out would look like sticks to the app.
-    for old in "$base"/*/; do
-      [ -d "$old" ] || continue
-      mountpoint -q "$old" || rmdir "$old" 2>/dev/null || true
-    done
+    tidy
     target="$base/$label"
     if mountpoint -q "$target" || [ -e "$target" ]; then
       target="$base/$label-$dev"
