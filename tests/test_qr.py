@@ -60,3 +60,14 @@ def test_mine_never_takes_a_code_from_the_address(client, visitor):
 
 def test_qr_of_unknown_post_is_404(client):
     assert client.get("/p/ZZZZZ/qr.svg").status_code == 404
+
+
+def test_the_ticket_shows_the_code_its_qr_and_the_posts_qr_together(client, visitor):
+    response = visitor.post()
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    post_id = response.headers["Location"].rsplit("/", 1)[1]
+    qrs = html[html.index('<div class="ticket-qrs">'):]
+    qrs = qrs[:qrs.index("</div>")]
+    assert qrs.count("<figure>") == 2
+    assert "<svg" in qrs and "Your code as a QR code" in qrs
+    assert f'src="/p/{post_id}/qr.svg"' in qrs
