@@ -245,7 +245,7 @@ ensure_dir "$LIB_DIR" 0755
 
 say "Step 4 of 9: the app in $APP_DIR/app and its own Python environment in $APP_DIR/venv"
 app_files=()
-for item in kiosk templates static pyproject.toml README.md hatch_build.py babel.cfg data/README.md deploy; do
+for item in kiosk pyproject.toml README.md hatch_build.py babel.cfg data/README.md deploy; do
   [ -e "$SRC/$item" ] && app_files+=("$item")
 done
 excludes=(--exclude=__pycache__ --exclude='*.pyc' --exclude='*.mo' --exclude=deploy/wheels)

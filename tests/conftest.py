@@ -27,7 +27,7 @@ CODE = re.compile(r'class="claim-code"[^>]*>([^<]+)<')
 def no_installed_settings(tmp_path, monkeypatch):
     """Commands read /etc/mutual-aid-kiosk/kiosk.env when it is there: not in tests, even on a
     machine where the kiosk is installed."""
-    from kiosk import config
+    from kiosk.core import config
 
     monkeypatch.setattr(config, "SETTINGS_FILE", str(tmp_path / "no-such-settings.env"))
 

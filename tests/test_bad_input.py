@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from kiosk.store import iter_json_files
+from kiosk.core.store import iter_json_files
 
 
 def snapshot(data_dir) -> dict:

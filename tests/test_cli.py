@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk import posts
-from kiosk.demo import add_sample_posts
+from kiosk.board import posts
+from kiosk.web import settings
+from kiosk.cli.demo import add_sample_posts
 
 from server import Browser, free_port, kiosk_command, kiosk_env
 
@@ -30,7 +31,7 @@ def test_sample_posts_cover_every_category_and_both_kinds(app):
     with app.app_context():
         made = add_sample_posts(app, 40)
     assert len(made) == 40
-    assert {p["category"] for p in made} == set(posts.CATEGORIES)
+    assert {p["category"] for p in made} == set(settings.CATEGORIES)
     assert {p["kind"] for p in made} == {"request", "offer"}
     assert {"en", "es"} <= {p["lang"] for p in made}
     board = app.test_client().get("/board").get_data(as_text=True)

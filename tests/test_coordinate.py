@@ -7,7 +7,10 @@ import re
 
 import pytest
 
-from kiosk import coordinators, posts
+from kiosk.core.times import utcnow
+from kiosk.board import posts
+from kiosk.community import roster
+from kiosk.web import audit, gate
 from kiosk.cli import main as kiosk_main
 
 from conftest import TEST_SCRYPT_N, Visitor, csrf_token
@@ -20,9 +23,9 @@ PASSPHRASE = "correct horse battery staple"
 @pytest.fixture
 def team(app):
     store = app.extensions["kiosk"].store
-    now = posts.utcnow()
+    now = utcnow()
     for handle in ("Heron", "Otter"):
-        coordinators.add(store, handle, PASSPHRASE, by="test", now=now, scrypt_n=TEST_SCRYPT_N)
+        gate.add(store, handle, PASSPHRASE, by="test", now=now, scrypt_n=TEST_SCRYPT_N)
     return app
 
 
@@ -43,7 +46,7 @@ def act(coord: Visitor, url: str, **fields):
 
 
 def trail_actions(app) -> list[tuple[str, str]]:
-    return [(e["handle"], e["action"]) for e in coordinators.trail(app.extensions["kiosk"].store)]
+    return [(e["handle"], e["action"]) for e in audit.trail(app.extensions["kiosk"].store)]
 
 
 def test_nothing_under_coordinate_answers_before_unlocking(team, visitor, data_dir):
@@ -160,7 +163,7 @@ def test_stale_posts_are_in_the_queue(team, coord):
     store = team.extensions["kiosk"].store
     old, _ = posts.create_post(store, "request", {"category": "food", "title": "Nobody answered me"},
                                lang="en", source="t", scrypt_n=TEST_SCRYPT_N,
-                               now=posts.utcnow() - dt.timedelta(days=5))
+                               now=utcnow() - dt.timedelta(days=5))
     assert "Nobody answered me" in coord.client.get("/coordinate").get_data(as_text=True)
 
 
@@ -178,15 +181,15 @@ def test_transparency_page_counts_without_names(team, coord, visitor):
     act(coord, f"/coordinate/posts/{post_id}/hide", reason="test")
     act(coord, f"/coordinate/posts/{post_id}/restore")
     page = visitor.client.get("/transparency").get_data(as_text=True)
-    month = posts.utcnow().strftime("%Y-%m")
+    month = utcnow().strftime("%Y-%m")
     row = page.split(f'<th scope="row">{month}</th>')[1].split("</tr>")[0]
     assert row.count("<td>1</td>") == 2
     assert "Heron" not in page
 
 
 def test_roster_and_next_meeting_show_on_the_start_page(team, coord):
-    week = coordinators.week_key(posts.utcnow().date())
-    when = (posts.utcnow() + dt.timedelta(days=3)).strftime("%Y-%m-%dT18:30")
+    week = roster.week_key(utcnow().date())
+    when = (utcnow() + dt.timedelta(days=3)).strftime("%Y-%m-%dT18:30")
     act(coord, "/coordinate/roster", **{f"week-{week}": "Otter", "meeting_when": when, "meeting_where": "Room 2"})
     start = team.test_client().get("/").get_data(as_text=True)
     assert "On duty this week: Otter" in start and "Room 2" in start and "Next meeting" in start
@@ -256,13 +259,13 @@ def test_bad_settings_are_explained_and_nothing_changes(team, coord, field, valu
 def test_team_add_and_remove_on_screen(team, coord):
     act(coord, "/coordinate/team", handle="Wren", passphrase="a long enough passphrase",
         passphrase_again="a long enough passphrase")
-    assert "Wren" in coordinators.handles(team.extensions["kiosk"].store)
+    assert "Wren" in gate.handles(team.extensions["kiosk"].store)
     short = act(coord, "/coordinate/team", handle="Finch", passphrase="too short", passphrase_again="too short")
     assert short.status_code == 422 and "at least 12 characters" in short.get_data(as_text=True)
     act(coord, "/coordinate/team/remove", handle="Wren")  # no confirmation ticked
-    assert "Wren" in coordinators.handles(team.extensions["kiosk"].store)
+    assert "Wren" in gate.handles(team.extensions["kiosk"].store)
     act(coord, "/coordinate/team/remove", handle="Wren", confirm="yes")
-    assert "Wren" not in coordinators.handles(team.extensions["kiosk"].store)
+    assert "Wren" not in gate.handles(team.extensions["kiosk"].store)
     assert ("Heron", "add-coordinator") in trail_actions(team) and ("Heron", "remove-coordinator") in trail_actions(team)
 
 
@@ -297,7 +300,7 @@ def test_cli_refuses_a_short_passphrase(runner, tmp_path):
 
 
 def test_no_default_passphrase_exists(app):
-    assert coordinators.handles(app.extensions["kiosk"].store) == []
+    assert gate.handles(app.extensions["kiosk"].store) == []
     client = app.test_client()
     for guess in ("admin", "password", "coordinator", "changeme123456"):
         assert unlock(client, handle="admin", passphrase=guess).status_code in (403, 429)
@@ -315,7 +318,7 @@ def test_a_removed_coordinator_is_locked_out_at_once(team):
     otter = team.test_client()
     unlock(otter, handle="Otter")
     assert otter.get("/coordinate/log").status_code == 200
-    coordinators.remove(team.extensions["kiosk"].store, "Otter")
+    gate.remove(team.extensions["kiosk"].store, "Otter")
     assert otter.get("/coordinate/log").status_code == 303
 
 

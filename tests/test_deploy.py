@@ -107,7 +107,7 @@ def test_folders_app_copy_and_helpers(installed):
     assert mode(root / "var/lib/mutual-aid-kiosk") == 0o700
     assert (root / "media/kiosk").is_dir()
     app = root / "opt/mutual-aid-kiosk/app"
-    assert (app / "pyproject.toml").is_file() and (app / "kiosk/cli.py").is_file()
+    assert (app / "pyproject.toml").is_file() and (app / "kiosk/cli/__init__.py").is_file()
     assert not (app / ".venv").exists() and not (app / "tests").exists()
     assert not list(app.rglob("__pycache__"))
     for helper in ["kiosk-hotspot", "kiosk-browser", "kiosk-screen-hours", "kiosk-usb-mount", "kiosk-set-time"]:
@@ -165,7 +165,7 @@ def test_a_second_run_changes_nothing_and_keeps_an_edited_settings_file(tmp_path
 
 
 def test_an_update_shows_settings_a_newer_version_reads_and_changes_nothing(tmp_path):
-    from kiosk.config import read_env_file
+    from kiosk.core.config import read_env_file
 
     root = tmp_path / "root"
     install(root, *OPTIONS)
@@ -204,7 +204,7 @@ def systemd_command(line: str) -> list[str]:
 ])
 def test_the_service_publishes_the_screen_schedule_for_the_desktop_user(installed, tmp_path, hours, moment, expected):
     """The desktop user cannot read kiosk.env; the service copies the schedule to /run."""
-    from kiosk.config import read_env_file
+    from kiosk.core.config import read_env_file
 
     root, _ = installed
     unit = (root / "etc/systemd/system/mutual-aid-kiosk.service").read_text()

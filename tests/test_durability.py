@@ -6,7 +6,7 @@ import json
 import subprocess
 import threading
 
-from kiosk.store import ARCHIVE_DIR, LIVE_FILE, Store, all_post_ids, iter_json_files
+from kiosk.core.store import ARCHIVE_DIR, LIVE_FILE, Store, all_post_ids, iter_json_files
 
 from conftest import Visitor, csrf_token
 from server import Browser, KioskServer, free_port, kiosk_env, serve_command
@@ -159,7 +159,7 @@ def test_leftover_temp_files_are_swept_and_data_survives(make_app, data_dir):
 def test_damaged_data_file_stops_with_a_clear_message(data_dir):
     import pytest
 
-    from kiosk.store import StoreError
+    from kiosk.core.errors import StoreError
 
     data_dir.mkdir(parents=True)
     (data_dir / LIVE_FILE).write_text('{"posts": {')

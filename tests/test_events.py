@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from kiosk import coordinators
-from kiosk import events as domain
-from kiosk.store import iter_json_files
+from kiosk.events import rules as domain
+from kiosk.core.store import iter_json_files
 
 from conftest import PUBLIC_URL, Visitor, csrf_token
 from test_coordinate import team, trail_actions, unlock  # noqa: F401 - the team fixture
@@ -306,10 +305,10 @@ def test_pages_have_no_inline_style_and_speak_spanish(team, coord, client):
     assert 'lang="es"' in spanish
 
 
-def test_next_gatherings_helper_for_the_start_page(team, coord, app):
+def test_next_gatherings_panel_for_the_start_page(team, coord, app):
     created_id(create(coord, repeat="weekly"))
     with app.test_request_context("/"):
-        from flask import render_template_string
+        from kiosk.events.views import start_panel
 
-        html = render_template_string("{% for occ in next_gatherings(2) %}[{{ occ.date }} {{ occ.event.title }}]{% endfor %}")
-    assert html == "[2026-01-27 Food share][2026-02-03 Food share]"
+        shown = "".join(f"[{occ['date']} {occ['event']['title']}]" for occ in start_panel()["gatherings"])
+    assert shown == "[2026-01-27 Food share][2026-02-03 Food share]"

@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import coordinators, exchange, posts, usb
+from kiosk.core.times import utcnow
+from kiosk.board import lifecycle, posts
+from kiosk.core import usb
+from kiosk.web import audit, exchange, gate
+from kiosk.web.csvfile import safe_cell
 from kiosk.cli import main as kiosk_main
-from kiosk.store import Store, iter_json_files
+from kiosk.core.store import Store, iter_json_files
 
 from conftest import TEST_SCRYPT_N, Visitor, csrf_token, kiosk_in_namespace, needs_namespaces
 from test_coordinate import PASSPHRASE, act, unlock
@@ -49,10 +53,10 @@ def busy_app(make_app):
     poster.submit("/mine/fulfil")
     poster.create("offer", title="مساعدة في الترجمة", category="translation")
     store = app.extensions["kiosk"].store
-    coordinators.add(store, "Heron", PASSPHRASE, by="t", now=posts.utcnow(), scrypt_n=TEST_SCRYPT_N)
-    from kiosk import settings
+    gate.add(store, "Heron", PASSPHRASE, by="t", now=utcnow(), scrypt_n=TEST_SCRYPT_N)
+    from kiosk.web import settings
 
-    settings.change_category(store, app.config, "add", "", "Pet care")
+    settings.change_category(store, "add", "", "Pet care")
     return app
 
 
@@ -65,7 +69,7 @@ def all_posts(store: Store) -> dict:
 
 def test_full_export_then_restore_into_an_empty_folder_gives_everything_back(busy_app, stick, tmp_path, runner):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm Street Aid", now=posts.utcnow(), full=True)
+    made = exchange.export(store, stick, kiosk_name="Elm Street Aid", now=utcnow(), full=True)
     before = all_posts(store)
     empty = tmp_path / "new-data"
     result = runner.invoke(kiosk_main, ["import", "--from", str(made), "--replace", "--yes", "--data", str(empty)])
@@ -76,8 +80,8 @@ def test_full_export_then_restore_into_an_empty_folder_gives_everything_back(bus
         thread = next(p for p in all_posts(restored).values() if p.get("replies"))["replies"][0]["thread"]
         assert thread[0]["text"] == "A private word about Friday"
         assert restored.get_meta("settings") == store.get_meta("settings")
-        assert coordinators.handles(restored) == ["Heron"]
-        assert coordinators.verify(restored, "Heron", PASSPHRASE, TEST_SCRYPT_N) == "Heron"
+        assert gate.handles(restored) == ["Heron"]
+        assert gate.verify(restored, "Heron", PASSPHRASE, TEST_SCRYPT_N) == "Heron"
         assert list((empty / "backups").iterdir()), "the data from before is kept"
     finally:
         restored.close()
@@ -85,7 +89,7 @@ def test_full_export_then_restore_into_an_empty_folder_gives_everything_back(bus
 
 def test_anonymized_export_holds_no_code_hash_and_no_thread_text(busy_app, stick):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow())
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow())
     names = sorted(p.name for p in made.iterdir())
     assert names == ["checkins.csv", "manifest.json", "posts.csv", "summary.csv"]
     raw = b"".join(p.read_bytes() for p in made.iterdir())
@@ -106,7 +110,7 @@ def test_csv_round_trips_every_kind_of_text(make_app, stick):
     }
     for title in tricky.values():
         visitor.create(title=title, details="line one\nline two, with a comma\n\"quoted\"", contact_ok="yes")
-    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name="K", now=posts.utcnow())
+    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name="K", now=utcnow())
     data = (made / "posts.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads UTF-8
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
@@ -119,15 +123,15 @@ def test_spreadsheet_formulas_are_neutralised(make_app, stick):
     visitor = Visitor(app.test_client())
     for title in ('=HYPERLINK("http://evil","click")', "+1+1", "-2", "@SUM(A1)"):
         visitor.create(title=title)
-    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name="K", now=posts.utcnow())
+    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name="K", now=utcnow())
     rows = list(csv.DictReader(io.StringIO((made / "posts.csv").read_text("utf-8-sig"), newline="")))
     assert sorted(r["title"] for r in rows) == sorted(["'=HYPERLINK(\"http://evil\",\"click\")", "'+1+1", "'-2", "'@SUM(A1)"])
-    assert exchange.safe_cell("\tx") == "'\tx" and exchange.safe_cell("\rx") == "'\rx"
+    assert safe_cell("\tx") == "'\tx" and safe_cell("\rx") == "'\rx"
 
 
 def test_folder_names_are_valid_on_fat32(make_app, stick):
     app = make_app()
-    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name='Café: "Main"/Hall*?<>|', now=posts.utcnow())
+    made = exchange.export(app.extensions["kiosk"].store, stick, kiosk_name='Café: "Main"/Hall*?<>|', now=utcnow())
     assert not re.search(r'[:<>"/\\|?*]', made.name) and len(made.name) < 100
     assert re.fullmatch(r"Caf-Main-Hall-\d{4}-\d\d-\d\d_\d{6}", made.name)
 
@@ -139,7 +143,7 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     theirs_visitor = Visitor(other.test_client())
     their_id, their_code = theirs_visitor.create(title="Theirs, first version")
     other_store = other.extensions["kiosk"].store
-    first = exchange.export(other_store, stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
 
     store = here.extensions["kiosk"].store
     assert exchange.merge(store, exchange.read_backup(first)) == {"added": 1, "updated": 0}
@@ -150,11 +154,11 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     assert data_bytes(here.config["DATA_DIR"]) == files
 
     # A newer edit over there wins; an older copy never overwrites a newer one.
-    later = posts.utcnow().replace(year=posts.utcnow().year + 1)
-    posts.edit(other_store, their_id, {"category": "food", "title": "Theirs, edited"}, now=later)
+    later = utcnow().replace(year=utcnow().year + 1)
+    lifecycle.edit(other_store, their_id, {"category": "food", "title": "Theirs, edited"}, now=later)
     second_stick = stick.parent / "STICK2"
     second_stick.mkdir()
-    second = exchange.export(other_store, second_stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
     assert exchange.merge(store, exchange.read_backup(second)) == {"added": 0, "updated": 1}
     assert exchange.merge(store, exchange.read_backup(first)) == {"added": 0, "updated": 0}
     assert store.get_post(their_id)["title"] == "Theirs, edited"
@@ -185,7 +189,7 @@ def _break(folder: Path, how: str) -> None:
 ])
 def test_bad_backups_are_refused_and_change_nothing(busy_app, stick, runner, tmp_path, how, code):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     _break(made, how)
     with pytest.raises(exchange.ExchangeError) as refused:
         exchange.read_backup(made)
@@ -203,7 +207,7 @@ def test_bad_backups_are_refused_and_change_nothing(busy_app, stick, runner, tmp
 
 
 def test_anonymized_export_cannot_be_restored(busy_app, stick):
-    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow())
+    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow())
     with pytest.raises(exchange.ExchangeError) as refused:
         exchange.read_backup(made)
     assert refused.value.code == "no-full"
@@ -222,7 +226,7 @@ def test_a_full_stick_gives_a_clear_message_and_nothing_a_restore_would_take(bus
             return super().write(data)
 
     with pytest.raises(exchange.ExchangeError) as refused:
-        exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow(),
+        exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(),
                         full=True, opener=lambda path: FillsUp(path, "xb"))
     assert refused.value.code == "full"
     assert list(stick.iterdir()) == []  # no half folder left behind
@@ -266,7 +270,7 @@ def test_the_backup_on_the_stick_is_readable_only_by_its_owner(busy_app, stick):
     """FAT sticks are mounted umask=077; an ext4 stick keeps modes, so the files carry their own."""
     old = os.umask(0o022)
     try:
-        made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+        made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     finally:
         os.umask(old)
     assert (made / "backup.json").stat().st_mode & 0o777 == 0o600
@@ -309,13 +313,13 @@ def test_screen_export_shows_progress_and_says_when_it_is_safe_to_unplug(busy_ap
     html = wait_for_job(coord_on.client, response.headers["Location"])
     assert "safe to unplug" in html
     assert len(usb.exports_on(str(stick))) == 1
-    assert ("Heron", "export") in [(e["handle"], e["action"]) for e in coordinators.trail(busy_app.extensions["kiosk"].store)]
+    assert ("Heron", "export") in [(e["handle"], e["action"]) for e in audit.trail(busy_app.extensions["kiosk"].store)]
 
 
 def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, make_app):
     other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
     their_id, _ = Visitor(other.test_client()).create(title="From the other center")
-    folder = exchange.export(other.extensions["kiosk"].store, stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    folder = exchange.export(other.extensions["kiosk"].store, stick, kiosk_name="There", now=utcnow(), full=True)
     preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge")
     assert "Merging adds 1 posts" in preview.get_data(as_text=True)
     assert busy_app.extensions["kiosk"].store.get_post(their_id) is None  # nothing yet
@@ -326,7 +330,7 @@ def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, 
 
 def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
     store = busy_app.extensions["kiosk"].store
-    folder = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    folder = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     _break(folder, "edited")
     before = data_bytes(busy_app.config["DATA_DIR"])
     response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes")
@@ -336,7 +340,7 @@ def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
 
 def test_a_backup_with_good_checksums_but_bad_content_is_refused(busy_app, stick, tmp_path, runner):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     document = json.loads((made / "backup.json").read_text())
     for breakage in ("no-status", "bad-month", "bad-id"):
         broken = json.loads(json.dumps(document))
@@ -358,33 +362,33 @@ def test_a_backup_with_good_checksums_but_bad_content_is_refused(busy_app, stick
 
 
 def test_hidden_posts_keep_their_text_out_of_the_spreadsheet(busy_app, stick):
-    from kiosk import moderation
+    from kiosk.board import moderation
 
     store = busy_app.extensions["kiosk"].store
     post_id = next(p["id"] for p in store.live_posts() if p["status"] == "open")
     secret_title = store.get_post(post_id)["title"]
-    moderation.hide(store, post_id, "personal data", "Heron", posts.utcnow())
-    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow())
+    moderation.hide(store, post_id, "personal data", "Heron", utcnow())
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow())
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO((made / "posts.csv").read_text("utf-8-sig"), newline=""))}
     assert rows[post_id]["status"] == "hidden" and rows[post_id]["title"] == ""
     assert secret_title.encode() not in (made / "posts.csv").read_bytes()
 
 
 def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stick):
-    from kiosk import moderation
+    from kiosk.board import moderation
 
     here = make_app(NAME="Here")
     other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
     their_id, _ = Visitor(other.test_client()).create(title="Shared post")
     other_store, store = other.extensions["kiosk"].store, here.extensions["kiosk"].store
-    first = exchange.export(other_store, stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
     exchange.merge(store, exchange.read_backup(first))
-    moderation.hide(store, their_id, "reported here", "Heron", posts.utcnow())
-    later = posts.utcnow().replace(year=posts.utcnow().year + 1)
-    posts.edit(other_store, their_id, {"category": "food", "title": "Shared post, edited"}, now=later)
+    moderation.hide(store, their_id, "reported here", "Heron", utcnow())
+    later = utcnow().replace(year=utcnow().year + 1)
+    lifecycle.edit(other_store, their_id, {"category": "food", "title": "Shared post, edited"}, now=later)
     second_stick = stick.parent / "S2"
     second_stick.mkdir()
-    second = exchange.export(other_store, second_stick, kiosk_name="There", now=posts.utcnow(), full=True)
+    second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
     assert exchange.merge(store, exchange.read_backup(second)) == {"added": 0, "updated": 1}
     merged = store.get_post(their_id)
     assert merged["title"] == "Shared post, edited" and merged["hidden"]["reason"] == "reported here"
@@ -393,12 +397,12 @@ def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stic
 
 def test_restore_keeps_the_audit_trail(busy_app, stick, tmp_path):
     store = busy_app.extensions["kiosk"].store
-    coordinators.log(store, "Heron", "hide", "OLD01", posts.utcnow())
-    made = exchange.export(store, stick, kiosk_name="Elm", now=posts.utcnow(), full=True)
-    coordinators.log(store, "Heron", "export", made.name, posts.utcnow())  # after the backup
+    audit.log(store, "Heron", "hide", "OLD01", utcnow())
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    audit.log(store, "Heron", "export", made.name, utcnow())  # after the backup
     backups = tmp_path / "kept"
     backups.mkdir()
-    exchange.restore(store, exchange.read_backup(made), backups, posts.utcnow(), "Elm")
-    actions = [(e["action"], e["target"]) for e in coordinators.trail(store)]
+    exchange.restore(store, exchange.read_backup(made), utcnow(), "Elm")
+    actions = [(e["action"], e["target"]) for e in audit.trail(store)]
     assert ("export", made.name) in actions and ("hide", "OLD01") in actions
     assert actions.count(("hide", "OLD01")) == 1

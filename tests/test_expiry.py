@@ -7,14 +7,16 @@ import datetime as dt
 import json
 import re
 
-from kiosk import posts, run_upkeep
-from kiosk.store import ARCHIVE_DIR, LIVE_FILE
+from kiosk.core.times import utcnow
+from kiosk import run_upkeep
+from kiosk.board import lifecycle, posts
+from kiosk.core.store import ARCHIVE_DIR, LIVE_FILE
 
 from conftest import TEST_SCRYPT_N
 
 
 def add_post(app, days_ago: float, title: str = "old soup", kind: str = "request") -> dict:
-    when = posts.utcnow() - dt.timedelta(days=days_ago)
+    when = utcnow() - dt.timedelta(days=days_ago)
     post, _ = posts.create_post(
         app.extensions["kiosk"].store,
         kind,
@@ -67,8 +69,8 @@ def test_closed_posts_lose_their_text_after_the_retention_period(make_app, data_
     store = app.extensions["kiosk"].store
     long_ago = add_post(app, days_ago=90, title="closed long ago")
     recent = add_post(app, days_ago=2, title="closed recently")
-    posts.close(store, long_ago["id"], "fulfilled", now=posts.utcnow() - dt.timedelta(days=60))
-    posts.close(store, recent["id"], "withdrawn")
+    lifecycle.close(store, long_ago["id"], "fulfilled", now=utcnow() - dt.timedelta(days=60))
+    lifecycle.close(store, recent["id"], "withdrawn")
 
     run_upkeep(app)
     erased = store.get_post(long_ago["id"])

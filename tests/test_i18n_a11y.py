@@ -15,7 +15,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 def source_messages() -> set[str]:
     """What pybabel extract finds in the code and templates right now (babel.cfg's rules)."""
-    method_map = [("kiosk/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("kiosk/**.py", "python"), ("kiosk/**/templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
@@ -56,8 +56,8 @@ def test_catalog_translates_every_string(messages, lang):
 
 # -- contrast -------------------------------------------------------------------------------
 
-CSS = (ROOT / "static" / "kiosk.css").read_text()
-TOUCH_CSS = (ROOT / "static" / "touch.css").read_text()
+CSS = (ROOT / "kiosk" / "web" / "static" / "kiosk.css").read_text()
+TOUCH_CSS = (ROOT / "kiosk" / "web" / "static" / "touch.css").read_text()
 
 
 def css_vars() -> dict[str, str]:

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 import re
 
-from kiosk import coordinators, library
+from kiosk.library import rules as library
+from kiosk.web import audit as coordinators
 
 from conftest import PUBLIC_URL, Visitor, claim_code, csrf_token
 from test_coordinate import coord, team, trail_actions  # noqa: F401 (fixtures)

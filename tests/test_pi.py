@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import config, coordinators, posts, usb
+from kiosk.core.times import utcnow
+from kiosk.core import config, usb
+from kiosk.web import audit as coordinators
 from kiosk.cli import main as kiosk_main
-from kiosk.store import LIVE_FILE
+from kiosk.core.store import LIVE_FILE
 
 from conftest import PUBLIC_URL, Visitor, kiosk_in_namespace, needs_namespaces
 from test_coordinate import act, coord, team, unlock  # noqa: F401 - fixtures
@@ -36,7 +38,7 @@ def test_a_coordinator_sets_the_kiosks_clock(team, coord):  # noqa: F811
     # The kiosk keeps the time it was told (the machine's own clock is left alone: the
     # service may not change it), and dates it records follow it.
     kiosk_now = team.extensions["kiosk"].clock.now()
-    assert dt.timedelta(days=399) < kiosk_now - posts.utcnow() < dt.timedelta(days=401)
+    assert dt.timedelta(days=399) < kiosk_now - utcnow() < dt.timedelta(days=401)
     store = team.extensions["kiosk"].store
     assert ("Heron", "clock") in [(e["handle"], e["action"]) for e in coordinators.trail(store)]
     post_id, _ = Visitor(team.test_client()).create()
@@ -68,7 +70,7 @@ def test_doctor_says_what_is_fine(runner, make_app, monkeypatch):
 
 def test_doctor_finds_a_damaged_file_and_a_clock_behind(runner, make_app, monkeypatch, data_dir):
     app = make_app()
-    app.extensions["kiosk"].clock.set(posts.utcnow() + dt.timedelta(days=3))  # the kiosk saw a later time
+    app.extensions["kiosk"].clock.set(utcnow() + dt.timedelta(days=3))  # the kiosk saw a later time
     app.extensions["kiosk"].store.close()
     monkeypatch.setenv("KIOSK_PUBLIC_URL", "http://localhost:8080")
     result = runner.invoke(kiosk_main, ["doctor", "--data", str(data_dir)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kiosk.store import iter_json_files
+from kiosk.core.store import iter_json_files
 
 from conftest import claim_code
 

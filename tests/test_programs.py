@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from kiosk.store import LIVE_FILE, iter_json_files
+from kiosk.core.store import LIVE_FILE, iter_json_files
 
 from conftest import Visitor
 from test_coordinate import act, team, unlock  # noqa: F401 - fixtures
@@ -62,7 +62,7 @@ def test_approved_thanks_reach_the_wall_and_needs_met_are_celebrated(team, visit
     assert "A warm coat" not in wall  # waiting for a coordinator
     # One need met is not shown (it would point at the people involved); three are.
     assert "need met this month" not in team.test_client().get("/").get_data(as_text=True)
-    from kiosk import posts as post_rules
+    from kiosk.board import lifecycle as post_rules
 
     store = team.extensions["kiosk"].store
     for i in range(2):

@@ -8,8 +8,10 @@ import re
 
 import pytest
 
-from kiosk import posts, run_upkeep
-from kiosk.store import iter_json_files
+from kiosk.core.times import utcnow
+from kiosk import run_upkeep
+from kiosk.board import lifecycle
+from kiosk.core.store import iter_json_files
 
 from conftest import Visitor, claim_code
 
@@ -339,7 +341,7 @@ def test_retention_erases_replies_and_threads_but_keeps_counts(make_app, data_di
     poster.submit(f"/mine/replies/{reply_id}/accept", form_url="/mine")
     poster.submit("/mine/thread", message="A private message to be forgotten")
     store = app.extensions["kiosk"].store
-    posts.close(store, post_id, "fulfilled", now=posts.utcnow() - dt.timedelta(days=40))
+    lifecycle.close(store, post_id, "fulfilled", now=utcnow() - dt.timedelta(days=40))
     run_upkeep(app)
     erased = store.get_post(post_id)
     assert len(erased["replies"]) == 1 and len(erased["replies"][0]["thread"]) == 1  # counts stay

@@ -8,9 +8,9 @@ import json
 import re
 import threading
 
-from kiosk import clock as clock_module
+from kiosk.core import clock as clock_module
 from kiosk import run_upkeep
-from kiosk.store import LIVE_FILE
+from kiosk.core.store import LIVE_FILE
 
 from conftest import Visitor, claim_code
 

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from kiosk import qr
+from kiosk.web import qr
 
 from conftest import PUBLIC_URL, Visitor, claim_code
 from test_qr import decode_svg

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from kiosk.store import all_post_ids, iter_json_files
+from kiosk.core.store import all_post_ids, iter_json_files
 
 from conftest import TEST_SCRYPT_N, Visitor, csrf_token
 from server import Browser, KioskServer

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from kiosk import charts, coordinators
-from kiosk import survey as surveys
+from kiosk.web import audit as coordinators
+from kiosk.web import charts
+from kiosk.survey import rules as surveys
 
 from conftest import Visitor, csrf_token
 from test_coordinate import team, unlock  # noqa: F401  (fixture and helper)
@@ -310,14 +311,14 @@ def test_chart_is_valid_svg_with_escaped_labels():
 
 
 def test_answers_are_stored_in_an_order_that_says_nothing_about_time(make_app):
-    from kiosk.store import LIVE_FILE
+    from kiosk.core.store import LIVE_FILE
     import json
     from pathlib import Path
 
     app = make_app()
     store = app.extensions["kiosk"].store
     for n in range(30):
-        store.add_unlinkable_record("survey_answers", {"month": "2026-11", "answers": {"q1": [str(n)]}})
+        surveys.store_answer(store, {"month": "2026-11", "answers": {"q1": [str(n)]}})
     stored = json.loads((Path(app.config["DATA_DIR"]) / LIVE_FILE).read_text())["survey_answers"]
     keys = [int(k) for k in stored]
     assert keys == sorted(keys)  # kept in random-id order...

@@ -1,0 +1,46 @@
+"""The board: needs and offers, tickets, replies, matches and private threads, /mine, reports
+and moderation of posts, thank-you lines and the thanks wall, rides, and the start page.
+
+Rules in posts, forms, lifecycle, replies, moderation, numbers and exchange (plain functions
+over the store); views in ``views/``; templates in ``templates/board/``. Imports ``core`` and
+``web`` only."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..core.idindex import valid_month
+from ..web.feature import Feature, Link, Panel, PostRules, Series, Setting, Table
+from . import exchange, lifecycle, posts
+from .views import answers, mine, moderate, posting, public
+
+MODERATION = {
+    "hide": _l("hid a post"),
+    "restore": _l("restored a post"),
+    "dismiss": _l("dismissed a report"),
+    "approve": _l("approved a thank-you line"),
+    "reject": _l("declined a thank-you line"),
+}
+
+FEATURE = Feature(
+    name="board",
+    blueprints=(public.bp, posting.bp, answers.bp, mine.bp, moderate.bp),
+    tables=(Table("reports"), Table("thanks")),
+    settings=(Setting(lifecycle.ERASED_THROUGH, lambda v: None if v in (None, "") or valid_month(v) else "erased_through_month"),),
+    session_keys=("mine", "ticket", "print"),
+    private_endpoints=("posting.ticket", "posting.print_ticket", "mine.*"),
+    audit_actions=MODERATION,
+    moderation=tuple(MODERATION),
+    limits={"reply": "REPLY_LIMIT_PER_HOUR", "message": "MESSAGE_LIMIT_PER_HOUR", "report": "REPORT_LIMIT_PER_HOUR"},
+    exports=(exchange.export_files,),
+    monthly=(
+        Series(10, "needs", _l("Needs posted"), moderate.monthly("requests")),
+        Series(20, "offers", _l("Offers posted"), moderate.monthly("offers")),
+        Series(30, "matched", _l("Matched"), moderate.monthly("matched")),
+        Series(40, "fulfilled", _l("Fulfilled"), moderate.monthly("fulfilled")),
+    ),
+    stats_panels=(Panel(100, "board/_stats.html", moderate.stats_panel),),
+    queue_panels=(Panel(10, "board/_queue_reports.html", moderate.queue_panel),
+                  Panel(30, "board/_queue_thanks.html", moderate.queue_panel)),
+    programs=(Link(30, "public.rides", _l("Rides")), Link(40, "public.thanks", _l("Thanks wall"))),
+    upkeep=lifecycle.upkeep,
+    posts=PostRules(check=exchange.check_post, place=posts.archive_month, merge=exchange.merge_post),
+)

@@ -1,0 +1,115 @@
+"""A post's life after posting: its ticket checked, edits, closing (fulfilled, withdrawn,
+expired: the post moves to the archive), and the upkeep that expires old posts and erases the
+text of long-closed ones (promise 7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..core import codes
+from ..core.errors import BadCode, Refused, TooManyTries
+from ..core.store import Store
+from ..core.times import iso, month_of, parse_iso, utcnow
+from .posts import FIELDS, LIVE_STATUSES, is_expired
+
+CLOSED_STATUSES = ("fulfilled", "withdrawn", "expired")
+
+
+def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, str | None]:
+    """Check a ticket code, a poster's or a replier's. Returns (post, None) for the poster,
+    (post, reply id) for a replier; raises BadCode or TooManyTries."""
+    parts = codes.split_ticket_code(raw_code)
+    post_id = parts[0] if parts else None
+    wait = throttle.attempt(post_id)  # counted as a failure until proven right
+    if wait:
+        raise TooManyTries(wait)
+    post = store.get_post(post_id) if post_id else None
+    reply_id = None
+    stored = post.get("claim") if post else None
+    if post is None and post_id:
+        post = store.find_reply_post(post_id)
+        if post is not None:
+            reply_id = post_id
+            stored = next(r for r in post["replies"] if r["id"] == reply_id).get("claim")
+    if not stored:
+        codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
+        raise BadCode()
+    if not codes.verify_secret(parts[1], stored):
+        raise BadCode()
+    throttle.succeeded(post_id)
+    return post, reply_id
+
+
+def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = None) -> dict:
+    post = store.get_post(post_id)
+    if post is None or post["status"] != "open":
+        raise Refused("only an open post can be edited")
+    changes = {name: values.get(name, "") for name in FIELDS}
+    changes["ride"] = values.get("ride")
+    changes["updated"] = iso(now or utcnow())
+    return store.update_post(post_id, changes)
+
+
+def close(store: Store, post_id: str, status: str, now: dt.datetime | None = None) -> dict:
+    """Fulfil, withdraw or expire an open or matched post: it moves to the archive."""
+    if status not in CLOSED_STATUSES:
+        raise ValueError(status)
+    post = store.get_post(post_id)
+    if post is None or post["status"] not in LIVE_STATUSES:
+        raise Refused("only an open or matched post can be closed")
+    now = now or utcnow()
+    fields = {"status": status, "closed": iso(now), "updated": iso(now)}
+    return store.archive_post(post_id, fields, month=month_of(now))
+
+
+def expire_due(store: Store, now: dt.datetime, expire_days: int) -> int:
+    """Move open posts older than the expiry period to the archive as expired."""
+    due = [p["id"] for p in store.live_posts() if p["status"] in LIVE_STATUSES and is_expired(p, now, expire_days)]
+    for post_id in due:
+        close(store, post_id, "expired", now)
+    return len(due)
+
+
+ERASED = {"title": "", "details": "", "area": "", "ride": None, "erased": True}
+ERASED_THROUGH = "erased_through_month"  # a setting: the last month already swept
+
+
+def erase_replies(replies: list[dict]) -> list[dict]:
+    """Replies and their threads lose their text; how many there were stays for statistics."""
+    return [
+        {**reply, "message": "", "available": "", "thread": [{**m, "text": ""} for m in reply.get("thread") or ()]}
+        for reply in replies
+    ]
+
+
+def erase_old_text(store: Store, now: dt.datetime, retain_days: int, max_months: int = 3) -> int:
+    """Blank the text of posts closed more than ``retain_days`` ago; kind, category, status
+    and dates stay for the statistics. Months already done are remembered and skipped, and a
+    run looks at no more than ``max_months`` archive files, so a backlog never stalls a request."""
+    cutoff = now - dt.timedelta(days=retain_days)
+    done_through = store.get_meta(ERASED_THROUGH, "")
+    erased = 0
+    last_full_month = ""
+    pending = [m for m in store.archived_months() if done_through < m <= month_of(cutoff)]
+    for month in pending[:max_months]:
+        changes = {
+            p["id"]: {**ERASED, "replies": erase_replies(p.get("replies") or [])}
+            for p in store.archived_posts(month)
+            if not p.get("erased") and p.get("closed") and parse_iso(p["closed"]) <= cutoff
+        }
+        store.update_archived_month(month, changes)
+        erased += len(changes)
+        if month < month_of(cutoff):
+            last_full_month = month
+    if last_full_month > done_through:
+        store.set_meta(ERASED_THROUGH, last_full_month)
+    return erased
+
+
+def upkeep(store: Store, now: dt.datetime, setting, max_months: int) -> None:
+    import logging
+
+    expired = expire_due(store, now, setting("EXPIRE_DAYS"))
+    erased = erase_old_text(store, now, setting("RETAIN_DAYS"), max_months)
+    if expired or erased:
+        logging.getLogger("kiosk").info("upkeep: %d posts expired, %d closed posts erased", expired, erased)

@@ -1,0 +1,135 @@
+"""Moderation and thanks: reports, posts nobody answered, thank-you lines waiting, the actions
+on them (hide, restore, dismiss, approve), and the thanks wall. Plain functions over the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+
+from ..core import counts, text
+from ..core.errors import Refused
+from ..core.store import Store
+from ..core.times import iso, month_of, parse_iso
+from . import posts, replies
+
+STALE_DAYS = 3
+REASON_LIMIT = 200
+
+
+def check_reason(raw: str) -> str:
+    reason = text.normalize(raw or "", multiline=False)
+    if not text.visible(reason):
+        raise Refused(_l("Write the reason the poster will see."))
+    if len(reason) > REASON_LIMIT or text.unsafe(reason):
+        raise Refused(_l("Use one line of at most %(n)d characters.", n=REASON_LIMIT))
+    return reason
+
+
+def hide(store: Store, post_id: str, reason: str, handle: str, now: dt.datetime) -> None:
+    def change(post: dict) -> None:
+        if post.get("hidden"):
+            raise Refused(_l("This post is already hidden."))
+        post["hidden"] = {"reason": reason, "by": handle, "at": iso(now)}
+
+    try:
+        store.mutate_post(post_id, change)
+    except KeyError:
+        raise Refused(_l("There is no post with that number.")) from None
+
+
+def restore(store: Store, post_id: str) -> None:
+    def change(post: dict) -> None:
+        if not post.get("hidden"):
+            raise Refused(_l("This post is not hidden."))
+        post["hidden"] = None
+
+    try:
+        store.mutate_post(post_id, change)
+    except KeyError:
+        raise Refused(_l("There is no post with that number.")) from None
+
+
+def _record(store: Store, table: str, record_id: int) -> dict:
+    found = next((r for r in store.records(table) if r["_id"] == record_id), None)
+    if found is None:
+        raise Refused(_l("That item is no longer in the queue."))
+    return found
+
+
+def dismiss_report(store: Store, record_id: int, handle: str, now: dt.datetime) -> dict:
+    report = _record(store, "reports", record_id)
+    store.update_record("reports", record_id, {"status": "dismissed", "closed": iso(now), "by": handle})
+    return report
+
+
+def close_reports_for(store: Store, post_id: str, handle: str, now: dt.datetime) -> None:
+    """Hiding a post settles every open report about it."""
+    for report in store.records("reports"):
+        if report.get("post") == post_id and report.get("status") == "open":
+            store.update_record("reports", report["_id"], {"status": "acted", "closed": iso(now), "by": handle})
+
+
+def judge_thanks(store: Store, record_id: int, approve: bool, handle: str, now: dt.datetime) -> dict:
+    line = _record(store, "thanks", record_id)
+    if line.get("status") != "waiting":
+        raise Refused(_l("That item is no longer in the queue."))
+    status = "approved" if approve else "declined"
+    store.update_record("thanks", record_id, {"status": status, "judged": iso(now), "by": handle})
+
+    def change(post: dict) -> None:
+        if post.get("thanks"):
+            post["thanks"]["status"] = status
+
+    try:
+        store.mutate_post(line["post"], change)
+    except KeyError:
+        pass
+    return line
+
+
+def _describe(store: Store, report: dict) -> dict:
+    post = store.get_post(report.get("post", "")) or {}
+    shown = {"post": posts.public_view(post) if post else None, "text": ""}
+    reply = replies.find_reply(post, report.get("reply", "")) if post else None
+    if report.get("kind") == "reply" and reply:
+        shown["text"] = reply.get("message", "")
+    elif report.get("kind") == "message" and reply:
+        message = next((m for m in reply.get("thread") or () if m["id"] == report.get("message")), None)
+        shown["text"] = message.get("text", "") if message else ""
+    return shown
+
+
+def queue(store: Store, now: dt.datetime, expire_days: int) -> dict:
+    """What waits for the coordinators: open reports, posts nobody answered for a few days,
+    thank-you lines to approve, hidden posts."""
+    reports = [
+        {**r, **_describe(store, r)}
+        for r in sorted(store.records("reports"), key=lambda r: r["created"], reverse=True)
+        if r.get("status") == "open"
+    ]
+    stale = [
+        posts.public_view(p)
+        for p in posts.board(store, now, expire_days)
+        if not p.get("replies") and now - parse_iso(p["created"]) > dt.timedelta(days=STALE_DAYS)
+    ]
+    thanks = [t for t in store.records("thanks") if t.get("status") == "waiting"]
+    hidden = [posts.public_view(p) | {"hidden": p["hidden"]} for p in store.live_posts() if p.get("hidden")]
+    return {"reports": reports, "stale": stale, "thanks": thanks, "hidden": hidden}
+
+
+# -- the thanks wall ----------------------------------------------------------------------------
+
+
+def thanks_wall(store: Store, limit: int = 100) -> list[dict]:
+    """Approved thank-you lines, newest first: only the line and its month."""
+    approved = [t for t in store.records("thanks") if t.get("status") == "approved"]
+    approved.sort(key=lambda t: (t.get("judged") or t["created"], t["_id"]), reverse=True)
+    return [{"text": t["text"], "month": t["created"][:7]} for t in approved[:limit]]
+
+
+def needs_met(store: Store, now: dt.datetime) -> int:
+    """Requests fulfilled this month (they sit in this month's archive file); 0 while too few
+    to show (the small-cell rule: one or two would point at the people involved)."""
+    count = sum(1 for p in store.archived_posts(month_of(now)) if p["kind"] == "request" and p["status"] == "fulfilled")
+    return 0 if counts.too_small(count) else count

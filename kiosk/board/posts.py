@@ -1,0 +1,145 @@
+"""Posts: needs and offers, as plain functions over the store.
+
+A post is a dict:
+    id, kind (request|offer), category, title, details, area, when, ride, lang, pseudonym,
+    status (open|matched|fulfilled|withdrawn|expired), created, updated, closed (ISO UTC or
+    None), claim (salted scrypt hash of the ticket's secret words), source (the kiosk's name),
+    replies (replies.py), hidden (moderation.py), thanks
+Open and matched posts live in the store's live file; closed ones in its archive, in the month
+they closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+
+from ..core import codes
+from ..core.store import Store
+from ..core.times import iso, month_of, parse_iso, utcnow
+
+KINDS = ("request", "offer")
+WHEN_CHOICES = {
+    "today": _l("Today"),
+    "this-week": _l("This week"),
+    "flexible": _l("Flexible"),
+}
+STATUSES = {
+    "open": _l("Open"),
+    "matched": _l("Matched"),
+    "fulfilled": _l("Fulfilled"),
+    "withdrawn": _l("Withdrawn"),
+    "expired": _l("Expired"),
+}
+LIVE_STATUSES = ("open", "matched")
+LIMITS = {"title": 80, "details": 1000, "area": 60}
+FIELDS = ("category", "title", "details", "area", "when")
+
+
+def archive_month(post: dict) -> str | None:
+    """Where a post is kept: None while live, else the month it closed (YYYY-MM)."""
+    if post["status"] in LIVE_STATUSES:
+        return None
+    return (post.get("closed") or post["updated"])[:7]
+
+
+def create_post(store: Store, kind: str, values: dict, *, lang: str, source: str, scrypt_n: int,
+                now: dt.datetime | None = None) -> tuple[dict, str]:
+    """Store a new open post; returns it with its ticket code (shown once, never stored)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    now = now or utcnow()
+    secret = codes.new_secret_words()
+    for _ in range(100):
+        post_id = codes.new_post_id()
+        if store.id_taken(post_id):
+            continue
+        post = {
+            "id": post_id,
+            "kind": kind,
+            **{name: values.get(name, "") for name in FIELDS},
+            "ride": values.get("ride"),
+            "lang": lang,
+            "pseudonym": codes.new_pseudonym(),
+            "status": "open",
+            "created": iso(now),
+            "updated": iso(now),
+            "closed": None,
+            "claim": codes.hash_secret(secret, n=scrypt_n),
+            "source": source,
+        }
+        try:
+            store.insert_post(post)
+        except KeyError:  # another thread took the id in the meantime
+            continue
+        return post, codes.make_ticket_code(post_id, secret)
+    raise RuntimeError("could not find a free post id")
+
+
+def is_expired(post: dict, now: dt.datetime, expire_days: int) -> bool:
+    # An open post ages from when it went on the board; a matched one from its last message.
+    start = post["updated"] if post["status"] == "matched" else post["created"]
+    # A clock that jumped backwards gives a negative age: the post simply stays.
+    return now - parse_iso(start) > dt.timedelta(days=expire_days)
+
+
+def board(store: Store, now: dt.datetime, expire_days: int, kind: str | None = None,
+          category: str | None = None, status: str = "open") -> list[dict]:
+    """Posts of one status (open by default), newest first; requests and offers side by side."""
+    if status == "fulfilled":
+        return _recently_fulfilled(store, now, kind, category)
+    # The store keeps insertion order, which breaks ties between posts of the same second.
+    found = [
+        (p["created"], order, p)
+        for order, p in enumerate(store.live_posts())
+        if p["status"] == status
+        and not p.get("hidden")
+        and not is_expired(p, now, expire_days)
+        and (kind is None or p["kind"] == kind)
+        and (category is None or p["category"] == category)
+    ]
+    found.sort(key=lambda item: item[:2], reverse=True)
+    return [p for _, _, p in found]
+
+
+def _recently_fulfilled(store: Store, now: dt.datetime, kind, category) -> list[dict]:
+    """Fulfilled posts of this month and the last, from the archive (celebrating them)."""
+    months = {month_of(now), month_of(now.replace(day=1) - dt.timedelta(days=1))}
+    found = [
+        p
+        for month in sorted(months)
+        for p in store.archived_posts(month)
+        if p["status"] == "fulfilled" and not p.get("erased") and not p.get("hidden")
+        and (kind is None or p["kind"] == kind)
+        and (category is None or p["category"] == category)
+    ]
+    found.sort(key=lambda p: p.get("closed") or "", reverse=True)
+    return found
+
+
+def rides(store: Store, now: dt.datetime, expire_days: int) -> list[dict]:
+    """Open transportation posts with a ride date, soonest first (past rides left out)."""
+    today = now.date().isoformat()
+    found = [p for p in board(store, now, expire_days, category="transportation")
+             if p.get("ride") and p["ride"].get("date", "") >= today]
+    found.sort(key=lambda p: (p["ride"]["date"], p["ride"].get("time") or "99:99"))
+    return [public_view(p) for p in found]
+
+
+PRIVATE_FIELDS = {"claim", "replies", "thanks", "matched_reply", "hidden"}
+
+
+def public_view(post: dict) -> dict:
+    """What anyone may see of a post: no claim hash, no replies or threads, only their count."""
+    view = {k: v for k, v in post.items() if k not in PRIVATE_FIELDS}
+    view["reply_count"] = len(post.get("replies") or ())
+    view["is_hidden"] = bool(post.get("hidden"))
+    return view
+
+
+def suggestions(store: Store, post: dict, now: dt.datetime, expire_days: int, limit: int = 5) -> list[dict]:
+    """Open posts of the other kind in the same category: the simplest useful matching."""
+    other = "offer" if post["kind"] == "request" else "request"
+    found = board(store, now, expire_days, kind=other, category=post["category"])
+    return [public_view(p) for p in found if p["id"] != post["id"]][:limit]

@@ -1,0 +1,106 @@
+"""Pages for everyone: start, board, a post and its QR code, rides, the thanks wall."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from ...web import qr
+from ...web.helpers import post_or_404
+from ...web.services import now, services
+from ...web.settings import categories, setting
+from .. import moderation, posts
+from ..forms import normalize_slug
+from . import TEMPLATES
+
+bp = Blueprint("public", __name__, template_folder=TEMPLATES)
+
+PAGE_SIZE = 30
+BOARD_STATUSES = ("open", "matched", "fulfilled")
+
+
+@bp.app_context_processor
+def board_words() -> dict:
+    """The board's choices and limits, for its templates (and the coordinators' queue)."""
+    from .. import replies
+
+    return {"WHEN_CHOICES": posts.WHEN_CHOICES, "STATUSES": posts.STATUSES, "LIMITS": posts.LIMITS,
+            "REPORT_REASONS": replies.REPORT_REASONS, "REPLY_LIMITS": replies.LIMITS}
+
+
+@bp.get("/")
+def start():
+    return render_template("board/start.html", needs_met=moderation.needs_met(services().store, now()))
+
+
+@bp.get("/rides")
+def rides():
+    days: dict = {}
+    for ride in posts.rides(services().store, now(), setting("EXPIRE_DAYS")):
+        days.setdefault(ride["ride"]["date"], []).append(ride)
+    return render_template("board/rides.html", days=days)
+
+
+@bp.get("/thanks")
+def thanks():
+    store = services().store
+    return render_template("board/thanks.html", lines=moderation.thanks_wall(store),
+                           met=moderation.needs_met(store, now()))
+
+
+def _filters() -> tuple[str | None, str | None, str, list[str]]:
+    """kind, category and status from the address; what was not understood is named in notices."""
+    notices = []
+    kind = request.args.get("kind") or None
+    category = request.args.get("category") or None
+    if kind is not None and kind not in posts.KINDS:
+        notices.append("kind")
+        kind = None
+    if category is not None:
+        category = normalize_slug(category)
+        if category not in categories(services().store, include_retired=True):
+            notices.append("category")
+            category = None
+    status = request.args.get("status") or "open"
+    if status not in BOARD_STATUSES:
+        notices.append("status")
+        status = "open"
+    return kind, category, status, notices
+
+
+@bp.get("/board")
+def board():
+    kind, category, status, notices = _filters()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    found = posts.board(services().store, now(), setting("EXPIRE_DAYS"), kind=kind, category=category, status=status)
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(page, pages)
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template("board/board.html", posts=[posts.public_view(p) for p in shown], total=len(found),
+                           kind=kind, category=category, status=status, page=page, pages=pages, notices=notices)
+
+
+@bp.get("/p/<post_id>")
+def post(post_id: str):
+    found = post_or_404(post_id)
+    if found["id"] != post_id:  # typed in lower case, say: one canonical address
+        return redirect(url_for("public.post", post_id=found["id"]), code=301)
+    if found.get("hidden"):
+        # Its page stays (printed codes point here) but says only that it was hidden.
+        return render_template("board/post_hidden.html", post_id=found["id"]), 410
+    expire_days = setting("EXPIRE_DAYS")
+    expired = found["status"] == "open" and posts.is_expired(found, now(), expire_days)
+    suggested = []
+    if found["status"] == "open" and not expired:
+        suggested = posts.suggestions(services().store, found, now(), expire_days)
+    return render_template("board/post.html", post=posts.public_view(found), expired=expired, suggested=suggested,
+                           post_url=qr.post_url(setting("PUBLIC_URL"), found["id"]))
+
+
+@bp.get("/p/<post_id>/qr.svg")
+def post_qr(post_id: str):
+    found = post_or_404(post_id)
+    response = Response(qr.svg(qr.post_url(setting("PUBLIC_URL"), found["id"])), mimetype="image/svg+xml")
+    # Revalidated each time: a changed public URL must show in the next printed code.
+    response.headers["Cache-Control"] = "no-cache"
+    return response

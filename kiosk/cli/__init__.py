@@ -1,0 +1,178 @@
+"""The ``kiosk`` command (click): serve, demo and doctor here; coordinators in team.py;
+seed, export and import in data.py. It may import every layer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+
+import click
+
+from .. import create_app
+from ..core.config import ConfigError
+from ..core.errors import StoreError
+
+# Waitress's default body limit is 1 GiB; nothing the kiosk accepts is near 1 MiB.
+MAX_BODY = 1024 * 1024
+
+
+def _make_app(overrides: dict):
+    from .memory import tune_malloc
+
+    tune_malloc()  # before any thread starts, see memory.py
+    try:
+        return create_app(overrides)
+    except (StoreError, ConfigError) as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        sys.exit(1)
+
+
+def _serve(app, host: str, port: int) -> None:
+    from waitress import serve
+
+    # No access log is configured: Waitress writes none unless asked (DESIGN promise 3).
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=8,
+        ident="kiosk",
+        max_request_body_size=MAX_BODY,
+        clear_untrusted_proxy_headers=True,
+        expose_tracebacks=False,
+    )
+
+
+DATA_HELP = "Data folder (default: KIOSK_DATA_DIR, read from kiosk.env on an installed kiosk; else ./data)."
+
+
+def _settings(settings_file: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
+    """The settings as the service sees them: defaults, then the installed settings file
+    (/etc/mutual-aid-kiosk/kiosk.env, when it is there), then ``KIOSK_*`` environment variables.
+    So on the Pi ``sudo -u kiosk kiosk export --to ...`` finds the data folder by itself.
+    Also returns what became of the file, as doctor results."""
+    from ..core import config as config_module
+    from .doctor import OK, PROBLEM
+
+    settings: dict = dict(config_module.DEFAULTS)
+    notes: list[tuple[str, str]] = []
+    path = settings_file or config_module.SETTINGS_FILE
+    if settings_file or os.path.exists(path):
+        try:
+            config_module.load_env(settings, config_module.read_env_file(path))
+            notes.append((OK, f"Settings read from {path}."))
+        except OSError as exc:
+            notes.append((PROBLEM, f"The settings file {path} cannot be read ({exc.strerror or exc}): "
+                                   "run the command as the kiosk's user: sudo -u kiosk ..."))
+        except UnicodeDecodeError:
+            notes.append((PROBLEM, f"The settings file {path} is not plain text (UTF-8): "
+                                   "open it in a text editor and save it again."))
+    config_module.load_env(settings, os.environ)
+    return settings, notes
+
+
+@click.group()
+@click.version_option(package_name="mutual-aid-kiosk")
+def main() -> None:
+    """Mutual Aid Kiosk: needs and offers on the local network."""
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Data folder (default: KIOSK_DATA_DIR or ./data).",
+)
+def serve(host: str, port: int, data_dir: str | None) -> None:
+    """Run the kiosk with Waitress."""
+    overrides = {"DATA_DIR": data_dir} if data_dir else {}
+    app = _make_app(overrides)
+    click.echo(f"Mutual Aid Kiosk serving on http://{host}:{port}/ with data in {app.config['DATA_DIR']}")
+    click.echo(f"QR codes point to {app.config['PUBLIC_URL']}")
+    _serve(app, host, port)
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--posts", "count", default=40, show_default=True, type=click.IntRange(0, 1000))
+def demo(host: str, port: int, count: int) -> None:
+    """Serve a throwaway data folder filled with sample posts."""
+    from .demo import add_demo_coordinator, add_sample_posts
+
+    folder = tempfile.mkdtemp(prefix="kiosk-demo-")
+    # Stopping with SIGTERM (systemd, kill, a test) must also remove the throwaway folder.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        public = os.environ.get("KIOSK_PUBLIC_URL") or f"http://{socket.gethostname()}.local:{port}"
+        app = _make_app({"DATA_DIR": folder, "PUBLIC_URL": public})
+        with app.app_context():
+            add_sample_posts(app, count)
+            passphrase = add_demo_coordinator(app)
+        click.echo(f"Demo kiosk with {count} sample posts (data in {folder}, removed on exit).")
+        click.echo(f"Coordinator mode for this demo only: handle Demo, passphrase {passphrase}")
+        click.echo(f"Open http://localhost:{port}/ on this machine, or {public}/ from a phone.")
+        _serve(app, host, port)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Data folder (default: the settings file's KIOSK_DATA_DIR, else ./data).")
+@click.option("--settings", "settings_file", type=click.Path(dir_okay=False), default=None,
+              help="The installed settings file (default: /etc/mutual-aid-kiosk/kiosk.env, if there).")
+def doctor(data_dir: str | None, settings_file: str | None) -> None:
+    """Check the data folder and its disk, the clock, the kiosk's name on the network, the
+    service, USB sticks and the printer. Exit status 1 when something needs fixing."""
+    from .doctor import PROBLEM, WARN, check
+
+    settings, results = _settings(settings_file)
+    results += check(settings, data_dir or settings["DATA_DIR"])
+    for level, message in results:
+        click.echo(f"{level:8} {message}")
+    problems = sum(level == PROBLEM for level, _ in results)
+    warnings = sum(level == WARN for level, _ in results)
+    click.echo(f"\n{problems} problem(s), {warnings} warning(s).")
+    if problems:
+        sys.exit(1)
+
+
+def _installed_settings() -> dict:
+    """The settings for commands that read or write the data: stops with the reason when the
+    installed settings file cannot be read (else they would quietly use ./data)."""
+    from .doctor import PROBLEM
+
+    settings, notes = _settings()
+    for level, message in notes:
+        if level == PROBLEM:
+            click.echo(f"kiosk: {message}", err=True)
+            sys.exit(1)
+    return settings
+
+
+def _open_store(data_dir: str | None):
+    from ..core.store import Store
+
+    folder = data_dir or _installed_settings()["DATA_DIR"]
+    try:
+        return Store(folder)
+    except StoreError as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        sys.exit(1)
+
+
+
+from . import data, team  # noqa: E402,F401  (their commands join the group)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

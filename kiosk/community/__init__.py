@@ -1,0 +1,25 @@
+"""The community: check-ins, the open numbers (/stats, from every feature's declared series),
+the community agreements, the transparency page, and the roster of who is on duty.
+
+Rules in checkins, stats, agreements and roster; views in views.py; templates in
+``templates/community/``. Imports ``core`` and ``web`` only."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..web.feature import Feature, Link, Panel, Series, Setting, Table
+from . import checkins, views
+
+FEATURE = Feature(
+    name="community",
+    blueprints=(views.bp,),
+    tables=(Table(checkins.TABLE, checkins.check_record),),
+    settings=(Setting("roster", lambda v: None if v is None or isinstance(v, dict) else "roster"),
+              Setting("agreements", lambda v: None if v is None or isinstance(v, str) else "agreements")),
+    audit_actions={"roster": _l("changed the roster"), "agreements": _l("edited the community agreements")},
+    exports=(checkins.export_files,),
+    monthly=(Series(70, "checkins", _l("Check-in notes"), checkins.per_month),),
+    start_panels=(Panel(10, "community/_start.html", views.start_panel),),
+    programs=(Link(50, "community.check_in", _l("Check-in")), Link(60, "community.stats_page", _l("Open numbers"))),
+    coordinator_links=(Link(20, "community.check_ins", _l("Check-ins")), Link(60, "community.roster", _l("Roster")),
+                       Link(70, "community.agreements", _l("Agreements"))),
+)

@@ -1,0 +1,137 @@
+"""The community's pages: check-ins, open numbers, the agreements, transparency; and for
+coordinators the check-in notes, the roster and editing the agreements."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup
+
+from ..core import config as config_module
+from ..core import counts
+from ..core.errors import Invalid, Refused
+from ..web import charts
+from ..web.audit import audit, monthly_counts
+from ..web.gate import coordinator_required, handles
+from ..web.helpers import needs_contact_ok
+from ..web.services import now, services
+from ..web.settings import setting
+from . import agreements as agreed
+from . import checkins, roster as rosters, stats
+
+bp = Blueprint("community", __name__, template_folder="templates")
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+def check_in():
+    if request.method == "GET":
+        return render_template("community/check_in.html", values={}, errors={})
+    try:
+        values = checkins.check_checkin(request.form)
+    except Invalid as bad:
+        return render_template("community/check_in.html", values=bad.values, errors=bad.errors), 422
+    from ..core import text
+
+    contact = text.contact_in(values)
+    if needs_contact_ok(contact):
+        return render_template("community/check_in.html", values=values, errors={}, contact=contact)
+    checkins.add_checkin(services().store, values, now())
+    flash(_("Thank you. The coordinators read every note at their meetings."))
+    return redirect(url_for("public.start"), code=303)
+
+
+def _chart(chart_id: str, title: str, months: list[str], values: dict) -> Markup:
+    bars = []
+    for month in months:
+        value = values.get(month)
+        shown = counts.shown(value)
+        text = "—" if shown is None else (_("fewer than 3") if isinstance(shown, str) else str(shown))
+        bars.append(charts.Bar(month, value if isinstance(shown, int) else None, text))
+    return Markup(charts.bar_chart(chart_id, title, bars))
+
+
+@bp.get("/stats")
+def stats_page():
+    svc, today = services(), now()
+    series = svc.registry.ordered("monthly")
+    # Reading the whole archive: once per change (and day), not once per visitor.
+    numbers = svc.remember("stats", today.strftime("%Y-%m-%d"), lambda: stats.compute(svc.store, series))
+    months = numbers["months"]
+    shown = [(s.key, s.title, _chart(f"chart-{s.key}", s.title, months, numbers["values"][s.key]),
+              numbers["values"][s.key]) for s in series]
+    return render_template("community/stats.html", months=months, charts=shown)
+
+
+def default_agreements() -> str:
+    """The text that ships with the kiosk, in the visitor's language."""
+    lang = str(get_locale())
+    name = lang if lang in config_module.KNOWN_LANGUAGES else "en"
+    return render_template(f"community/agreements/{name}.txt", kiosk=setting("NAME"),
+                           expire=setting("EXPIRE_DAYS"), retain=setting("RETAIN_DAYS"))
+
+
+@bp.get("/how-it-works")
+def how_it_works():
+    body = agreed.agreements(services().store) or default_agreements()
+    return render_template("community/how_it_works.html", body=agreed.render(body))
+
+
+@bp.get("/transparency")
+def transparency():
+    registry = services().registry
+    return render_template("community/transparency.html",
+                           months=monthly_counts(services().store, registry.moderation),
+                           ACTIONS=registry.audit_actions, MODERATION=registry.moderation)
+
+
+# -- coordinators ---------------------------------------------------------------------------------
+
+
+@bp.get("/coordinate/check-ins")
+@coordinator_required
+def check_ins():
+    return render_template("community/check_ins.html", notes=checkins.checkins(services().store))
+
+
+@bp.route("/coordinate/roster", methods=["GET", "POST"])
+@coordinator_required
+def roster():
+    store = services().store
+    weeks = rosters.upcoming_weeks(now().date())
+    team = handles(store)
+    if request.method == "POST":
+        chosen = {week: request.form.get(f"week-{week}", "") for week in weeks}
+        try:
+            rosters.save_roster(store, chosen, request.form.get("meeting_when", ""),
+                                request.form.get("meeting_where", ""), team)
+        except Refused as refused:
+            flash(str(refused.message))
+            return redirect(url_for("community.roster"), code=303)
+        audit("roster")
+        flash(_("The roster is saved."))
+        return redirect(url_for("community.roster"), code=303)
+    current = rosters.roster(store)
+    return render_template("community/roster.html", weeks=[(w, rosters.week_start(w)) for w in weeks], team=team,
+                           chosen=current.get("weeks", {}), meeting=current.get("meeting", {}))
+
+
+@bp.route("/coordinate/agreements", methods=["GET", "POST"])
+@coordinator_required
+def agreements():
+    store = services().store
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            agreed.save_agreements(store, body)
+        except Refused as refused:
+            return render_template("community/agreements_edit.html", body=body, error=refused.message), 422
+        audit("agreements")
+        flash(_("The community agreements are saved."))
+        return redirect(url_for("community.how_it_works"), code=303)
+    body = agreed.agreements(store) or default_agreements()
+    return render_template("community/agreements_edit.html", body=body, error=None)
+
+
+def start_panel() -> dict:
+    store, today = services().store, now()
+    return {"on_duty": rosters.on_duty(store, today.date()), "meeting": rosters.next_meeting(store, today)}

@@ -1,0 +1,150 @@
+"""Post ids, claim codes, pseudonyms and the slow hash that guards a claim code.
+
+A ticket code reads like ``K7Q2M-acorn-bloom-civic-dwarf``: the post's short id, then four
+words from the EFF short word list (1,295 words, so 4 x 10.3 = 41.3 bits of randomness).
+Only a per-post salted scrypt hash of the words is ever stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from functools import lru_cache
+from importlib import resources
+
+# Crockford-like alphabet without 0/O, 1/I/L and U, so an id read aloud or copied
+# by hand from a paper ticket survives.
+ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_LENGTH = 5
+CODE_WORDS = 4
+
+# scrypt cost: n=2**13, r=8 takes 8 MiB and ~25 ms here (a Pi: ~100 ms); tests may lower n.
+# With 41 bits in a code that is still centuries of guessing for someone who steals the Pi,
+# and at most two hashes run at once, so memory stays bounded under a rush of posts.
+DEFAULT_SCRYPT_N = 2**13
+_HASHING = threading.BoundedSemaphore(2)
+
+
+@lru_cache(maxsize=1)
+def wordlist() -> tuple[str, ...]:
+    text = resources.files("kiosk.core").joinpath("wordlists/eff_short.txt").read_text("utf-8")
+    words = tuple(w.strip() for w in text.splitlines() if w.strip())
+    # A damaged list would make codes guessable: refuse to run rather than hand out weak ones.
+    if len(set(words)) != len(words) or len(words) < 1024:
+        raise RuntimeError("the code word list is damaged: reinstall the kiosk")
+    return words
+
+
+def new_post_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def normalize_post_id(raw: str) -> str | None:
+    """Upper-case and check a post id typed or scanned by a person; None if it cannot be one."""
+    candidate = (raw or "").strip().upper()
+    if len(candidate) == ID_LENGTH and all(c in ID_ALPHABET for c in candidate):
+        return candidate
+    return None
+
+
+_DIGIT = {ch: i for i, ch in enumerate(ID_ALPHABET)}
+_BASE = len(ID_ALPHABET)
+
+
+def post_id_to_int(post_id: str) -> int:
+    """The post id as a number, used as TinyDB's document id so lookups are direct."""
+    # Unrolled: the archive index converts every id at start-up.
+    d = _DIGIT
+    a, b, c, e, f = post_id
+    return (((d[a] * _BASE + d[b]) * _BASE + d[c]) * _BASE + d[e]) * _BASE + d[f] + 1  # ids start at 1
+
+
+def int_to_post_id(n: int) -> str:
+    n -= 1
+    chars = []
+    for _ in range(ID_LENGTH):
+        n, rem = divmod(n, len(ID_ALPHABET))
+        chars.append(ID_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_secret_words() -> str:
+    words = wordlist()
+    return "-".join(secrets.choice(words) for _ in range(CODE_WORDS))
+
+
+def make_ticket_code(post_id: str, secret: str) -> str:
+    return f"{post_id}-{secret}"
+
+
+_SEPARATORS = re.compile(r"[\s\-_.,:;/]+")
+
+
+def split_ticket_code(raw: str) -> tuple[str, str] | None:
+    """Split what a person typed into (post id, secret words), forgiving case and separators."""
+    parts = [p for p in _SEPARATORS.split((raw or "").strip().lower()) if p]
+    if len(parts) != 1 + CODE_WORDS:
+        return None
+    post_id = normalize_post_id(parts[0])
+    if post_id is None:
+        return None
+    return post_id, "-".join(parts[1:])
+
+
+def hash_secret(secret: str, salt: bytes | None = None, n: int = DEFAULT_SCRYPT_N) -> dict:
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    with _HASHING:
+        digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=8, p=1, dklen=32)
+    return {"alg": "scrypt", "n": n, "r": 8, "p": 1, "salt": salt.hex(), "hash": digest.hex()}
+
+
+def verify_secret(secret: str, stored: dict) -> bool:
+    with _HASHING:
+        digest = _scrypt_stored(secret, stored)
+    return hmac.compare_digest(digest.hex(), stored["hash"])
+
+
+def _scrypt_stored(secret: str, stored: dict) -> bytes:
+    return hashlib.scrypt(
+        secret.encode("utf-8"),
+        salt=bytes.fromhex(stored["salt"]),
+        n=int(stored["n"]),
+        r=int(stored["r"]),
+        p=int(stored["p"]),
+        dklen=32,
+    )
+
+
+def burn_time(n: int = DEFAULT_SCRYPT_N) -> None:
+    """Spend what a real check costs, so an unknown post id answers as slowly as a wrong code."""
+    with _HASHING:
+        hashlib.scrypt(b"x", salt=b"0" * 16, n=n, r=8, p=1, dklen=32)
+
+
+ADJECTIVES = (
+    "Quiet", "Bright", "Gentle", "Steady", "Kind", "Brave", "Calm", "Clever", "Patient",
+    "Sunny", "Swift", "Warm", "Hopeful", "Merry", "Honest", "Humble", "Lively", "Nimble",
+    "Cheerful", "Careful", "Friendly", "Generous", "Thoughtful", "Curious", "Golden",
+    "Silver", "Evening", "Morning", "Spring", "Autumn", "Winter", "Summer",
+    "Amber", "Bold", "Breezy", "Cozy", "Daring", "Eager", "Fair", "Gracious", "Hardy", "Jolly",
+    "Keen", "Loyal", "Mellow", "Mindful", "Modest", "Noble", "Playful", "Plucky", "Polite",
+    "Proud", "Quick", "Radiant", "Sincere", "Sprightly", "Sturdy", "Tender", "Tidy", "Trusty",
+    "Upbeat", "Valiant", "Wise", "Zesty",
+)
+ANIMALS = (
+    "Heron", "Otter", "Sparrow", "Badger", "Fox", "Robin", "Finch", "Hare", "Owl", "Wren",
+    "Beaver", "Crane", "Dove", "Falcon", "Hedgehog", "Lark", "Marten", "Moose", "Pelican",
+    "Puffin", "Salmon", "Swallow", "Turtle", "Walrus", "Bison", "Koala", "Lynx", "Panda",
+    "Seal", "Stork", "Swan", "Yak",
+    "Albatross", "Antelope", "Beetle", "Bluebird", "Buffalo", "Camel", "Cardinal", "Cricket",
+    "Deer", "Dolphin", "Eagle", "Egret", "Elk", "Ferret", "Gazelle", "Gecko", "Goose",
+    "Hummingbird", "Ibis", "Jay", "Kestrel", "Kingfisher", "Lemur", "Llama", "Magpie", "Mole",
+    "Newt", "Osprey", "Parrot", "Quail", "Raven", "Squirrel",
+)
+
+
+def new_pseudonym() -> str:
+    return f"{secrets.choice(ADJECTIVES)} {secrets.choice(ANIMALS)}"

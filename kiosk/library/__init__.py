@@ -1,0 +1,31 @@
+"""The tool library: shared items with printable QR labels, loans against a ticket code (no
+names), returns, and overdue loans in the coordinators' queue.
+
+Rules in rules.py; views in views.py; templates in ``templates/library/``. Imports ``core``
+and ``web`` only."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..web.feature import Feature, Link, Panel, Series, Table
+from ..web.services import now, services
+from . import rules, views
+
+
+def _queue_panel() -> dict:
+    return {"overdue": rules.overdue(services().store, now())}
+
+
+FEATURE = Feature(
+    name="library",
+    blueprints=(views.bp,),
+    tables=(Table(rules.ITEMS, rules.check_item_record), Table(rules.LOANS, rules.check_loan_record)),
+    session_keys=(views.LOAN_TICKET,),
+    private_endpoints=("library.lent",),
+    audit_actions={"library-add": _l("added a library item"), "library-edit": _l("edited a library item"),
+                   "lend": _l("lent a library item"), "return": _l("recorded a library return"),
+                   "library-retire": _l("retired a library item")},
+    monthly=(Series(50, "lent", _l("Tools lent"), rules.lent_by_month),),
+    queue_panels=(Panel(20, "library/_queue.html", _queue_panel),),
+    programs=(Link(20, "library.catalog", _l("Tool library")),),
+    coordinator_links=(Link(40, "library.catalog", _l("Tool library")),),
+)

@@ -1,0 +1,137 @@
+"""Writing an export folder: every feature's files, the full backup, the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from ...core.files import fsync_dir, write_atomic
+from ...core.store import Store
+from ...core.times import iso
+from ..feature import default_registry
+
+SCHEMA = 1
+MANIFEST = "manifest.json"
+BACKUP = "backup.json"
+
+Progress = Callable[[str, int, int], None]
+
+
+class ExchangeError(Exception):
+    """A clear, translated-on-screen reason why an export or import cannot go on."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def fat32_name(kiosk_name: str, moment: dt.datetime) -> str:
+    """A folder name valid on FAT32: no colons or other reserved characters."""
+    base = re.sub(r"[^A-Za-z0-9_-]+", "-", kiosk_name).strip("-_") or "kiosk"
+    return f"{base[:40]}-{moment.strftime('%Y-%m-%d_%H%M%S')}"
+
+
+class _HashingFile:
+    """A file being written that keeps its SHA-256 as it goes, and is fsynced on close."""
+
+    def __init__(self, path: Path, opener):
+        self.path = path
+        self.fh = opener(path)
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.fh.write(data)
+
+    def close(self) -> str:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        return self.sha.hexdigest()
+
+
+def _open_for_export(path: Path):
+    # Only the owner may read them, whatever the umask: backup.json holds private
+    # conversations, and a stick formatted ext4 keeps file modes.
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def _dump(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_backup(out, store: Store, registry, kiosk_name: str, now: dt.datetime) -> None:
+    """backup.json, a month of the archive at a time: posts, every declared table and
+    setting, and the audit trail."""
+    out.write(b'{"schema":' + _dump(SCHEMA) + b',"kind":"mutual-aid-kiosk-backup","kiosk":' + _dump(kiosk_name)
+              + b',"created":' + _dump(iso(now)) + b',"live":' + _dump(store.live_posts()) + b',"archive":{')
+    for n, month in enumerate(store.archived_months()):
+        out.write((b"," if n else b"") + _dump(month) + b":" + _dump(store.archived_posts(month)))
+    store.trim()
+    records = {name: [{k: v for k, v in r.items() if k != "_id"} for r in store.records(name)]
+               for name in registry.tables}
+    meta = {key: store.get_meta(key) for key in registry.settings}
+    out.write(b'},"records":' + _dump(records) + b',"meta":' + _dump(meta) + b',"audit":{')
+    for n, month in enumerate(store.audit_months()):
+        out.write((b"," if n else b"") + _dump(month) + b":" + _dump(store.audit_entries(month)))
+    out.write(b"}}")
+
+
+def _write_files(partial: Path, store: Store, registry, step: Progress, opener) -> dict[str, str]:
+    digests: dict[str, str] = {}
+    for files in registry.exports:
+        for name, pieces in files(store, step):
+            out = _HashingFile(partial / name, opener)
+            try:
+                for piece in pieces:
+                    out.write(piece)
+            finally:
+                digests[name] = out.close()
+    return digests
+
+
+def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.datetime, full: bool = False,
+           progress: Progress | None = None, opener=_open_for_export) -> Path:
+    """Write an export folder into ``target_dir``; returns the finished folder. Files are
+    written a month at a time, so memory stays small however long the history."""
+    target = Path(target_dir)
+    if not target.is_dir():
+        raise ExchangeError("no-target", str(target))
+    if not os.access(target, os.W_OK):
+        raise ExchangeError("read-only", str(target))
+    name = fat32_name(kiosk_name, now)
+    final, partial = target / name, target / f".partial-{name}"
+    if final.exists():
+        raise ExchangeError("exists", final.name)
+    step = progress or (lambda what, done, total: None)
+    registry = registry or default_registry()
+    try:
+        partial.mkdir()
+        digests = _write_files(partial, store, registry, step, opener)
+        if full:
+            step("backup", 0, 1)
+            out = _HashingFile(partial / BACKUP, opener)
+            write_backup(out, store, registry, kiosk_name, now)
+            digests[BACKUP] = out.close()
+        manifest = {"schema": SCHEMA, "kind": "mutual-aid-kiosk-export", "kiosk": kiosk_name,
+                    "created": iso(now), "full": full, "files": digests}
+        write_atomic(partial / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"), 0o644)
+        fsync_dir(partial)
+        os.replace(partial, final)
+        fsync_dir(target)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if exc.errno == 28:
+            raise ExchangeError("full", str(target)) from exc
+        if exc.errno == 30:
+            raise ExchangeError("read-only", str(target)) from exc
+        raise ExchangeError("write-failed", f"{exc.strerror or exc}") from exc
+    step("done", 1, 1)
+    return final

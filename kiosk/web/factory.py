@@ -1,0 +1,152 @@
+"""The application factory: settings, the store and the long-lived services, then every
+feature's declared pieces (web/feature.py), error pages and template helpers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from flask import Flask, render_template, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from ..core import config as config_module
+from ..core.clock import GuardedClock
+from ..core.store import Store
+from . import security
+from .feature import Registry, discover
+from .pagecache import CachingMiddleware
+from .screen import choose_language
+from .services import Services, services
+from .settings import setting
+from .template_helpers import register_template_helpers
+from .throttle import GuessThrottle, RateLimit
+
+log = logging.getLogger("kiosk")
+csrf = CSRFProtect()
+babel = Babel()
+
+UPKEEP_EVERY_SECONDS = 600
+HERE = Path(__file__).resolve().parent
+
+
+def select_locale() -> str:
+    languages = setting("LANGUAGES")
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _services(app: Flask, store: Store, registry: Registry) -> Services:
+    config = app.config
+    return Services(
+        store=store,
+        registry=registry,
+        throttle=GuessThrottle(config["GUESS_LIMIT"], config["GUESS_WINDOW_SECONDS"], config["GUESS_GLOBAL_LIMIT"]),
+        # Coordinators: 5 wrong passphrases per handle in 5 minutes, then doubling waits.
+        coord_throttle=GuessThrottle(5, 300, 30, max_lock=900),
+        clock=GuardedClock(store),
+        limits={name: RateLimit(config[key]) for name, key in registry.limits.items()},
+    )
+
+
+def create_app(test_config: dict | None = None, features=None) -> Flask:
+    """``features``: the declarations to build from (default: every feature package)."""
+    app = Flask("kiosk", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
+                root_path=str(HERE))
+    app.config.update(config_module.FLASK_SETTINGS)
+    app.config.update(config_module.DEFAULTS)
+    config_module.load_env(app.config, os.environ)
+    if test_config:
+        app.config.update(test_config)
+    config_module.check(app.config)
+
+    registry = Registry(discover() if features is None else features)
+    store = Store(app.config["DATA_DIR"])
+    app.config["SECRET_KEY"] = store.secret_key()
+    app.extensions["kiosk"] = _services(app, store, registry)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(HERE.parent / "translations"))
+    security.init_app(app, registry)
+    for feature in registry.features:
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
+    csrf.exempt(choose_language)
+    register_errors(app)
+    register_template_helpers(app, registry)
+
+    @app.before_request
+    def upkeep():
+        svc = services()
+        if svc.upkeep_is_due(UPKEEP_EVERY_SECONDS):
+            try:
+                run_upkeep(app)
+            except OSError as exc:  # a full or read-only disk must not fail a reader's page
+                log.error("upkeep could not write: %s", exc)
+            finally:
+                svc.upkeep_lock.release()
+
+    # Readers' pages (board, posts) are served from a cache until the next write.
+    app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
+
+    with app.app_context():
+        run_upkeep(app, max_months=1)  # bounded, so a big archive never slows the start
+    app.extensions["kiosk"].upkeep_due = time.monotonic() + UPKEEP_EVERY_SECONDS
+    return app
+
+
+def run_upkeep(app: Flask, max_months: int = 3) -> None:
+    """Save the kiosk's time, then each feature's upkeep (expiry, erasing old text: promise 7)."""
+    svc = app.extensions["kiosk"]
+    now = svc.clock.now()
+    svc.clock.save()
+    if svc.clock.suspect:
+        log.warning("the wall clock looks wrong (off by %ds); using the kiosk's own time", svc.clock.offset_seconds())
+    with app.app_context():
+        for upkeep in svc.registry.upkeep:
+            upkeep(svc.store, now, setting, max_months)
+    svc.store.trim()
+
+
+def register_errors(app: Flask) -> None:
+    def page(status: int, title: str, message: str):
+        return render_template("error.html", title=title, message=message), status
+
+    from flask_babel import gettext as _
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return page(400, _("This form has expired"), _("Nothing was saved. Go back, reload the page and try again."))
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return page(400, _("Something in that request was wrong"), _("Nothing was saved. Go back and try again."))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return page(404, _("Page not found"), _("Check the address, or start again from the start page."))
+
+    @app.errorhandler(405)
+    def not_allowed(exc):
+        return page(405, _("That does not work here"), _("Use the buttons on the page instead."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return page(413, _("That was too much text"), _("Nothing was saved. Shorten what you wrote and try again."))
+
+    @app.errorhandler(OSError)
+    def disk_trouble(exc):
+        # A full, read-only or failing disk: the write was refused and nothing on disk changed
+        # (the store rolls its memory back), so say so plainly and keep serving reads.
+        log.error("could not write to the data folder: %s", exc)
+        return page(503, _("Sorry, this could not be saved"),
+                    _("The kiosk could not write to its storage. Nothing that was saved before is lost. Please tell a coordinator."))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return page(500, _("Something went wrong"), _("Please try again in a moment. If it keeps happening, tell a coordinator."))

@@ -1,0 +1,168 @@
+"""How a feature declares its pieces, once, and how the app finds every feature.
+
+A feature is a package of ``kiosk`` whose ``__init__`` holds ``FEATURE = Feature(...)``. The
+factory, the USB exchange, the idle reset, the security headers, the audit trail, the start
+page, the coordinators' queue and navigation and the open numbers are all built from these
+declarations: a new feature is one new folder, and nothing else to remember.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from flask import Blueprint
+
+# A check of one stored value from a backup: None when it is fine, else what is wrong.
+Check = Callable[[Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A record table in the live file; a full backup carries every row, each checked by
+    ``check`` before a restore or a merge writes anything."""
+
+    name: str
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value in the store's settings ("meta"), carried by a backup and checked the same way."""
+
+    key: str
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link in a menu: the start page's programs or the coordinators' navigation."""
+
+    order: int
+    endpoint: str
+    label: Any
+    current: tuple[str, ...] = ()  # further endpoints that mark this link as the current page
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A part of a page that another feature shows: ``data(**context)`` runs in the request
+    (with what the page knows, such as the months of /stats) and its dict is handed to
+    ``template``."""
+
+    order: int
+    template: str
+    data: Callable[[], dict] = dict
+
+
+@dataclass(frozen=True)
+class Series:
+    """Counts per month for the open numbers (/stats): ``counts(store)`` -> {YYYY-MM: n}."""
+
+    order: int
+    key: str
+    title: Any
+    counts: Callable[[Any], dict]
+
+
+# Files in every export: ``files(store, progress)`` yields (file name, its bytes in pieces),
+# each file consumed whole before the next is asked for.
+ExportFiles = Callable[..., Iterable[tuple[str, Iterable[bytes]]]]
+
+
+@dataclass(frozen=True)
+class PostRules:
+    """How the board's posts travel in a backup (they live in the store's own live file and
+    archive, not in a record table): ``check(post)`` as for a table, ``place(post)`` gives the
+    archive month of a closed post or None for a live one, ``merge(current, incoming, kiosk)``
+    gives the post to store or None to keep the current one."""
+
+    check: Check
+    place: Callable[[dict], "str | None"]
+    merge: Callable[[dict | None, dict, str], "dict | None"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    blueprints: tuple[Blueprint, ...] = ()
+    tables: tuple[Table, ...] = ()
+    settings: tuple[Setting, ...] = ()
+    session_keys: tuple[str, ...] = ()  # what the idle reset must forget
+    private_endpoints: tuple[str, ...] = ()  # never cached; "name.*" for a whole blueprint
+    audit_actions: Mapping[str, Any] = field(default_factory=dict)  # action -> what it means
+    moderation: tuple[str, ...] = ()  # audit actions counted on the public transparency page
+    limits: Mapping[str, str] = field(default_factory=dict)  # rate limit -> its per-hour setting
+    exports: tuple[ExportFiles, ...] = ()
+    monthly: tuple[Series, ...] = ()  # charts on /stats
+    stats_panels: tuple[Panel, ...] = ()  # more on /stats, after the charts
+    start_panels: tuple[Panel, ...] = ()
+    queue_panels: tuple[Panel, ...] = ()
+    programs: tuple[Link, ...] = ()  # the start page's "More" links
+    coordinator_links: tuple[Link, ...] = ()
+    upkeep: Callable[..., None] | None = None  # upkeep(store, now, setting, max_months)
+    posts: PostRules | None = None
+
+
+NOT_FEATURES = {"core", "web", "cli", "translations"}
+
+
+def discover(package: str = "kiosk") -> list[Feature]:
+    """Every feature package of ``kiosk``, by name, after the kiosk's own base declaration."""
+    from . import base
+
+    root = importlib.import_module(package)
+    found = [base.FEATURE]
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
+        if not info.ispkg or info.name in NOT_FEATURES:
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        feature = getattr(module, "FEATURE", None)
+        if not isinstance(feature, Feature):
+            raise RuntimeError(f"kiosk/{info.name}/__init__.py declares no FEATURE = Feature(...)")
+        found.append(feature)
+    return found
+
+
+def default_registry() -> "Registry":
+    """The registry of every feature package (for commands and tools without an app)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Registry(discover())
+    return _DEFAULT
+
+
+_DEFAULT = None
+
+
+class Registry:
+    """The declarations of one app's features, gathered for the parts built from them."""
+
+    def __init__(self, features: list[Feature]):
+        self.features = features
+        names = [t.name for f in features for t in f.tables]
+        if len(names) != len(set(names)):
+            raise RuntimeError(f"two features declare the same table: {sorted(names)}")
+        self.tables = {t.name: t for f in features for t in f.tables}
+        self.settings = {s.key: s for f in features for s in f.settings}
+        self.session_keys = tuple(k for f in features for k in f.session_keys)
+        self.audit_actions = {a: label for f in features for a, label in f.audit_actions.items()}
+        self.moderation = tuple(a for f in features for a in f.moderation)
+        self.limits = {name: key for f in features for name, key in f.limits.items()}
+        self.exports = tuple(e for f in features for e in f.exports)
+        rules = [f.posts for f in features if f.posts is not None]
+        if len(rules) > 1:
+            raise RuntimeError("only one feature can declare how posts travel")
+        self.posts = rules[0] if rules else None
+        self.upkeep = tuple(f.upkeep for f in features if f.upkeep is not None)
+        private = [e for f in features for e in f.private_endpoints]
+        self.private_endpoints = frozenset(e for e in private if not e.endswith(".*"))
+        self.private_blueprints = tuple(e[:-1] for e in private if e.endswith(".*"))
+
+    def ordered(self, attribute: str) -> list:
+        return sorted((item for f in self.features for item in getattr(f, attribute)), key=lambda i: i.order)
+
+    def is_private(self, endpoint: str) -> bool:
+        return endpoint in self.private_endpoints or endpoint.startswith(self.private_blueprints)

@@ -1,0 +1,124 @@
+"""Who is a coordinator, and the gate in front of every coordinator page.
+
+A coordinator is a handle (a pseudonym, not a name) and a passphrase of at least 12
+characters stored as a salted scrypt hash in the ``coordinators`` table. There is no default
+passphrase anywhere: the first coordinator is made on the command line. After unlocking, the
+session holds only a random key; the server remembers whose it is, with a monotonic clock, and
+forgets it after COORDINATOR_IDLE_MINUTES."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+
+from flask import current_app, g, redirect, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from ..core import codes, text
+from ..core.errors import Refused
+from ..core.store import Store
+from ..core.times import iso
+from .services import services
+
+TABLE = "coordinators"
+MIN_PASSPHRASE = 12
+MAX_PASSPHRASE = 200
+HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{1,29}")
+
+
+def check_handle(handle: str) -> str:
+    handle = text.normalize(handle or "")
+    if not HANDLE.fullmatch(handle):
+        raise Refused(_l("A handle has 2 to 30 letters, digits, spaces, dots, dashes or underscores."))
+    return handle
+
+
+def check_passphrase(passphrase: str) -> str:
+    if len(passphrase or "") < MIN_PASSPHRASE:
+        raise Refused(_l("A passphrase needs at least %(n)d characters.", n=MIN_PASSPHRASE))
+    if len(passphrase) > MAX_PASSPHRASE:
+        raise Refused(_l("A passphrase can have at most %(n)d characters.", n=MAX_PASSPHRASE))
+    return passphrase
+
+
+def check_record(record: dict) -> str | None:
+    """A coordinator row from a backup."""
+    if not isinstance(record.get("handle"), str) or not isinstance(record.get("hash"), dict):
+        return "coordinators"
+    return None
+
+
+def _find(store: Store, handle: str) -> dict | None:
+    wanted = handle.casefold()
+    return next((c for c in store.records(TABLE) if c["handle"].casefold() == wanted), None)
+
+
+def add(store: Store, handle: str, passphrase: str, *, by: str, now: dt.datetime, scrypt_n: int) -> str:
+    handle = check_handle(handle)
+    check_passphrase(passphrase)
+    if _find(store, handle):
+        raise Refused(_l("That handle is taken."))
+    store.add_record(TABLE, {"handle": handle, "hash": codes.hash_secret(passphrase, n=scrypt_n),
+                             "added": iso(now), "added_by": by})
+    return handle
+
+
+def remove(store: Store, handle: str) -> None:
+    found = _find(store, handle)
+    if found is None:
+        raise Refused(_l("There is no coordinator with that handle."))
+    if len(store.records(TABLE)) <= 1:
+        raise Refused(_l("The last coordinator cannot be removed."))
+    store.remove_record(TABLE, found["_id"])
+
+
+def handles(store: Store) -> list[str]:
+    return sorted((c["handle"] for c in store.records(TABLE)), key=str.casefold)
+
+
+def verify(store: Store, handle: str, passphrase: str, scrypt_n: int) -> str | None:
+    """The handle as stored if the passphrase is right; the same cost either way."""
+    found = _find(store, handle or "")
+    if found is None or not passphrase:
+        codes.burn_time(scrypt_n)
+        return None
+    if codes.verify_secret(passphrase, found["hash"]):
+        return found["handle"]
+    return None
+
+
+# -- the gate -----------------------------------------------------------------------------------
+
+
+def current_handle() -> str | None:
+    """The coordinator this browser unlocked as, if still a coordinator and not idle too long."""
+    key = session.get("coord")
+    if not key:
+        return None
+    idle = current_app.config["COORDINATOR_IDLE_MINUTES"] * 60
+    handle = services().coord_unlocks.use(str(key), idle)
+    if handle is not None and handle not in handles(services().store):
+        services().coord_unlocks.lock(str(key))  # removed (or restored away) since unlocking
+        return None
+    return handle
+
+
+def to_unlock():
+    session.pop("coord", None)
+    return redirect(url_for("coordinate.home"), code=303)
+
+
+def coordinator_required(view):
+    """Only after unlocking: anyone else is sent to the unlock page. The page is never cached,
+    and ``g.handle`` names the coordinator for the audit trail and the navigation."""
+
+    @functools.wraps(view)
+    def gated(*args, **kwargs):
+        g.handle = current_handle()
+        if g.handle is None:
+            return to_unlock()
+        g.private = True
+        return view(*args, **kwargs)
+
+    return gated

@@ -1,0 +1,45 @@
+"""Small helpers that views of every feature share: waits in minutes, lookups that answer 404,
+the contact-details warning, and whether a request comes from the kiosk's own touchscreen."""
+
+from __future__ import annotations
+
+import math
+
+from flask import abort, request
+
+from ..core import codes
+from .services import services
+
+LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+
+
+def minutes(wait_seconds: float) -> int:
+    """A wait as whole minutes for "try again in N minutes": never 0, always rounded up."""
+    return max(1, math.ceil(wait_seconds / 60))
+
+
+def found_or_404(value):
+    if value is None:
+        abort(404)
+    return value
+
+
+def post_or_404(raw_id: str) -> dict:
+    """The live or archived post with this id (typed in any case), or a 404 page."""
+    normalized = codes.normalize_post_id(raw_id)
+    return found_or_404(services().store.get_post(normalized) if normalized else None)
+
+
+def post_id_or_404(raw_id: str) -> str:
+    return found_or_404(codes.normalize_post_id(raw_id))
+
+
+def needs_contact_ok(contact: dict) -> bool:
+    """Text that looks like contact details is shown back with a warning until the person
+    ticks that they mean it (promise 1); nothing is stored before."""
+    return bool(contact) and request.form.get("contact_ok") != "yes"
+
+
+def from_touchscreen(config, remote_addr: str | None) -> bool:
+    """Touchscreen features for the kiosk's own browser only: a phone never gets them."""
+    return bool(config["TOUCHSCREEN"]) and remote_addr in LOOPBACK

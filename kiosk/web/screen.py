@@ -1,0 +1,128 @@
+"""Pages of the kiosk itself, whatever features it has: the language switch, the idle reset,
+the flyer, the health check for the deploy scripts and the captive-portal answers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, gettext as _
+from markupsafe import Markup
+
+from . import qr
+from .helpers import from_touchscreen
+from .services import services
+from .settings import setting
+
+bp = Blueprint("screen", __name__)
+
+
+def kiosk_mode() -> bool:
+    return from_touchscreen(current_app.config, request.remote_addr)
+
+
+@bp.app_context_processor
+def screen_context():
+    return {
+        "kiosk_mode": kiosk_mode(),
+        "can_print_direct": bool(current_app.config["PRINTER"]),
+        # Anything of a visitor's that the idle reset must clear (each feature declares its keys).
+        "visit_in_session": any(key in session for key in services().registry.session_keys),
+    }
+
+
+@bp.after_app_request
+def no_store_on_the_touchscreen(response):
+    # The next person must not bring back the last one's page with the back gesture.
+    if kiosk_mode() and response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this kiosk; never an absolute URL (no open redirect).
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("public.start")
+    return target
+
+
+@bp.post("/lang")
+def choose_language():
+    # Choosing a language is harmless to forge, and exempting it (in the factory) means people
+    # who only read never need a CSRF cookie; the cookie appears once they pick a language.
+    lang = request.form.get("lang", "")
+    if lang in setting("LANGUAGES"):
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/reset")
+def reset():
+    """The idle reset: forget everything this browser's session knew, back to the start.
+    Whatever a session value names (a handed-over code, an unlocked ticket or coordinator)
+    is forgotten on the server too."""
+    svc = services()
+    for value in session.values():
+        key = value.get("key") if isinstance(value, dict) else value
+        if isinstance(key, str) and key:
+            svc.handoff.forget(key)
+            svc.unlocks.lock(key)
+            svc.coord_unlocks.lock(key)
+    session.clear()
+    return redirect(url_for("public.start"), code=303)
+
+
+@bp.get("/flyer")
+def flyer():
+    offered = setting("LANGUAGES")
+    wanted = [lang for lang in request.args.get("lang", "").split(",") if lang in offered]
+    langs = wanted or offered
+    public_url, ssid = setting("PUBLIC_URL"), setting("WIFI_SSID")
+    blocks = []
+    for lang in langs:
+        with force_locale(lang):
+            blocks.append(
+                {
+                    "lang": lang,
+                    "dir": "rtl" if lang == "ar" else "ltr",
+                    "headline": _("Need something? Can offer something?"),
+                    "steps": [
+                        _("1. Join the Wi-Fi “%(ssid)s” (scan the code on the right).", ssid=ssid)
+                        if ssid
+                        else _("1. Join the community center's Wi-Fi."),
+                        _("2. Scan the board's code, or open %(url)s.", url=public_url + "/board"),
+                        _("3. Post a need or an offer: no name, no phone number. Keep your ticket."),
+                    ],
+                    "labels": (_("The board"), _("The Wi-Fi")),
+                }
+            )
+    wifi_qr = Markup(qr.inline_svg(qr.wifi_payload(ssid, setting("WIFI_PASSWORD")), cache=False)) if ssid else None
+    return render_template("flyer.html", blocks=blocks, board_qr=Markup(qr.inline_svg(public_url + "/board")),
+                           board_url=public_url + "/board", wifi_qr=wifi_qr, ssid=ssid, chosen=langs)
+
+
+@bp.get("/healthz")
+def healthz():
+    from .. import __version__
+
+    store = services().store
+    return jsonify(
+        status="ok",
+        version=__version__,
+        live_posts=store.count_live(),
+        archived_posts=store.count_archived(),
+        clock="suspect" if services().clock.suspect else "ok",
+    )
+
+
+# Phones that join the kiosk's Wi-Fi ask these addresses whether they are online; answering
+# with a redirect makes them open the kiosk's start page, as a hotel Wi-Fi would (DNS on the
+# Pi sends every name here; see deploy/network).
+CAPTIVE_CHECKS = ("/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html",
+                  "/connecttest.txt", "/ncsi.txt", "/redirect", "/success.txt", "/canonical.html")
+
+
+def captive_portal():
+    return redirect(setting("PUBLIC_URL") + "/", code=302)
+
+
+for _path in CAPTIVE_CHECKS:
+    bp.add_url_rule(_path, f"captive_{_path.strip('/').replace('/', '_').replace('.', '_')}", captive_portal)

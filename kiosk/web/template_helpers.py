@@ -1,0 +1,77 @@
+"""What every template may use: the language and its direction, settings, categories, the
+menus and panels features declare, and filters for numbers, dates and "3 days ago"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app
+from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
+
+from .. import __version__
+from ..core import config as config_module
+from ..core import counts
+from ..core.times import parse_iso
+from .services import services
+from .settings import categories, setting
+
+RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+
+
+def _panels(registry, attribute: str, **context) -> list[tuple[str, dict]]:
+    """The panels features declare, each with its data, for ``{% include %}``."""
+    return [(panel.template, panel.data(**context)) for panel in registry.ordered(attribute)]
+
+
+def register_template_helpers(app: Flask, registry) -> None:
+    app.jinja_env.globals.update(
+        kiosk_version=__version__,
+        setting=setting,
+        shown=counts.shown,
+        start_panels=lambda: _panels(registry, "start_panels"),
+        queue_panels=lambda: _panels(registry, "queue_panels"),
+        stats_panels=lambda **context: _panels(registry, "stats_panels", **context),
+        programs=lambda: registry.ordered("programs"),
+        coordinator_links=lambda: registry.ordered("coordinator_links"),
+    )
+
+    @app.context_processor
+    def language():
+        lang = str(get_locale())
+        store = services().store
+        return {
+            "current_lang": lang,
+            "text_dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
+            "language_names": {code: config_module.KNOWN_LANGUAGES[code] for code in setting("LANGUAGES")},
+            "all_language_names": config_module.KNOWN_LANGUAGES,
+            # Categories follow the settings: offered ones, and every name for display.
+            "CATEGORIES": categories(store),
+            "CATEGORY_LABELS": categories(store, include_retired=True),
+        }
+
+    @app.template_filter("number")
+    def number(value) -> str:
+        return format_number(value)
+
+    @app.template_filter("day")
+    def day(value: str) -> str:
+        try:
+            moment = dt.date.fromisoformat(value[:10])
+        except (TypeError, ValueError):
+            return value or ""
+        return format_date(moment, "medium")
+
+    @app.template_filter("moment")
+    def moment(value) -> str:
+        return format_datetime(value, "medium") if value else ""
+
+    @app.template_filter("ago")
+    def ago(value: str) -> str:
+        try:
+            delta = parse_iso(value) - services().clock.now()
+        except (TypeError, ValueError):
+            return ""
+        # A clock that jumped backwards must not say "in 3 days" about the past.
+        if delta.total_seconds() > -60:
+            return gettext("just now")
+        return format_timedelta(delta, granularity="minute", add_direction=True)
