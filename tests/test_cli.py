@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.board import posts
 from kiosk.web import settings
 from kiosk.cli.demo import add_sample_posts
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from kiosk.core.times import utcnow
-from kiosk.board import lifecycle, posts
+from kiosk.board import lifecycle
 from kiosk.core import usb
 from kiosk.web import audit, exchange, gate
 from kiosk.web.csvfile import safe_cell
 from kiosk.cli import main as kiosk_main
-from kiosk.core.store import Store, iter_json_files
+from kiosk.core.store import Store
 
-from conftest import TEST_SCRYPT_N, Visitor, csrf_token, kiosk_in_namespace, needs_namespaces
+from conftest import TEST_SCRYPT_N, Visitor, kiosk_in_namespace, needs_namespaces
 from test_coordinate import PASSPHRASE, act, unlock
 from test_replies import reply_to
 

@@ -127,6 +127,11 @@ def _data_folder(folder: Path, found: list) -> None:
             found.append((WARN, f"{free // MB} MB free on the disk holding the data folder. {ROOM}"))
         else:
             found.append((OK, f"{free // MB:,} MB free on the disk holding the data folder."))
+    _files_and_lock(folder, found)
+
+
+def _files_and_lock(folder: Path, found: list) -> None:
+    """Every data file parses, and whether a server holds the folder now."""
     try:
         for path in iter_json_files(folder):
             load_json(path)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from ..board.lifecycle import ERASED, ERASED_THROUGH, erase_replies
 from ..core import codes
 from ..core.store import Store
-from ..core.times import iso
+from ..core.times import iso, month_of
 from .demo import SAMPLES
 
 WORDS = ("soup", "ride", "ladder", "help", "Friday", "evening", "garden", "kids", "school", "bread", "coat",
@@ -80,11 +80,11 @@ def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int
             reply["id"] = new_id()
         if retain_days is not None and now - closed > dt.timedelta(days=retain_days):
             post.update(ERASED, replies=erase_replies(post["replies"]))
-        by_month[closed.strftime("%Y-%m")].append(post)
+        by_month[month_of(closed)].append(post)
     store.put_posts([], by_month)
     if retain_days is not None:
         cutoff = now - dt.timedelta(days=retain_days)
-        done = [m for m in by_month if m < cutoff.strftime("%Y-%m")]
+        done = [m for m in by_month if m < month_of(cutoff)]
         if done:
             store.set_meta(ERASED_THROUGH, max(done))
     fresh = []

@@ -5,13 +5,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from .errors import DataFolderInUse, StoreError
 
 LOCK_FILE = "kiosk.lock"
+LIVE_FILE = "live.json"
+ARCHIVE_DIR = "archive"
 
 
 def fsync_dir(path: Path) -> None:
@@ -89,3 +92,31 @@ def take_folder_lock(data_dir: Path) -> int:
 def release_folder_lock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
+
+
+def secret_key(path: Path) -> bytes:
+    """A random key kept in ``path``, made on first use."""
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = b""
+    if len(key) < 32:
+        key = secrets.token_hex(32).encode()
+        write_atomic(path, key)
+    return key
+
+
+def iter_json_files(data_dir: Path) -> Iterator[Path]:
+    """Every data file, for tests and tools that check the folder as a whole."""
+    data_dir = Path(data_dir)
+    yield from sorted(data_dir.glob("*.json"))
+    yield from sorted((data_dir / ARCHIVE_DIR).glob("*.json"))
+
+
+def all_post_ids(files: Iterable[Path]) -> set[str]:
+    ids: set[str] = set()
+    for path in files:
+        data = load_json(path) or {}
+        for doc in (data.get("posts") or {}).values():
+            ids.add(doc["id"])
+    return ids

@@ -18,9 +18,7 @@ The Pi's power can be pulled at any moment and Waitress serves on several thread
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import threading
 import zlib
 from collections import OrderedDict
@@ -33,14 +31,13 @@ from tinydb.table import Document
 
 from . import codes
 from .errors import StoreError
-from .files import (dump_json, load_json, release_folder_lock, sweep_temp_files, take_folder_lock,
-                    write_atomic)
+from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_files, load_json,  # noqa: F401
+                    release_folder_lock, secret_key, sweep_temp_files, take_folder_lock, write_atomic)
+from .audit_log import AUDIT_DIR, AuditTrail
 from .idindex import index_bytes, posts_index, read_index, replies_index, valid_month
+from .records import RecordTables
 
-LIVE_FILE = "live.json"
-ARCHIVE_DIR = "archive"
 INDEX_FILE = "index.json"
-AUDIT_DIR = "audit"
 SECRET_FILE = "secret_key"
 POSTS, META = "posts", "meta"
 
@@ -83,8 +80,9 @@ def _doc(post: dict) -> Document:
     return Document(post, doc_id=codes.post_id_to_int(post["id"]))
 
 
-class Store:
-    """Posts, records and settings in one data folder. Every public method takes the lock."""
+class Store(RecordTables, AuditTrail):
+    """Posts, records, settings and the audit trail in one data folder. Every public method
+    takes the lock."""
 
     ARCHIVE_CACHE = 1  # archive months kept parsed at once; bounded so memory stays small
 
@@ -146,16 +144,8 @@ class Store:
 
     def secret_key(self) -> bytes:
         """The key that signs session cookies, made once per data folder."""
-        path = self.data_dir / SECRET_FILE
         with self._lock:
-            try:
-                key = path.read_bytes()
-            except FileNotFoundError:
-                key = b""
-            if len(key) < 32:
-                key = secrets.token_hex(32).encode()
-                write_atomic(path, key)
-            return key
+            return secret_key(self.data_dir / SECRET_FILE)
 
     # -- posts -----------------------------------------------------------------------
 
@@ -377,77 +367,6 @@ class Store:
         if leftovers:
             self._posts.remove(doc_ids=leftovers)
 
-    # -- records: small tables in the live file -------------------------------------------
-
-    def add_record(self, table: str, doc: dict) -> int:
-        with self._lock:
-            return self._table(table).insert(doc)
-
-    def add_record_at(self, table: str, doc: dict, pick_id: Callable[[], int]) -> int:
-        """Store a record under an id the caller picks (``pick_id`` is asked again while the
-        id is taken), with the table kept in id order, so its place in the file says no more
-        than its id does."""
-        with self._lock:
-            data = dict(self._live.storage.read() or {})
-            rows = dict(data.get(table) or {})
-            key = pick_id()
-            while str(key) in rows:
-                key = pick_id()
-            rows[str(key)] = doc
-            data[table] = dict(sorted(rows.items(), key=lambda item: int(item[0])))
-            self._rewrite_live(data)
-            return key
-
-    def records(self, table: str) -> list[dict]:
-        with self._lock:
-            return [{**_copy(doc), "_id": doc.doc_id} for doc in self._table(table).all()]
-
-    def update_record(self, table: str, record_id: int, fields: dict) -> None:
-        with self._lock:
-            self._table(table).update(fields, doc_ids=[record_id])
-
-    def clear_records(self, table: str) -> None:
-        with self._lock:
-            self._table(table).truncate()
-
-    def remove_record(self, table: str, record_id: int) -> None:
-        with self._lock:
-            self._table(table).remove(doc_ids=[record_id])
-
-    # -- the audit trail: append-only, one file per month ---------------------------------
-
-    def append_audit(self, entry: dict) -> None:
-        month = entry["at"][:7]
-        if not valid_month(month):
-            raise StoreError(f"bad audit time {entry['at']!r}")
-        with self._lock:
-            self._append_audit(month, [entry])
-
-    def _append_audit(self, month: str, entries: list[dict]) -> None:
-        if not entries:
-            return
-        folder = self.data_dir / AUDIT_DIR
-        folder.mkdir(exist_ok=True, mode=0o700)
-        db = _open_db(folder / f"{month}.json")
-        try:
-            table = db.table("audit")
-            have = {json.dumps(e, sort_keys=True) for e in table.all()}
-            table.insert_multiple(e for e in entries if json.dumps(e, sort_keys=True) not in have)
-        finally:
-            db.close()
-
-    def audit_months(self) -> list[str]:
-        with self._lock:
-            folder = self.data_dir / AUDIT_DIR
-            return sorted(p.stem for p in folder.glob("*.json") if valid_month(p.stem)) if folder.is_dir() else []
-
-    def audit_entries(self, month: str) -> list[dict]:
-        if not valid_month(month):
-            return []
-        with self._lock:
-            data = load_json(self.data_dir / AUDIT_DIR / f"{month}.json") or {}
-            return [_copy(doc) for doc in (data.get("audit") or {}).values()]
-
     # -- small settings ------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -472,19 +391,3 @@ def _copy(value):
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-def iter_json_files(data_dir: Path) -> Iterator[Path]:
-    """Every data file, for tests and tools that check the folder as a whole."""
-    data_dir = Path(data_dir)
-    yield from sorted(data_dir.glob("*.json"))
-    yield from sorted((data_dir / ARCHIVE_DIR).glob("*.json"))
-
-
-def all_post_ids(files: Iterable[Path]) -> set[str]:
-    ids: set[str] = set()
-    for path in files:
-        data = load_json(path) or {}
-        for doc in (data.get(POSTS) or {}).values():
-            ids.add(doc["id"])
-    return ids

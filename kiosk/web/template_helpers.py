@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
 
 from .. import __version__
