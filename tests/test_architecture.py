@@ -12,7 +12,7 @@ from pathlib import Path
 import kiosk
 from kiosk.web import feature as feature_module
 
-from conftest import Visitor
+from conftest import Visitor, csrf_token
 
 PACKAGE = Path(kiosk.__file__).resolve().parent
 LAYERS = {"core", "web", "cli"}
@@ -176,3 +176,87 @@ def test_a_new_feature_folder_joins_the_app_backups_and_the_idle_reset(tmp_path,
         assert [r["note"] for r in svc.store.records("throwaway_notes")] == ["hello"]
     finally:
         sys.modules.pop("kiosk.throwaway", None)
+
+
+# -- coordinator pages and audit actions ------------------------------------------------------------
+
+COORDINATOR_PAGES = {"community.check_ins", "community.roster", "community.agreements", "events.new", "events.edit",
+                     "events.cancel", "library.new", "library.edit", "library.lend", "library.lent",
+                     "library.give_back", "library.retire", "survey.edit", "moderate.hide", "moderate.restore",
+                     "moderate.dismiss", "moderate.judge_thanks"}
+
+
+def _build(rule, values) -> str:
+    import re
+
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def test_every_coordinator_page_turns_visitors_to_the_unlock_page(app, client):
+    gated = {endpoint for endpoint, view in app.view_functions.items()
+             if getattr(view, "coordinators_only", False) or endpoint.startswith("coordinate.")}
+    assert COORDINATOR_PAGES <= gated, f"not behind @coordinator_required: {sorted(COORDINATOR_PAGES - gated)}"
+    token = csrf_token(client, "/check-in")  # a visitor's session with a valid token, no coordinator
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in gated or rule.endpoint == "coordinate.home":
+            continue
+        url = _build(rule, {name: 1 for name in rule.arguments} | ({"verdict": "approve"} if "verdict" in rule.arguments else {})
+                     | ({"post_id": "ABCDE"} if "post_id" in rule.arguments else {})
+                     | ({"job_id": "x"} if "job_id" in rule.arguments else {}))
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+            assert response.status_code == 303 and response.headers["Location"].endswith("/coordinate"), (method, url)
+
+
+def test_every_audited_action_is_declared(app):
+    """audit("...") with an undeclared action would fail only after the change was made."""
+    declared = app.extensions["kiosk"].registry.audit_actions
+    used = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("audit", "log")
+                    and node.args):
+                first = node.args[0] if getattr(node.func, "id", "") == "audit" else (node.args[2] if len(node.args) > 2 else None)
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    used.add(first.value)
+                elif isinstance(first, ast.JoinedStr):  # f"survey-{action}"
+                    used.update(a for a in declared if a.startswith(first.values[0].value))
+    assert used and used <= set(declared), sorted(used - set(declared))
+
+
+def test_declarations_that_clash_or_point_nowhere_stop_the_start(data_dir):
+    import pytest
+    from flask import Blueprint
+
+    from kiosk.web.feature import Feature, Link, Registry, Table, discover
+
+    every = discover()
+    with pytest.raises(RuntimeError, match="two features declare the table 'reports'"):
+        Registry([*every, Feature(name="copycat", tables=(Table("reports"),))])
+    with pytest.raises(RuntimeError, match="audit action 'hide'"):
+        Registry([*every, Feature(name="copycat", audit_actions={"hide": "hid"})])
+    with pytest.raises(RuntimeError, match="declared endpoints that no blueprint has"):
+        kiosk.create_app({"TESTING": True, "DATA_DIR": str(data_dir), "PUBLIC_URL": "http://aid.lan"},
+                         features=[*every, Feature(name="typo", blueprints=(Blueprint("typo", __name__),),
+                                                   programs=(Link(1, "typo.nowhere", "Nowhere"),))])
+    kiosk.create_app({"TESTING": True, "DATA_DIR": str(data_dir), "PUBLIC_URL": "http://aid.lan"}).extensions[
+        "kiosk"].store.close()  # the failed start left the folder free
+
+
+def test_a_restore_keeps_tables_it_does_not_know(app, tmp_path):
+    from kiosk.core.times import utcnow
+    from kiosk.web import exchange
+
+    store = app.extensions["kiosk"].store
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    store.add_record("from_a_newer_version", {"keep": "me"})
+    exchange.restore(store, exchange.read_backup(made), utcnow(), "Elm")
+    assert [r["keep"] for r in store.records("from_a_newer_version")] == ["me"]
+
+
+def test_labels_from_declarations_are_escaped(visitor):
+    visitor.create()  # a month to count, so every chart shows
+    page = visitor.client.get("/stats").get_data(as_text=True)
+    assert '<h2 id="h-people">People at gatherings (“I&#39;ll come”)</h2>' in page

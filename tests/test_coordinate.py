@@ -187,6 +187,31 @@ def test_transparency_page_counts_without_names(team, coord, visitor):
     assert "Heron" not in page
 
 
+def test_the_same_action_twice_in_a_second_is_logged_twice(team, coord, visitor):
+    post_id, _ = visitor.create()
+    for _ in range(2):
+        act(coord, f"/coordinate/posts/{post_id}/hide", reason="spam")
+        act(coord, f"/coordinate/posts/{post_id}/restore")
+    assert trail_actions(team).count(("Heron", "hide")) == 2
+    page = visitor.client.get("/transparency").get_data(as_text=True)
+    row = page.split(f'<th scope="row">{utcnow().strftime("%Y-%m")}</th>')[1].split("</tr>")[0]
+    assert row.count("<td>2</td>") == 2
+
+
+def test_a_dismissed_report_cannot_be_dismissed_again(team, coord, visitor):
+    post_id, _ = visitor.create()
+    visitor.submit(f"/p/{post_id}/report", reason="spam")
+    report_id = team.extensions["kiosk"].store.records("reports")[0]["_id"]
+    act(coord, f"/coordinate/reports/{report_id}/dismiss")
+    again = act(coord, f"/coordinate/reports/{report_id}/dismiss")
+    assert "no longer in the queue" in coord.client.get(again.headers["Location"]).get_data(as_text=True)
+    assert trail_actions(team).count(("Heron", "dismiss")) == 1
+
+
+def test_a_handle_typed_with_spaces_still_unlocks(team):
+    assert unlock(team.test_client(), handle="  Heron ").status_code == 303
+
+
 def test_roster_and_next_meeting_show_on_the_start_page(team, coord):
     week = roster.week_key(utcnow().date())
     when = (utcnow() + dt.timedelta(days=3)).strftime("%Y-%m-%dT18:30")

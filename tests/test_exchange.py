@@ -406,3 +406,10 @@ def test_restore_keeps_the_audit_trail(busy_app, stick, tmp_path):
     actions = [(e["action"], e["target"]) for e in audit.trail(store)]
     assert ("export", made.name) in actions and ("hide", "OLD01") in actions
     assert actions.count(("hide", "OLD01")) == 1
+
+
+def test_import_refuses_both_replace_and_merge(runner, tmp_path):
+    result = runner.invoke(kiosk_main, ["import", "--from", str(tmp_path), "--replace", "--merge", "--yes",
+                                        "--data", str(tmp_path / "data")])
+    assert result.exit_code == 2 and "not both" in result.output
+    assert not (tmp_path / "data").exists()

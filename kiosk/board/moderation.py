@@ -59,6 +59,8 @@ def _record(store: Store, table: str, record_id: int) -> dict:
 
 def dismiss_report(store: Store, record_id: int, handle: str, now: dt.datetime) -> dict:
     report = _record(store, "reports", record_id)
+    if report.get("status") != "open":
+        raise Refused(_l("That item is no longer in the queue."))
     store.update_record("reports", record_id, {"status": "dismissed", "closed": iso(now), "by": handle})
     return report
 
@@ -100,9 +102,8 @@ def _describe(store: Store, report: dict) -> dict:
     return shown
 
 
-def queue(store: Store, now: dt.datetime, expire_days: int) -> dict:
-    """What waits for the coordinators: open reports, posts nobody answered for a few days,
-    thank-you lines to approve, hidden posts."""
+def queue_reports(store: Store, now: dt.datetime, expire_days: int) -> dict:
+    """What waits for the coordinators first: open reports, posts nobody answered for days."""
     reports = [
         {**r, **_describe(store, r)}
         for r in sorted(store.records("reports"), key=lambda r: r["created"], reverse=True)
@@ -113,9 +114,14 @@ def queue(store: Store, now: dt.datetime, expire_days: int) -> dict:
         for p in posts.board(store, now, expire_days)
         if not p.get("replies") and now - parse_iso(p["created"]) > dt.timedelta(days=STALE_DAYS)
     ]
+    return {"reports": reports, "stale": stale}
+
+
+def queue_thanks(store: Store) -> dict:
+    """Then: thank-you lines to approve, and the posts hidden now."""
     thanks = [t for t in store.records("thanks") if t.get("status") == "waiting"]
     hidden = [posts.public_view(p) | {"hidden": p["hidden"]} for p in store.live_posts() if p.get("hidden")]
-    return {"reports": reports, "stale": stale, "thanks": thanks, "hidden": hidden}
+    return {"thanks": thanks, "hidden": hidden}
 
 
 # -- the thanks wall ----------------------------------------------------------------------------

@@ -96,7 +96,9 @@ def serve(host: str, port: int, data_dir: str | None) -> None:
     overrides = {"DATA_DIR": data_dir} if data_dir else {}
     app = _make_app(overrides)
     click.echo(f"Mutual Aid Kiosk serving on http://{host}:{port}/ with data in {app.config['DATA_DIR']}")
-    click.echo(f"QR codes point to {app.config['PUBLIC_URL']}")
+    from ..web.settings import setting_of
+
+    click.echo(f"QR codes point to {setting_of(app.config, app.extensions['kiosk'].store, 'PUBLIC_URL')}")
     _serve(app, host, port)
 
 

@@ -96,12 +96,16 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
 
 @main.command("import")
 @click.option("--from", "source", required=True, type=click.Path(file_okay=False), help="An export folder.")
-@click.option("--replace", "mode", flag_value="replace", help="Restore: the backup replaces all data.")
-@click.option("--merge", "mode", flag_value="merge", help="Merge another kiosk's posts in by id.")
+@click.option("--replace", is_flag=True, help="Restore: the backup replaces all data.")
+@click.option("--merge", is_flag=True, help="Merge another kiosk's posts in by id.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
-def import_command(source: str, mode: str | None, yes: bool, data_dir: str | None) -> None:
+def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir: str | None) -> None:
     """Restore (--replace) or merge (--merge) a full backup; the server must be stopped."""
+    if replace and merge:
+        click.echo("kiosk: say either --replace (restore) or --merge, not both", err=True)
+        sys.exit(2)
+    mode = "replace" if replace else "merge" if merge else None
     if mode is None:
         click.echo("kiosk: say --replace (restore) or --merge", err=True)
         sys.exit(2)

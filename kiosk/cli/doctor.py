@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ..core import usb
 from ..core.errors import StoreError
+from ..core.times import parse_iso
 from ..core.files import LOCK_FILE, load_json
 from ..core.store import LIVE_FILE, iter_json_files
 
@@ -169,7 +170,7 @@ def _clock(folder: Path, wall: dt.datetime, found: list) -> None:
     if wall.year < 2025:
         found.append((PROBLEM, f"The clock says {wall:%Y-%m-%d}: that cannot be right. Set it (coordinator screen: Clock)."))
     elif saved:
-        kiosk_time = dt.datetime.strptime(saved, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        kiosk_time = parse_iso(saved)
         gap = wall - kiosk_time
         if gap < -dt.timedelta(hours=1):
             found.append((WARN, f"The clock is behind the kiosk's last known time ({saved}): was the power off? "

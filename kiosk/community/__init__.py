@@ -19,6 +19,8 @@ FEATURE = Feature(
     exports=(checkins.export_files,),
     monthly=(Series(70, "checkins", _l("Check-in notes"), checkins.per_month),),
     start_panels=(Panel(10, "community/_start.html", views.start_panel),),
+    footer_links=(Link(10, "community.how_it_works", _l("How it works")),
+                  Link(20, "community.transparency", _l("Transparency"))),
     programs=(Link(50, "community.check_in", _l("Check-in")), Link(60, "community.stats_page", _l("Open numbers"))),
     coordinator_links=(Link(20, "community.check_ins", _l("Check-ins")), Link(60, "community.roster", _l("Roster")),
                        Link(70, "community.agreements", _l("Agreements"))),

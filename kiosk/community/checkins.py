@@ -4,12 +4,11 @@ meetings. Only the two notes and the month are kept: nothing that could point at
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import fields, text
+from ..core import counts, fields, text
 from ..core.errors import Invalid
 from ..core.store import Store
 from ..core.times import month_of
@@ -39,7 +38,7 @@ def checkins(store: Store) -> list[dict]:
 
 
 def per_month(store: Store) -> dict[str, int]:
-    return dict(Counter(note["month"] for note in store.records(TABLE)))
+    return counts.per_month(note["month"] for note in store.records(TABLE))
 
 
 def check_record(note: dict) -> str | None:

@@ -13,7 +13,7 @@ from ..core.errors import Invalid, Refused
 from ..web import charts
 from ..web.audit import audit, monthly_counts
 from ..web.gate import coordinator_required, handles
-from ..web.helpers import needs_contact_ok
+from ..web.helpers import fewer_than, needs_contact_ok
 from ..web.services import now, services
 from ..web.settings import setting
 from . import agreements as agreed
@@ -45,7 +45,7 @@ def _chart(chart_id: str, title: str, months: list[str], values: dict) -> Markup
     for month in months:
         value = values.get(month)
         shown = counts.shown(value)
-        text = "—" if shown is None else (_("fewer than 3") if isinstance(shown, str) else str(shown))
+        text = "—" if shown is None else (fewer_than() if isinstance(shown, str) else str(shown))
         bars.append(charts.Bar(month, value if isinstance(shown, int) else None, text))
     return Markup(charts.bar_chart(chart_id, title, bars))
 
@@ -57,7 +57,8 @@ def stats_page():
     # Reading the whole archive: once per change (and day), not once per visitor.
     numbers = svc.remember("stats", today.strftime("%Y-%m-%d"), lambda: stats.compute(svc.store, series))
     months = numbers["months"]
-    shown = [(s.key, s.title, _chart(f"chart-{s.key}", s.title, months, numbers["values"][s.key]),
+    # str(): a lazy label would count as safe markup and skip escaping.
+    shown = [(s.key, str(s.title), _chart(f"chart-{s.key}", str(s.title), months, numbers["values"][s.key]),
               numbers["values"][s.key]) for s in series]
     return render_template("community/stats.html", months=months, charts=shown)
 
@@ -132,6 +133,6 @@ def agreements():
     return render_template("community/agreements_edit.html", body=body, error=None)
 
 
-def start_panel() -> dict:
+def start_panel(**context) -> dict:
     store, today = services().store, now()
     return {"on_duty": rosters.on_duty(store, today.date()), "meeting": rosters.next_meeting(store, today)}

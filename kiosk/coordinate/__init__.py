@@ -25,6 +25,9 @@ FEATURE = Feature(
         "merge": _l("merged another kiosk's posts"),
         "clock": _l("set the kiosk's clock"),
     },
+    unlock="coordinate.home",
+    lock="coordinate.lock",
+    footer_links=(Link(30, "coordinate.home", _l("Coordinators")),),
     coordinator_links=(
         Link(10, "coordinate.home", _l("Queue")),
         Link(55, "coordinate.log", _l("Log")),

@@ -15,7 +15,7 @@ from ..core.errors import Refused
 from ..core.times import iso
 from ..web import gate
 from ..web.audit import audit, trail
-from ..web.helpers import minutes
+from ..web.helpers import flash_and_go, minutes
 from ..web.services import now, services
 
 bp = Blueprint("coordinate", __name__, url_prefix="/coordinate", template_folder="templates")
@@ -23,16 +23,12 @@ bp = Blueprint("coordinate", __name__, url_prefix="/coordinate", template_folder
 
 @bp.before_request
 def require_unlock():
-    g.handle = gate.current_handle()
-    g.private = True
-    if g.handle is None and request.endpoint != "coordinate.home":
-        return gate.to_unlock()
-    return None
+    away = gate.require()
+    return None if request.endpoint == "coordinate.home" else away  # home shows the unlock form
 
 
 def done(message: str, to: str = "coordinate.home"):
-    flash(message)
-    return redirect(url_for(to), code=303)
+    return flash_and_go(message, to)
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -20,10 +20,11 @@ class AuditTrail:
         if not valid_month(month):
             raise StoreError(f"bad audit time {entry['at']!r}")
         with self._lock:
-            self._append_audit(month, [entry])
+            self._append_audit(month, [entry], skip_known=False)
 
-    def _append_audit(self, month: str, entries: list[dict]) -> None:
-        """Add entries to a month's file, skipping any it holds already (a restore's)."""
+    def _append_audit(self, month: str, entries: list[dict], skip_known: bool = True) -> None:
+        """Add entries to a month's file; ``skip_known`` (a restore) leaves out entries the
+        file holds already, so restoring a backup twice never doubles the trail."""
         if not entries:
             return
         folder = self.data_dir / AUDIT_DIR
@@ -34,7 +35,7 @@ class AuditTrail:
         next_id = max((int(k) for k in rows), default=0) + 1
         added = False
         for entry in entries:
-            if json.dumps(entry, sort_keys=True) not in have:
+            if not skip_known or json.dumps(entry, sort_keys=True) not in have:
                 rows[str(next_id)] = entry
                 next_id += 1
                 added = True

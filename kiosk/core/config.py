@@ -73,6 +73,12 @@ FLASK_SETTINGS = {
 }
 
 
+def is_loopback_host(host: str) -> bool:
+    """A name that means this machine itself: a phone that scans it reaches nothing."""
+    host = host.lower().strip("[]")
+    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
+
+
 class ConfigError(ValueError):
     pass
 
@@ -126,7 +132,7 @@ def check(config) -> None:
         raise ConfigError(
             f"KIOSK_PUBLIC_URL must look like http://aid.lan, got {config['PUBLIC_URL']!r}"
         )
-    if url.hostname in ("localhost", "127.0.0.1", "::1") and not config.get("TESTING"):
+    if is_loopback_host(url.hostname) and not config.get("TESTING"):
         # Allowed (a laptop demo), but printed codes would not work on phones.
         config["PUBLIC_URL_IS_LOCAL"] = True
     for key, low in (

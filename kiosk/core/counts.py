@@ -4,7 +4,15 @@ where a zero would help work out the others by subtraction)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Iterable
+
 SMALL = 3
+
+
+def per_month(months: Iterable[str]) -> dict[str, int]:
+    """How many times each month (YYYY-MM) occurs: the open numbers' usual series."""
+    return dict(Counter(months))
 
 
 def too_small(count: int, strict: bool = False) -> bool:

@@ -221,6 +221,10 @@ class Store(RecordTables, AuditTrail):
             table.update(fields, doc_ids=[doc_id])
             return _copy(table.get(doc_id=doc_id))
 
+    def table_names(self) -> set[str]:
+        with self._lock:
+            return set(self._live.tables())
+
     def live_posts(self) -> list[dict]:
         with self._lock:
             return [_copy(doc) for doc in self._posts.all()]
@@ -317,7 +321,9 @@ class Store(RecordTables, AuditTrail):
             for month, entries in audit.items():
                 self._append_audit(month, entries)
             # The live file last, in one write: posts, records and settings together.
-            data = {POSTS: {str(codes.post_id_to_int(p["id"])): p for p in live}}
+            # Tables the restore does not name are kept as they are, never erased.
+            data = {name: rows for name, rows in (self._live.storage.read() or {}).items() if name not in tables}
+            data[POSTS] = {str(codes.post_id_to_int(p["id"])): p for p in live}
             for name, rows in tables.items():
                 data[name] = {str(n): row for n, row in enumerate(rows, 1)}
             data[META] = {str(_meta_id(k)): {"key": k, "value": v} for k, v in meta.items() if v is not None}
@@ -372,7 +378,7 @@ class Store(RecordTables, AuditTrail):
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._lock:
             doc = self._table(META).get(doc_id=_meta_id(key))
-            return default if doc is None else doc.get("value", default)
+            return default if doc is None else _copy(doc.get("value", default))
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._lock:

@@ -63,10 +63,6 @@ def find(extra_roots: str = "") -> list[Stick]:
     return sorted(found.values(), key=lambda s: s.label.casefold())
 
 
-def is_stick(path: str, extra_roots: str = "") -> bool:
-    return any(s.path == path for s in find(extra_roots))
-
-
 def exports_on(stick_path: str) -> list[Path]:
     """Export folders on a stick (those with a manifest), newest name first."""
     root = Path(stick_path)

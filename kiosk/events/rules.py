@@ -131,10 +131,6 @@ def occurrence_days(event: Mapping, lo: dt.date, hi: dt.date) -> list[dt.date]:
     return [first] if lo <= first < hi else []
 
 
-def is_occurrence(event: Mapping, day: dt.date) -> bool:
-    return occurrence_days(event, day, day + dt.timedelta(days=1)) == [day]
-
-
 def local_now(now: dt.datetime, tz: dt.tzinfo | None = None) -> dt.datetime:
     """``now`` (aware) as the center's wall-clock time, without zone, to compare with starts."""
     if now.tzinfo is None:

@@ -69,7 +69,7 @@ def gatherings_helper():
     return {"EVENT_KINDS": domain.KINDS}
 
 
-def start_panel() -> dict:
+def start_panel(**context) -> dict:
     """The next two gatherings, for the start page."""
     return {"gatherings": domain.upcoming(services().store, now(), 2, tz=_tz())}
 

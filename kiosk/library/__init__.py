@@ -11,7 +11,7 @@ from ..web.services import now, services
 from . import rules, views
 
 
-def _queue_panel() -> dict:
+def _queue_panel(**context) -> dict:
     return {"overdue": rules.overdue(services().store, now())}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import codes, fields, text
+from ..core import codes, counts, fields, text
 from ..core.errors import BadCode, Invalid, Refused, TooManyTries
 from ..core.store import Store
 from ..core.times import iso
@@ -214,21 +214,19 @@ def check_loan_record(loan: dict) -> str | None:
 
 def lent_by_month(store: Store) -> dict[str, int]:
     """Loans per month they began, for the open numbers."""
-    found: dict[str, int] = {}
-    for loan in store.records(LOANS):
-        if loan.get("lent"):
-            month = str(loan["lent"])[:7]
-            found[month] = found.get(month, 0) + 1
-    return found
+    return counts.per_month(str(loan["lent"])[:7] for loan in store.records(LOANS) if loan.get("lent"))
+
+
+def is_overdue(loan: dict, now: dt.datetime) -> bool:
+    return loan["due"] < now.date().isoformat()
 
 
 def overdue(store: Store, now: dt.datetime) -> list[dict]:
     """Open loans past their due date, oldest first: [{item, name, due, loan}] for the queue."""
-    today = now.date().isoformat()
     names = {item["_id"]: item["name"] for item in store.records(ITEMS)}
     late = [
         {"item": loan["item"], "name": names.get(loan["item"], ""), "due": loan["due"], "loan": loan["id"]}
         for loan in active_loans(store).values()
-        if loan["due"] < today
+        if is_overdue(loan, now)
     ]
     return sorted(late, key=lambda entry: (entry["due"], entry["name"]))

@@ -22,10 +22,6 @@ bp = Blueprint("library", __name__, template_folder="templates")
 LOAN_TICKET = "loan_ticket"  # the session key that carries a new loan's code to its page
 
 
-def _coordinator() -> str | None:
-    return current_handle()
-
-
 def _item_or_404(item_id: int) -> dict:
     return found_or_404(library.item_view(services().store, item_id))
 
@@ -49,7 +45,7 @@ def catalog():
         category=category,
         categories=library.CATEGORIES,
         conditions=library.CONDITIONS,
-        is_coordinator=_coordinator() is not None,
+        is_coordinator=current_handle() is not None,
     )
 
 
@@ -64,7 +60,7 @@ def item(item_id: int):
         label_url=url,
         categories=library.CATEGORIES,
         conditions=library.CONDITIONS,
-        is_coordinator=_coordinator() is not None,
+        is_coordinator=current_handle() is not None,
     )
 
 
@@ -84,7 +80,7 @@ def loan():
     except BadCode:
         error = _("That code does not match a loan. Check each word and try again.")
         return render_template("library/loan.html", error=error, loan=None, item=None), 403
-    late = found["due"] < now().date().isoformat()
+    late = library.is_overdue(found, now())
     return render_template("library/loan.html", error=None, loan=found, item=item, late=late)
 
 

@@ -11,7 +11,7 @@ from ..core.errors import Invalid
 from ..web import charts
 from ..web.audit import audit
 from ..web.gate import coordinator_required, current_handle
-from ..web.helpers import needs_contact_ok
+from ..web.helpers import fewer_than, needs_contact_ok
 from ..web.services import now, services
 from . import rules as surveys
 
@@ -72,7 +72,7 @@ def thanks():
 
 def _view_of(result: dict, exact: bool) -> list[dict]:
     """Per question: rows of (label, value or None, text) for the chart and the table."""
-    fewer = _("fewer than %(n)d", n=surveys.SMALL_CELL)
+    fewer = fewer_than()
     out = []
     for q in result["questions"]:
         counts = [c for _label, c in q["options"]]
@@ -99,8 +99,7 @@ def results():
     questions = _view_of(result, exact=handle is not None) if result else []
     total = None
     if result:
-        total = str(result["total"]) if handle or surveys.public_count(result["total"]) is not None else _(
-            "fewer than %(n)d", n=surveys.SMALL_CELL)
+        total = str(result["total"]) if handle or surveys.public_count(result["total"]) is not None else fewer_than()
     page = render_template("survey/results.html", result=result, questions=questions, total=total,
                            coordinator=handle is not None)
     return _no_store(page) if handle else page

@@ -67,18 +67,11 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
     registry = Registry(discover() if features is None else features)
     store = Store(app.config["DATA_DIR"])
     app.config["SECRET_KEY"] = store.secret_key()
-    app.extensions["kiosk"] = _services(app, store, registry)
-
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(HERE.parent / "translations"))
-    security.init_app(app, registry)
-    for feature in registry.features:
-        for blueprint in feature.blueprints:
-            app.register_blueprint(blueprint)
-    csrf.exempt(choose_language)
-    register_errors(app)
-    register_template_helpers(app, registry)
+    try:
+        _build(app, store, registry)
+    except BaseException:
+        store.close()  # a start that fails must not keep the data folder locked
+        raise
 
     @app.before_request
     def upkeep():
@@ -98,6 +91,42 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
         run_upkeep(app, max_months=1)  # bounded, so a big archive never slows the start
     app.extensions["kiosk"].upkeep_due = time.monotonic() + UPKEEP_EVERY_SECONDS
     return app
+
+
+def _build(app: Flask, store: Store, registry: Registry) -> None:
+    """Services, extensions, every feature's blueprints and the checks of their declarations."""
+    app.extensions["kiosk"] = _services(app, store, registry)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(HERE.parent / "translations"))
+    security.init_app(app, registry)
+    for feature in registry.features:
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
+    csrf.exempt(choose_language)
+    registry.check_endpoints(app.view_functions)
+    if app.config.get("TESTING"):
+        _check_declared(app, registry, store)
+    register_errors(app)
+    register_template_helpers(app, registry)
+
+
+
+def _check_declared(app: Flask, registry: Registry, store: Store) -> None:
+    """Under test, every request checks that the session and the live file hold only what
+    features declare: an undeclared session key would escape the idle reset's notice, and an
+    undeclared table would be left out of backups."""
+    quiet = {"csrf_token", "_permanent"}  # Flask-WTF's and Flask's own
+
+    @app.after_request
+    def declared_only(response):
+        keys = set(session) - quiet - set(registry.session_keys)
+        tables = store.table_names() - {"posts", "meta"} - set(registry.tables)
+        if keys or tables:
+            raise RuntimeError(f"undeclared session keys {sorted(keys)} or tables {sorted(tables)}: "
+                               "declare them in the feature's FEATURE")
+        return response
 
 
 def run_upkeep(app: Flask, max_months: int = 3) -> None:

@@ -44,17 +44,18 @@ class Link:
     endpoint: str
     label: Any
     current: tuple[str, ...] = ()  # further endpoints that mark this link as the current page
+    values: Mapping[str, Any] = field(default_factory=dict)  # the endpoint's URL values
 
 
 @dataclass(frozen=True)
 class Panel:
     """A part of a page that another feature shows: ``data(**context)`` runs in the request
-    (with what the page knows, such as the months of /stats) and its dict is handed to
-    ``template``."""
+    and its dict is handed to ``template`` as ``panel``. The context is what the page knows:
+    nothing on the start page and the queue, ``months`` on /stats; take ``**context``."""
 
     order: int
     template: str
-    data: Callable[[], dict] = dict
+    data: Callable[..., dict] = lambda **context: {}
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class Feature:
     settings: tuple[Setting, ...] = ()
     session_keys: tuple[str, ...] = ()  # what the idle reset must forget
     private_endpoints: tuple[str, ...] = ()  # never cached; "name.*" for a whole blueprint
+    # Pages whose query string survives a language switch: filters only, never anything typed
+    # (an address may hold a ticket code someone pasted).
+    keeps_query: tuple[str, ...] = ()
     audit_actions: Mapping[str, Any] = field(default_factory=dict)  # action -> what it means
     moderation: tuple[str, ...] = ()  # audit actions counted on the public transparency page
     limits: Mapping[str, str] = field(default_factory=dict)  # rate limit -> its per-hour setting
@@ -100,13 +104,27 @@ class Feature:
     stats_panels: tuple[Panel, ...] = ()  # more on /stats, after the charts
     start_panels: tuple[Panel, ...] = ()
     queue_panels: tuple[Panel, ...] = ()
+    home: str | None = None  # the start page's endpoint (one feature has it)
+    unlock: str | None = None  # the coordinators' unlock page's endpoint (one feature has it)
+    lock: str | None = None  # and the POST that locks coordinator mode again
+    header_links: tuple[Link, ...] = ()  # the menu at the top of every page
+    footer_links: tuple[Link, ...] = ()  # the links at the foot of every page
     programs: tuple[Link, ...] = ()  # the start page's "More" links
     coordinator_links: tuple[Link, ...] = ()
     upkeep: Callable[..., None] | None = None  # upkeep(store, now, setting, max_months)
     posts: PostRules | None = None
 
 
-NOT_FEATURES = {"core", "web", "cli", "translations"}
+NOT_FEATURES = {"core", "web", "cli", "translations"}  # kiosk's packages that are layers, not features
+
+
+def _unique(what: str, pairs) -> dict:
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise RuntimeError(f"two features declare the {what} {key!r}")
+        found[key] = value
+    return found
 
 
 def discover(package: str = "kiosk") -> list[Feature]:
@@ -122,6 +140,8 @@ def discover(package: str = "kiosk") -> list[Feature]:
         feature = getattr(module, "FEATURE", None)
         if not isinstance(feature, Feature):
             raise RuntimeError(f"kiosk/{info.name}/__init__.py declares no FEATURE = Feature(...)")
+        if feature.name != info.name:
+            raise RuntimeError(f"kiosk/{info.name}/ declares Feature(name={feature.name!r}): use its folder's name")
         found.append(feature)
     return found
 
@@ -142,24 +162,44 @@ class Registry:
 
     def __init__(self, features: list[Feature]):
         self.features = features
-        names = [t.name for f in features for t in f.tables]
-        if len(names) != len(set(names)):
-            raise RuntimeError(f"two features declare the same table: {sorted(names)}")
-        self.tables = {t.name: t for f in features for t in f.tables}
-        self.settings = {s.key: s for f in features for s in f.settings}
-        self.session_keys = tuple(k for f in features for k in f.session_keys)
-        self.audit_actions = {a: label for f in features for a, label in f.audit_actions.items()}
+        # Two features naming the same piece would silently overwrite each other: refuse.
+        self.tables = _unique("table", ((t.name, t) for f in features for t in f.tables))
+        self.settings = _unique("setting", ((s.key, s) for f in features for s in f.settings))
+        self.session_keys = tuple(_unique("session key", ((k, k) for f in features for k in f.session_keys)))
+        self.audit_actions = _unique("audit action", (a for f in features for a in f.audit_actions.items()))
+        _unique("/stats series", ((s.key, s) for f in features for s in f.monthly))
+        unknown = [a for f in features for a in f.moderation if a not in self.audit_actions]
+        if unknown:
+            raise RuntimeError(f"moderation actions that no feature declares as audit actions: {unknown}")
         self.moderation = tuple(a for f in features for a in f.moderation)
-        self.limits = {name: key for f in features for name, key in f.limits.items()}
+        self.limits = _unique("rate limit", (item for f in features for item in f.limits.items()))
         self.exports = tuple(e for f in features for e in f.exports)
         rules = [f.posts for f in features if f.posts is not None]
         if len(rules) > 1:
             raise RuntimeError("only one feature can declare how posts travel")
         self.posts = rules[0] if rules else None
         self.upkeep = tuple(f.upkeep for f in features if f.upkeep is not None)
+        self.keeps_query = frozenset(e for f in features for e in f.keeps_query)
+        homes = [f.home for f in features if f.home]
+        unlocks = [f.unlock for f in features if f.unlock]
+        if len(homes) > 1 or len(unlocks) > 1:
+            raise RuntimeError(f"more than one start page {homes} or unlock page {unlocks}")
+        self.home = homes[0] if homes else "screen.healthz"
+        self.unlock = unlocks[0] if unlocks else self.home
+        self.lock = next((f.lock for f in features if f.lock), self.home)
         private = [e for f in features for e in f.private_endpoints]
         self.private_endpoints = frozenset(e for e in private if not e.endswith(".*"))
         self.private_blueprints = tuple(e[:-1] for e in private if e.endswith(".*"))
+
+    def check_endpoints(self, view_functions) -> None:
+        """Every endpoint a declaration names must exist: a typo would be a broken menu on
+        every page, or a private page that is cached."""
+        links = ("header_links", "footer_links", "programs", "coordinator_links")
+        named = [link.endpoint for f in self.features for name in links for link in getattr(f, name)]
+        named += [*self.private_endpoints, self.home, self.unlock, self.lock]
+        missing = sorted(e for e in named if e not in view_functions)
+        if missing:
+            raise RuntimeError(f"declared endpoints that no blueprint has: {missing}")
 
     def ordered(self, attribute: str) -> list:
         return sorted((item for f in self.features for item in getattr(f, attribute)), key=lambda i: i.order)

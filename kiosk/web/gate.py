@@ -79,7 +79,7 @@ def handles(store: Store) -> list[str]:
 
 def verify(store: Store, handle: str, passphrase: str, scrypt_n: int) -> str | None:
     """The handle as stored if the passphrase is right; the same cost either way."""
-    found = _find(store, handle or "")
+    found = _find(store, text.normalize(handle or ""))  # " Heron" typed with a space is Heron
     if found is None or not passphrase:
         codes.burn_time(scrypt_n)
         return None
@@ -106,19 +106,24 @@ def current_handle() -> str | None:
 
 def to_unlock():
     session.pop("coord", None)
-    return redirect(url_for("coordinate.home"), code=303)
+    return redirect(url_for(services().registry.unlock), code=303)
+
+
+def require():
+    """Before a coordinator page: None once unlocked, else the redirect to the unlock page.
+    The page is never cached, and ``g.handle`` names the coordinator for the audit trail and
+    the navigation."""
+    g.handle = current_handle()
+    g.private = True
+    return None if g.handle is not None else to_unlock()
 
 
 def coordinator_required(view):
-    """Only after unlocking: anyone else is sent to the unlock page. The page is never cached,
-    and ``g.handle`` names the coordinator for the audit trail and the navigation."""
+    """Only after unlocking: anyone else is sent to the unlock page (see ``require``)."""
 
     @functools.wraps(view)
     def gated(*args, **kwargs):
-        g.handle = current_handle()
-        if g.handle is None:
-            return to_unlock()
-        g.private = True
-        return view(*args, **kwargs)
+        return require() or view(*args, **kwargs)
 
+    gated.coordinators_only = True  # for the test that every such page turns visitors away
     return gated

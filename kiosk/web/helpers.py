@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
 
-from ..core import codes
+from flask_babel import gettext
+
+from ..core import codes, counts
 from .services import services
 
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
@@ -16,6 +18,17 @@ LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 def minutes(wait_seconds: float) -> int:
     """A wait as whole minutes for "try again in N minutes": never 0, always rounded up."""
     return max(1, math.ceil(wait_seconds / 60))
+
+
+def flash_and_go(message, endpoint: str, **values):
+    """Say what happened, then show ``endpoint`` (a 303, so reloading repeats nothing)."""
+    flash(message)
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def fewer_than() -> str:
+    """What a public number too small to show says instead (core/counts.py)."""
+    return gettext("fewer than %(n)d", n=counts.SMALL)
 
 
 def found_or_404(value):

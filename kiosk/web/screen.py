@@ -40,7 +40,7 @@ def no_store_on_the_touchscreen(response):
 def _safe_next(target: str | None) -> str:
     # Only a path on this kiosk; never an absolute URL (no open redirect).
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("public.start")
+        return url_for(services().registry.home)
     return target
 
 
@@ -67,7 +67,7 @@ def reset():
             svc.unlocks.lock(key)
             svc.coord_unlocks.lock(key)
     session.clear()
-    return redirect(url_for("public.start"), code=303)
+    return redirect(url_for(services().registry.home), code=303)
 
 
 @bp.get("/flyer")

@@ -117,7 +117,7 @@ def _phone_reachable(url: str) -> bool:
     if not match:
         return False
     host, port = match.group(1).lower(), match.group(2)
-    if host in ("localhost", "127.0.0.1", "0.0.0.0") or host.startswith("127."):
+    if config_module.is_loopback_host(host):
         return False
     return port is None or 0 < int(port) <= 65535
 

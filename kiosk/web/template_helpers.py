@@ -12,6 +12,7 @@ from .. import __version__
 from ..core import config as config_module
 from ..core import counts
 from ..core.times import parse_iso
+from .helpers import fewer_than
 from .services import services
 from .settings import categories, setting
 
@@ -28,9 +29,15 @@ def register_template_helpers(app: Flask, registry) -> None:
         kiosk_version=__version__,
         setting=setting,
         shown=counts.shown,
+        fewer_than=fewer_than,
         start_panels=lambda: _panels(registry, "start_panels"),
         queue_panels=lambda: _panels(registry, "queue_panels"),
         stats_panels=lambda **context: _panels(registry, "stats_panels", **context),
+        home=registry.home,
+        keeps_query=registry.keeps_query,
+        coordinator_lock=registry.lock,
+        header_links=lambda: registry.ordered("header_links"),
+        footer_links=lambda: registry.ordered("footer_links"),
         programs=lambda: registry.ordered("programs"),
         coordinator_links=lambda: registry.ordered("coordinator_links"),
     )

@@ -3,7 +3,7 @@ thank-you line; and what the board shows in the coordinators' queue and on /stat
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, g, request
 from flask_babel import format_decimal, gettext as _
 from markupsafe import Markup
 
@@ -11,7 +11,7 @@ from ...core.errors import Refused
 from ...web import charts
 from ...web.audit import audit
 from ...web.gate import coordinator_required
-from ...web.helpers import post_id_or_404
+from ...web.helpers import flash_and_go, post_id_or_404
 from ...web.services import now, services
 from ...web.settings import categories, setting
 from .. import moderation, numbers
@@ -21,8 +21,7 @@ bp = Blueprint("moderate", __name__, url_prefix="/coordinate", template_folder=T
 
 
 def _done(message: str):
-    flash(message)
-    return redirect(url_for("coordinate.home"), code=303)
+    return flash_and_go(message, "coordinate.home")
 
 
 @bp.post("/posts/<post_id>/hide")
@@ -79,8 +78,12 @@ def judge_thanks(record_id: int, verdict: str):
 # -- panels on other features' pages --------------------------------------------------------------
 
 
-def queue_panel() -> dict:
-    return {"queue": moderation.queue(services().store, now(), setting("EXPIRE_DAYS"))}
+def reports_panel(**context) -> dict:
+    return {"queue": moderation.queue_reports(services().store, now(), setting("EXPIRE_DAYS"))}
+
+
+def thanks_panel(**context) -> dict:
+    return {"queue": moderation.queue_thanks(services().store)}
 
 
 def _post_counts() -> numbers.PostCounts:
@@ -93,7 +96,7 @@ def monthly(column: str):
     return lambda store: {month: row[column] for month, row in _post_counts().by_month.items()}
 
 
-def stats_panel(months: list[str]) -> dict:
+def stats_panel(months: list[str], **context) -> dict:
     """The median days to a first reply, as a chart and a table, and the counts by category."""
     counted = _post_counts()
     median = {m: counted.median_days(m) for m in months}

@@ -18,13 +18,13 @@ PAGE_SIZE = 30
 BOARD_STATUSES = ("open", "matched", "fulfilled")
 
 
-@bp.app_context_processor
-def board_words() -> dict:
-    """The board's choices and limits, for its templates (and the coordinators' queue)."""
+@bp.record_once
+def board_words(state) -> None:
+    """The board's choices and limits, as template globals (macros see them without context)."""
     from .. import replies
 
-    return {"WHEN_CHOICES": posts.WHEN_CHOICES, "STATUSES": posts.STATUSES, "LIMITS": posts.LIMITS,
-            "REPORT_REASONS": replies.REPORT_REASONS, "REPLY_LIMITS": replies.LIMITS}
+    state.app.jinja_env.globals.update(WHEN_CHOICES=posts.WHEN_CHOICES, STATUSES=posts.STATUSES, LIMITS=posts.LIMITS,
+                                       REPORT_REASONS=replies.REPORT_REASONS, REPLY_LIMITS=replies.LIMITS)
 
 
 @bp.get("/")

@@ -126,8 +126,11 @@ def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.
         fsync_dir(partial)
         os.replace(partial, final)
         fsync_dir(target)
-    except OSError as exc:
+    except BaseException as exc:
+        # Never a half export on the stick, whatever went wrong.
         shutil.rmtree(partial, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
         if exc.errno == 28:
             raise ExchangeError("full", str(target)) from exc
         if exc.errno == 30:
