@@ -1,5 +1,6 @@
 """Export, backup, restore and merge through a folder (usually on a USB stick), built from
 what features declare: their record tables and settings, how posts travel, and their files.
+Part of ``web``: may import ``core`` and the registry, never a feature.
 
 An export is a folder named for the kiosk and the time (FAT32-safe), holding every feature's
 files (posts.csv, summary.csv, checkins.csv, survey.csv: anonymized), with --full also
