@@ -37,7 +37,7 @@ def check_in():
         return render_template("community/check_in.html", values=values, errors={}, contact=contact)
     checkins.add_checkin(services().store, values, now())
     flash(_("Thank you. The coordinators read every note at their meetings."))
-    return redirect(url_for("public.start"), code=303)
+    return redirect(url_for(services().registry.home), code=303)
 
 
 def _chart(chart_id: str, title: str, months: list[str], values: dict) -> Markup:

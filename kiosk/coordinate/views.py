@@ -71,7 +71,7 @@ def lock():
     audit("lock")
     services().coord_unlocks.lock(str(session.pop("coord", "")))
     flash(_("Coordinator mode is locked."))
-    return redirect(url_for("public.start"), code=303)
+    return redirect(url_for(services().registry.home), code=303)
 
 
 @bp.get("/log")
