@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.idindex import valid_month
 from ..web.feature import Feature, Link, Panel, PostRules, Series, Setting, Table
 from . import exchange, lifecycle, posts
-from .views import answers, mine, moderate, posting, public
+from .views import answers, mine, moderate, panels, posting, public
 
 MODERATION = {
     "hide": _l("hid a post"),
@@ -32,14 +32,14 @@ FEATURE = Feature(
     limits={"reply": "REPLY_LIMIT_PER_HOUR", "message": "MESSAGE_LIMIT_PER_HOUR", "report": "REPORT_LIMIT_PER_HOUR"},
     exports=(exchange.export_files,),
     monthly=(
-        Series(10, "needs", _l("Needs posted"), moderate.monthly("requests")),
-        Series(20, "offers", _l("Offers posted"), moderate.monthly("offers")),
-        Series(30, "matched", _l("Matched"), moderate.monthly("matched")),
-        Series(40, "fulfilled", _l("Fulfilled"), moderate.monthly("fulfilled")),
+        Series(10, "needs", _l("Needs posted"), panels.monthly("requests")),
+        Series(20, "offers", _l("Offers posted"), panels.monthly("offers")),
+        Series(30, "matched", _l("Matched"), panels.monthly("matched")),
+        Series(40, "fulfilled", _l("Fulfilled"), panels.monthly("fulfilled")),
     ),
-    stats_panels=(Panel(100, "board/_stats.html", moderate.stats_panel),),
-    queue_panels=(Panel(10, "board/_queue_reports.html", moderate.reports_panel),
-                  Panel(30, "board/_queue_thanks.html", moderate.thanks_panel)),
+    stats_panels=(Panel(100, "board/_stats.html", panels.stats_panel),),
+    queue_panels=(Panel(10, "board/_queue_reports.html", panels.reports_panel),
+                  Panel(30, "board/_queue_thanks.html", panels.thanks_panel)),
     home="public.start",
     keeps_query=("public.board",),
     header_links=(Link(10, "public.board", _l("Board")), Link(20, "posting.new", _l("I need"), values={"kind": "request"}),

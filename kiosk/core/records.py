@@ -29,8 +29,6 @@ class RecordTables:
             return key
 
     def records(self, table: str) -> list[dict]:
-        from .store import _copy
-
         with self._lock:
             return [{**_copy(doc), "_id": doc.doc_id} for doc in self._table(table).all()]
 
@@ -45,3 +43,12 @@ class RecordTables:
     def remove_record(self, table: str, record_id: int) -> None:
         with self._lock:
             self._table(table).remove(doc_ids=[record_id])
+
+
+def _copy(value):
+    # Hand out deep copies so callers can never change the in-memory database by accident.
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

@@ -35,7 +35,7 @@ from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_f
                     release_folder_lock, secret_key, sweep_temp_files, take_folder_lock, write_atomic)
 from .audit_log import AUDIT_DIR, AuditTrail
 from .idindex import index_bytes, posts_index, read_index, replies_index, valid_month
-from .records import RecordTables
+from .records import RecordTables, _copy
 
 INDEX_FILE = "index.json"
 SECRET_FILE = "secret_key"
@@ -388,12 +388,3 @@ class Store(RecordTables, AuditTrail):
 def _meta_id(key: str) -> int:
     # Stable small integer per key so the meta table can be addressed directly.
     return zlib.crc32(key.encode()) + 1
-
-
-def _copy(value):
-    # Hand out deep copies so callers can never change the in-memory database by accident.
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value

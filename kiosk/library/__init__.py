@@ -7,13 +7,7 @@ and ``web`` only."""
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Panel, Series, Table
-from ..web.services import now, services
 from . import rules, views
-
-
-def _queue_panel(**context) -> dict:
-    return {"overdue": rules.overdue(services().store, now())}
-
 
 FEATURE = Feature(
     name="library",
@@ -25,7 +19,7 @@ FEATURE = Feature(
                    "lend": _l("lent a library item"), "return": _l("recorded a library return"),
                    "library-retire": _l("retired a library item")},
     monthly=(Series(50, "lent", _l("Tools lent"), rules.lent_by_month),),
-    queue_panels=(Panel(20, "library/_queue.html", _queue_panel),),
+    queue_panels=(Panel(20, "library/_queue.html", views.queue_panel),),
     programs=(Link(20, "library.catalog", _l("Tool library")),),
     coordinator_links=(Link(40, "library.catalog", _l("Tool library")),),
 )

@@ -210,3 +210,8 @@ def retire(item_id: int):
     audit("library-retire", f"item {item_id}")
     flash(_("The item has left the catalog."))
     return redirect(url_for("library.catalog"), code=303)
+
+
+def queue_panel(**context) -> dict:
+    """Overdue loans, for the coordinators' queue."""
+    return {"overdue": library.overdue(services().store, now())}

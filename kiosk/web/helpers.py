@@ -1,5 +1,5 @@
 """Small helpers that views of every feature share: waits in minutes, lookups that answer 404,
-the contact-details warning, and whether a request comes from the kiosk's own touchscreen."""
+the contact-details warning."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from flask_babel import gettext
 from ..core import codes, counts
 from .services import services
 
-LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
 def minutes(wait_seconds: float) -> int:
@@ -52,7 +51,3 @@ def needs_contact_ok(contact: dict) -> bool:
     ticks that they mean it (promise 1); nothing is stored before."""
     return bool(contact) and request.form.get("contact_ok") != "yes"
 
-
-def from_touchscreen(config, remote_addr: str | None) -> bool:
-    """Touchscreen features for the kiosk's own browser only: a phone never gets them."""
-    return bool(config["TOUCHSCREEN"]) and remote_addr in LOOPBACK

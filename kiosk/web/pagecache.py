@@ -16,6 +16,13 @@ import time
 from collections import OrderedDict
 
 CACHED_PREFIXES = ("/board", "/p/")
+LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+
+
+def from_touchscreen(config, remote_addr: str | None) -> bool:
+    """Touchscreen features for the kiosk's own browser only: a phone never gets them. (Here,
+    beside the cache that needs it before any request exists.)"""
+    return bool(config["TOUCHSCREEN"]) and remote_addr in LOOPBACK
 
 
 class PageCache:
@@ -54,14 +61,10 @@ class CachingMiddleware:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(CACHED_PREFIXES) or path.endswith(("/reply", "/report", "/qr.svg")):
             return None
-        from .helpers import from_touchscreen
-
         touch = from_touchscreen(self.flask_app.config, environ.get("REMOTE_ADDR"))
-        from .settings import setting_of
-
-        store = self.flask_app.extensions["kiosk"].store
-        languages = tuple(setting_of(self.flask_app.config, store, "LANGUAGES"))
-        return (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""), touch, languages)
+        # The offered languages need no place in the key: changing them is a write, and every
+        # write makes every entry stale (the store's version).
+        return (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""), touch)
 
     def __call__(self, environ, start_response):
         key = self._key(environ)

@@ -8,7 +8,7 @@ from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 
 from . import qr
-from .helpers import from_touchscreen
+from .pagecache import from_touchscreen
 from .services import services
 from .settings import setting
 
