@@ -265,6 +265,18 @@ def test_settings_change_the_qr_codes_name_and_languages(team, coord, visitor, t
     assert "PUBLIC_URL" in log and "share-it-all" not in log
 
 
+def test_readers_cached_pages_follow_a_change_of_languages_at_once(team, coord):
+    reader = team.test_client(use_cookies=False)  # people who only read get the cached pages
+    arabic = {"Accept-Language": "ar"}
+    assert 'lang="ar"' in reader.get("/board", headers=arabic).get_data(as_text=True)
+    assert 'lang="ar"' in reader.get("/board", headers=arabic).get_data(as_text=True)  # now from the cache
+    fields = {"NAME": "Elm", "PUBLIC_URL": "http://aid.lan", "EXPIRE_DAYS": "30", "RETAIN_DAYS": "30"}
+    token = csrf_token(coord.client, "/coordinate/settings")
+    coord.client.post("/coordinate/settings", data={"csrf_token": token, **fields, "LANGUAGES": ["en", "es"]})
+    page = reader.get("/board", headers=arabic).get_data(as_text=True)
+    assert 'lang="en"' in page and 'value="ar"' not in page
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("PUBLIC_URL", "aid.lan", "Write the address phones use"),
     ("EXPIRE_DAYS", "0", "Give a whole number of days"),
