@@ -60,6 +60,30 @@ def busy_app(make_app):
     return app
 
 
+def merge(store: Store, folder) -> dict:
+    return exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="Heron")
+
+
+def restore(store: Store, folder):
+    return exchange.restore(store.data_dir, exchange.read_backup(folder), now=utcnow(), handle="Heron", store=store)
+
+
+def backup_lines(folder) -> list[dict]:
+    return [json.loads(line) for line in (Path(folder) / "backup.jsonl").read_text("utf-8").splitlines()]
+
+
+def write_backup(folder, lines: list[dict]) -> Path:
+    """A backup folder holding ``lines``, with a manifest whose checksum fits (as a hostile or
+    careless volunteer would make one)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
+    (folder / "backup.jsonl").write_bytes(data)
+    (folder / "manifest.json").write_text(json.dumps({"schema": 2, "kind": "mutual-aid-kiosk-export",
+                                                      "files": {"backup.jsonl": hashlib.sha256(data).hexdigest()}}))
+    return folder
+
+
 def all_posts(store: Store) -> dict:
     found = {p["id"]: p for p in store.live_posts()}
     for month in store.archived_months():
@@ -146,11 +170,11 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
 
     store = here.extensions["kiosk"].store
-    assert exchange.merge(store, exchange.read_backup(first)) == {"added": 1, "updated": 0}
+    assert merge(store, first) == {"added": 1, "updated": 0, "renumbered": 0}
     page = here.test_client().get(f"/p/{their_id}").get_data(as_text=True)
     assert "Theirs, first version" in page and "There" in page  # shows where it came from
     files = data_bytes(here.config["DATA_DIR"])
-    assert exchange.merge(store, exchange.read_backup(first)) == {"added": 0, "updated": 0}
+    assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0}
     assert data_bytes(here.config["DATA_DIR"]) == files
 
     # A newer edit over there wins; an older copy never overwrites a newer one.
@@ -159,14 +183,14 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     second_stick = stick.parent / "STICK2"
     second_stick.mkdir()
     second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
-    assert exchange.merge(store, exchange.read_backup(second)) == {"added": 0, "updated": 1}
-    assert exchange.merge(store, exchange.read_backup(first)) == {"added": 0, "updated": 0}
+    assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0}
+    assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0}
     assert store.get_post(their_id)["title"] == "Theirs, edited"
     assert store.get_post(local_id)["title"] == "Ours"
 
 
 def _break(folder: Path, how: str) -> None:
-    backup = folder / "backup.json"
+    backup = folder / "backup.jsonl"
     manifest = json.loads((folder / "manifest.json").read_text())
     if how == "truncated":
         backup.write_bytes(backup.read_bytes()[:100])
@@ -273,7 +297,7 @@ def test_the_backup_on_the_stick_is_readable_only_by_its_owner(busy_app, stick):
         made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     finally:
         os.umask(old)
-    assert (made / "backup.json").stat().st_mode & 0o777 == 0o600
+    assert (made / "backup.jsonl").stat().st_mode & 0o777 == 0o600
     assert (made / "posts.csv").stat().st_mode & 0o077 == 0
 
 
@@ -341,21 +365,17 @@ def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
 def test_a_backup_with_good_checksums_but_bad_content_is_refused(busy_app, stick, tmp_path, runner):
     store = busy_app.extensions["kiosk"].store
     made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
-    document = json.loads((made / "backup.json").read_text())
-    for breakage in ("no-status", "bad-month", "bad-id"):
-        broken = json.loads(json.dumps(document))
+    lines = backup_lines(made)
+    for breakage in ("no-status", "bad-id", "no-end"):
+        broken = json.loads(json.dumps(lines))
+        post = next(line for line in broken if line["t"] == "post")["post"]
         if breakage == "no-status":
-            broken["live"][0].pop("status")
-        elif breakage == "bad-month":
-            broken["archive"]["2026-13-99"] = []
+            post.pop("status")
+        elif breakage == "bad-id":
+            post["id"] = "../x"
         else:
-            broken["live"][0]["id"] = "../x"
-        folder = stick.parent / f"broken-{breakage}"
-        folder.mkdir()
-        data = json.dumps(broken).encode()
-        (folder / "backup.json").write_bytes(data)
-        (folder / "manifest.json").write_text(json.dumps(
-            {"schema": 1, "files": {"backup.json": hashlib.sha256(data).hexdigest()}}))
+            broken.pop()
+        folder = write_backup(stick.parent / f"broken-{breakage}", broken)
         with pytest.raises(exchange.ExchangeError) as refused:
             exchange.read_backup(folder)
         assert refused.value.code == "invalid", breakage
@@ -382,14 +402,14 @@ def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stic
     their_id, _ = Visitor(other.test_client()).create(title="Shared post")
     other_store, store = other.extensions["kiosk"].store, here.extensions["kiosk"].store
     first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
-    exchange.merge(store, exchange.read_backup(first))
+    merge(store, first)
     moderation.hide(store, their_id, "reported here", "Heron", utcnow())
     later = utcnow().replace(year=utcnow().year + 1)
     lifecycle.edit(other_store, their_id, {"category": "food", "title": "Shared post, edited"}, now=later)
     second_stick = stick.parent / "S2"
     second_stick.mkdir()
     second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
-    assert exchange.merge(store, exchange.read_backup(second)) == {"added": 0, "updated": 1}
+    assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0}
     merged = store.get_post(their_id)
     assert merged["title"] == "Shared post, edited" and merged["hidden"]["reason"] == "reported here"
     assert merged["merged_from"] == "There"
@@ -400,9 +420,7 @@ def test_restore_keeps_the_audit_trail(busy_app, stick, tmp_path):
     audit.log(store, "Heron", "hide", "OLD01", utcnow())
     made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     audit.log(store, "Heron", "export", made.name, utcnow())  # after the backup
-    backups = tmp_path / "kept"
-    backups.mkdir()
-    exchange.restore(store, exchange.read_backup(made), utcnow(), "Elm")
+    restore(store, made)
     actions = [(e["action"], e["target"]) for e in audit.trail(store)]
     assert ("export", made.name) in actions and ("hide", "OLD01") in actions
     assert actions.count(("hide", "OLD01")) == 1

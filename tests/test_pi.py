@@ -68,6 +68,7 @@ def test_doctor_says_what_is_fine(runner, make_app, monkeypatch):
     assert "localhost resolves" in result.output
 
 
+@pytest.mark.damages_data
 def test_doctor_finds_a_damaged_file_and_a_clock_behind(runner, make_app, monkeypatch, data_dir):
     app = make_app()
     app.extensions["kiosk"].clock.set(utcnow() + dt.timedelta(days=3))  # the kiosk saw a later time

@@ -318,11 +318,11 @@ def test_answers_are_stored_in_an_order_that_says_nothing_about_time(make_app):
     app = make_app()
     store = app.extensions["kiosk"].store
     for n in range(30):
-        surveys.store_answer(store, {"month": "2026-11", "answers": {"q1": [str(n)]}})
+        surveys.store_answer(store, {"month": "2026-11", "answers": {"q1": str(n)}})  # a free-text answer
     stored = json.loads((Path(app.config["DATA_DIR"]) / LIVE_FILE).read_text())["survey_answers"]
     keys = [int(k) for k in stored]
     assert keys == sorted(keys)  # kept in random-id order...
-    order = [int(v["answers"]["q1"][0]) for v in stored.values()]
+    order = [int(v["answers"]["q1"]) for v in stored.values()]
     assert order != list(range(30))  # ...which is not the order they came in
     assert len(store.records("survey_answers")) == 30
 

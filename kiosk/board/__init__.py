@@ -7,9 +7,8 @@ over the store); views in ``views/``; templates in ``templates/board/``. Imports
 
 from flask_babel import lazy_gettext as _l
 
-from ..core.idindex import valid_month
 from ..web.feature import Feature, Link, Panel, PostRules, Series, Setting, Table
-from . import exchange, lifecycle, posts
+from . import exchange, lifecycle, posts, schema
 from .views import answers, mine, moderate, panels, posting, public
 
 MODERATION = {
@@ -23,8 +22,8 @@ MODERATION = {
 FEATURE = Feature(
     name="board",
     blueprints=(public.bp, posting.bp, answers.bp, mine.bp, moderate.bp),
-    tables=(Table("reports"), Table("thanks")),
-    settings=(Setting(lifecycle.ERASED_THROUGH, lambda v: None if v in (None, "") or valid_month(v) else "erased_through_month"),),
+    tables=(Table("reports", schema.Report, refs=(("post", "posts"),)), Table("thanks", schema.Thanks, refs=(("post", "posts"),))),
+    settings=(Setting(lifecycle.ERASED_THROUGH, schema.ErasedThrough),),
     session_keys=("mine", "ticket", "print"),
     private_endpoints=("posting.ticket", "posting.print_ticket", "mine.*"),
     audit_actions=MODERATION,
@@ -46,5 +45,6 @@ FEATURE = Feature(
                   Link(30, "posting.new", _l("I offer"), values={"kind": "offer"}), Link(40, "mine.enter", _l("My ticket"))),
     programs=(Link(30, "public.rides", _l("Rides")), Link(40, "public.thanks", _l("Thanks wall"))),
     upkeep=lifecycle.upkeep,
-    posts=PostRules(check=exchange.check_post, place=posts.archive_month, merge=exchange.merge_post),
+    posts=PostRules(schema=schema.Post, place=posts.archive_month, merge=exchange.merge_post, renumber=exchange.renumber,
+                    check=exchange.check_post),
 )

@@ -3,12 +3,9 @@ post from a backup, and the rule of a merge. Declared in the feature; the exchan
 
 from __future__ import annotations
 
-import re
-
-from ..core import codes
 from ..web.csvfile import csv_bytes, csv_header, csv_rows
 from .numbers import COLUMNS, PostCounts
-from .posts import KINDS, STATUSES
+from .schema import MAX_AKA
 
 POSTS_CSV = "posts.csv"
 SUMMARY_CSV = "summary.csv"
@@ -43,42 +40,44 @@ def export_files(store, progress):
     yield SUMMARY_CSV, (csv_bytes(counted.summary_rows(), SUMMARY_COLUMNS) for _ in (1,))
 
 
-_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-_TEXT_KEYS = ("id", "kind", "category", "status", "created", "updated")
-
-
 def check_post(post: dict) -> str | None:
-    """A post from a backup: None if it can be stored, else what is wrong with it."""
-    for key in _TEXT_KEYS:
-        if not isinstance(post.get(key), str):
-            return f"post {post.get('id')!r}: {key}"
-    if post["kind"] not in KINDS or post["status"] not in STATUSES:
-        return f"post {post['id']}: kind or status"
-    if not _ISO.fullmatch(post["created"]) or not _ISO.fullmatch(post["updated"]):
-        return f"post {post['id']}: dates"
-    if post.get("closed") is not None and not (isinstance(post["closed"], str) and _ISO.fullmatch(post["closed"])):
-        return f"post {post['id']}: closed"
-    replies = post.get("replies", [])
-    if not isinstance(replies, list) or any(
-        not isinstance(r, dict) or codes.normalize_post_id(str(r.get("id"))) != r.get("id")
-        or not isinstance(r.get("thread", []), list) for r in replies
-    ):
-        return f"post {post['id']}: replies"
+    """What the post's type cannot say: the accepted reply is one of its replies."""
+    matched = post.get("matched_reply")
+    if matched and matched not in {r["id"] for r in post.get("replies") or ()}:
+        return f"its accepted reply {matched} is not among its replies"
     return None
 
 
+def renumber(post: dict, new_ids: dict[str, str]) -> dict:
+    """The post with its own number and its replies' changed (old -> new) wherever it refers to
+    them; each old number stays in ``aka``, so codes and QR codes printed with it still lead here."""
+    def moved(record: dict) -> dict:
+        old = record["id"]
+        if old not in new_ids or new_ids[old] == old:
+            return record
+        known = [n for n in dict.fromkeys([*(record.get("aka") or ()), old]) if n != new_ids[old]]
+        return {**record, "id": new_ids[old], "aka": known[-MAX_AKA:]}
+
+    post = moved(dict(post))
+    post["replies"] = [moved(dict(r)) for r in post.get("replies") or ()]
+    if post.get("matched_reply") in new_ids:
+        post["matched_reply"] = new_ids[post["matched_reply"]]
+    return post
+
+
 def merge_post(current: dict | None, incoming: dict, kiosk: str) -> dict | None:
-    """Where both kiosks have a post, the newer update wins, but what coordinators decided here
-    (hiding) and replies made here are kept. None: keep ours as it is."""
-    if current is not None and not incoming.get("updated", "") > current.get("updated", ""):
-        return None
-    post = {**incoming, "source": incoming.get("source") or kiosk,
-            "merged_from": incoming.get("merged_from") or kiosk}
-    if current is not None:
-        post["merged_from"] = current.get("merged_from")  # it was ours, or already merged
-        post["hidden"] = current.get("hidden") or incoming.get("hidden")
-        theirs = {r["id"] for r in incoming.get("replies") or ()}
-        post["replies"] = list(incoming.get("replies") or []) + [
-            r for r in current.get("replies") or () if r["id"] not in theirs
-        ]
+    """Where both kiosks have a post (already under this kiosk's numbers), the newer update wins,
+    but what coordinators decided here (hiding) and replies made here are kept; replies made
+    there join an older copy too. None: keep ours as it is."""
+    if current is None:
+        return {**incoming, "source": incoming.get("source") or kiosk, "merged_from": incoming.get("merged_from") or kiosk}
+    ours = {r["id"] for r in current.get("replies") or ()}
+    if not incoming.get("updated", "") > current.get("updated", ""):
+        new = [r for r in incoming.get("replies") or () if r["id"] not in ours]
+        return {**current, "replies": [*(current.get("replies") or ()), *new]} if new else None
+    post = {**incoming, "source": incoming.get("source") or kiosk, "merged_from": current.get("merged_from")}
+    post["hidden"] = current.get("hidden") or incoming.get("hidden")
+    post["aka"] = list(dict.fromkeys([*(current.get("aka") or ()), *(incoming.get("aka") or ())]))[-MAX_AKA:]
+    theirs = {r["id"] for r in incoming.get("replies") or ()}
+    post["replies"] = list(incoming.get("replies") or []) + [r for r in current.get("replies") or () if r["id"] not in theirs]
     return post

@@ -19,25 +19,26 @@ def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, s
     """Check a ticket code, a poster's or a replier's. Returns (post, None) for the poster,
     (post, reply id) for a replier; raises BadCode or TooManyTries."""
     parts = codes.split_ticket_code(raw_code)
-    post_id = parts[0] if parts else None
-    wait = throttle.attempt(post_id)  # counted as a failure until proven right
+    printed = parts[0] if parts else None
+    wait = throttle.attempt(printed)  # counted as a failure until proven right
     if wait:
         raise TooManyTries(wait)
-    post = store.get_post(post_id) if post_id else None
-    reply_id = None
-    stored = post.get("claim") if post else None
-    if post is None and post_id:
-        post = store.find_reply_post(post_id)
-        if post is not None:
-            reply_id = post_id
-            stored = next(r for r in post["replies"] if r["id"] == reply_id).get("claim")
-    if not stored:
+    checked = False
+    # A number may mean more than one record once kiosks share posts (core/origin.py): the
+    # words decide which.
+    for post_id, reply_id in store.holders(printed) if printed else ():
+        post = store.get_post(post_id)
+        record = post if reply_id is None or post is None else next(
+            (r for r in post.get("replies") or () if r["id"] == reply_id), None)
+        stored = record.get("claim") if record else None
+        if stored:
+            checked = True
+            if codes.verify_secret(parts[1], stored):
+                throttle.succeeded(printed)
+                return post, reply_id
+    if not checked:
         codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
-        raise BadCode()
-    if not codes.verify_secret(parts[1], stored):
-        raise BadCode()
-    throttle.succeeded(post_id)
-    return post, reply_id
+    raise BadCode()
 
 
 def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = None) -> dict:

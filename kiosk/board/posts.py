@@ -68,6 +68,8 @@ def create_post(store: Store, kind: str, values: dict, *, lang: str, source: str
             "closed": None,
             "claim": codes.hash_secret(secret, n=scrypt_n),
             "source": source,
+            "home": store.kiosk_id,
+            "home_id": post_id,
         }
         try:
             store.insert_post(post)

@@ -23,6 +23,7 @@ from ..core.times import iso
 from . import lifecycle
 from .forms import Checked
 from .posts import is_expired
+from .schema import MAX_REPLIES, MAX_THREAD
 
 LIMITS = {"message": 500, "available": 80, "thanks": 140, "note": 200}
 REPORT_REASONS = {
@@ -98,9 +99,13 @@ def add_reply(
     else:  # pragma: no cover - 24 million ids
         raise RuntimeError("no free id")
 
+    home = store.kiosk_id
+
     def change(post: dict) -> None:
         if not is_open_for_replies(post, now, expire_days):
             raise Refused(_l("This post is no longer open for replies."))
+        if len(post.get("replies") or ()) >= MAX_REPLIES:
+            raise Refused(_l("This post has had as many replies as it can take. Look for a similar post, or make one."))
         post.setdefault("replies", []).append(
             {
                 "id": reply_id,
@@ -112,6 +117,8 @@ def add_reply(
                 "claim": claim,
                 "status": "new",
                 "thread": [],
+                "home": home,
+                "home_id": reply_id,
             }
         )
         post["updated"] = iso(now)
@@ -196,6 +203,8 @@ def add_message(store: Store, post_id: str, reply_id: str, author: str, body: st
         if post["status"] != "matched" or reply["status"] != "accepted":
             raise Refused(_l("This conversation is closed."))
         thread = reply.setdefault("thread", [])
+        if len(thread) >= MAX_THREAD:
+            raise Refused(_l("This conversation has reached its length limit. Meet in person, or start a new post."))
         thread.append({"id": len(thread) + 1, "author": author, "text": body, "created": iso(now)})
         post["updated"] = iso(now)
 

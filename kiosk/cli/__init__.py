@@ -163,10 +163,11 @@ def _installed_settings() -> dict:
 
 def _open_store(data_dir: str | None):
     from ..core.store import Store
+    from ..web.feature import default_registry
 
     folder = data_dir or _installed_settings()["DATA_DIR"]
     try:
-        return Store(folder)
+        return Store(folder, schema=default_registry().schema)
     except StoreError as exc:
         click.echo(f"kiosk: {exc}", err=True)
         sys.exit(1)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from ..core import staging
 from ..core.clock import wall_now
-from ..core.errors import StoreError
+from ..core.errors import DataDamaged, StoreError
+from ..core.files import release_folder_lock, take_folder_lock
 from ..core.store import Store
 from ..web import exchange
-from ..web.audit import log
 from ..web.feature import Registry, discover
-from . import DATA_HELP, _installed_settings, _open_store, main
+from . import DATA_HELP, _installed_settings, main
 
 
 def _registry() -> Registry:
@@ -32,7 +34,7 @@ def seed_command(data_dir: str, live: int, archived: int, keep_text: bool) -> No
 
     started = time.monotonic()
     try:
-        store = Store(data_dir)
+        store = Store(data_dir, schema=_registry().schema)
     except StoreError as exc:
         click.echo(f"kiosk: {exc}", err=True)
         sys.exit(1)
@@ -50,14 +52,16 @@ def _exchange_message(exc) -> str:
         "full": "the stick is full; nothing was left on it",
         "write-failed": "writing failed (was the stick pulled out?); nothing was left that a restore would take",
         "exists": "an export with that name is already there; try again in a second",
-        "not-backup": "this folder is not a kiosk export (no manifest.json)",
+        "not-backup": "this folder is not a kiosk export (no readable manifest.json)",
         "incomplete": "this backup is incomplete",
         "checksum": "this backup was changed after it was made (a checksum does not match)",
         "version": "this backup comes from another version of the kiosk",
+        "too-large": "this backup is larger than a kiosk's data can be; nothing was read from it",
         "invalid": "this backup holds data the kiosk cannot use; nothing was changed",
         "no-full": "this is an anonymized export, not a full backup: it cannot restore or merge",
     }
-    return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({exc.detail})" if exc.detail else "")
+    detail = exc.detail.english() if hasattr(exc.detail, "english") else exc.detail
+    return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({detail})" if detail else "")
 
 
 @main.command("export")
@@ -69,7 +73,7 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
     settings = _installed_settings()
     folder = data_dir or settings["DATA_DIR"]
     try:
-        store = Store(folder, read_only=True)  # works beside a running server
+        store = Store(folder, read_only=True, schema=_registry().schema)  # works beside a running server
     except StoreError as exc:
         click.echo(f"kiosk: {exc}", err=True)
         sys.exit(1)
@@ -90,14 +94,15 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
         store.close()
     click.echo("", err=True)
     if full:
-        click.echo("backup.json holds everything, including private conversations: keep the stick safe.")
+        click.echo("backup.jsonl holds everything, including private conversations: keep the stick safe.")
     click.echo(f"Written to {made}. It is safe to unplug the stick (unmount it first).")
 
 
 @main.command("import")
-@click.option("--from", "source", required=True, type=click.Path(file_okay=False), help="An export folder.")
+@click.option("--from", "source", required=True, type=click.Path(file_okay=False),
+              help="An export folder, or a copy kept in the data folder's backups/.")
 @click.option("--replace", is_flag=True, help="Restore: the backup replaces all data.")
-@click.option("--merge", is_flag=True, help="Merge another kiosk's posts in by id.")
+@click.option("--merge", is_flag=True, help="Merge another kiosk's posts in.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir: str | None) -> None:
@@ -109,34 +114,57 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
     if mode is None:
         click.echo("kiosk: say --replace (restore) or --merge", err=True)
         sys.exit(2)
+    registry = _registry()
     try:
-        registry = _registry()
-        document = exchange.read_backup(source, registry)
+        backup = exchange.read_backup(source, registry)
     except exchange.ExchangeError as exc:
         click.echo(_exchange_message(exc), err=True)
         sys.exit(1)
-    store = _open_store(data_dir)
+    folder = Path(data_dir or _installed_settings()["DATA_DIR"]).resolve()
+    store, lock = _open_for_import(folder, registry, mode)
     try:
-        seen = exchange.preview(store, document)
-        click.echo(f"Backup of {seen['kiosk']} made {seen['created']}: {seen['posts_in_backup']} posts.")
-        if mode == "replace":
+        click.echo(f"Backup of {backup.header['name']} made {backup.header['created']}: "
+                   f"{backup.counts['posts']} posts.")
+        if store is None:
+            click.echo("The data here is damaged: it will be kept in the data folder's backups/ and replaced.")
+        elif mode == "replace":
+            seen = exchange.preview(store, backup, mode, registry)
             click.echo(f"This kiosk has {seen['posts_now']} posts now; all of its data will be replaced "
-                       "(a copy is kept in the data folder's backups/ first).")
+                       "(the data from before is kept in the data folder's backups/).")
         else:
-            click.echo(f"Merging adds {seen['merge_new']} posts and updates {seen['merge_newer']}.")
+            seen = exchange.preview(store, backup, mode, registry)
+            click.echo(f"Merging adds {seen['merge_new']} posts ({seen['renumbered']} under new numbers, as "
+                       f"theirs are taken here) and updates {seen['merge_newer']}.")
         if not yes and not click.confirm("Go on?"):
             sys.exit(1)
         if mode == "replace":
-            name = (store.get_meta("settings") or {}).get("NAME") or "kiosk"
-            copy = exchange.restore(store, document, wall_now(), name, registry)
-            log(store, "(command line)", "restore-backup", document.get("created", ""), wall_now())
-            click.echo(f"Restored. The previous data is kept in {copy}.")
+            kept = exchange.restore(folder, backup, registry, now=wall_now(), handle="(command line)", store=store)
+            click.echo("Restored." + (f" The data from before is kept in {kept}." if kept else ""))
         else:
-            result = exchange.merge(store, document, registry)
-            log(store, "(command line)", "merge", document.get("kiosk", ""), wall_now(),
-                             f"{result['added']} added, {result['updated']} updated")
-            click.echo(f"Merged: {result['added']} added, {result['updated']} updated.")
+            result = exchange.merge(store, backup, registry, now=wall_now(), handle="(command line)")
+            click.echo(f"Merged: {result['added']} added ({result['renumbered']} under new numbers), "
+                       f"{result['updated']} updated.")
+    except exchange.ExchangeError as exc:  # the stick changed since it was checked
+        click.echo(_exchange_message(exc), err=True)
+        sys.exit(1)
     finally:
-        store.close()
+        if store is not None:
+            store.close()
+        if lock is not None:
+            release_folder_lock(lock)
 
 
+def _open_for_import(folder: Path, registry, mode: str):
+    """(store, None), or for a restore over damaged data (None, the folder's lock)."""
+    try:
+        return Store(folder, schema=registry.schema), None
+    except DataDamaged as exc:
+        if mode != "replace":
+            click.echo(f"kiosk: {exc}", err=True)
+            sys.exit(1)
+    except StoreError as exc:
+        click.echo(f"kiosk: {exc}", err=True)
+        sys.exit(1)
+    lock = take_folder_lock(folder)
+    staging.recover(folder)
+    return None, lock

@@ -7,14 +7,13 @@ Rules in checkins, stats, agreements and roster; views in views.py; templates in
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Panel, Series, Setting, Table
-from . import checkins, views
+from . import checkins, schema, views
 
 FEATURE = Feature(
     name="community",
     blueprints=(views.bp,),
-    tables=(Table(checkins.TABLE, checkins.check_record),),
-    settings=(Setting("roster", lambda v: None if v is None or isinstance(v, dict) else "roster"),
-              Setting("agreements", lambda v: None if v is None or isinstance(v, str) else "agreements")),
+    tables=(Table(checkins.TABLE, schema.Checkin),),
+    settings=(Setting("roster", schema.Roster), Setting("agreements", schema.Agreements)),
     audit_actions={"roster": _l("changed the roster"), "agreements": _l("edited the community agreements")},
     exports=(checkins.export_files,),
     monthly=(Series(70, "checkins", _l("Check-in notes"), checkins.per_month),),

@@ -41,9 +41,6 @@ def per_month(store: Store) -> dict[str, int]:
     return counts.per_month(note["month"] for note in store.records(TABLE))
 
 
-def check_record(note: dict) -> str | None:
-    return None if isinstance(note.get("month"), str) else "checkins"
-
 
 def export_files(store: Store, progress):
     """checkins.csv: the notes are anonymous and meant for the meetings, so they travel."""

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from ..core import usb
 from ..web import exchange
-from ..web.audit import audit, log
+from ..web.audit import log
 from ..web.services import now, services
 from ..web.settings import setting
 from .views import bp, done
@@ -24,10 +24,22 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "incomplete": _("This backup is incomplete: %(file)s is missing or cut short. Nothing was changed.", file=exc.detail),
         "checksum": _("This backup was changed after it was made: %(file)s does not match its checksum. Nothing was changed.", file=exc.detail),
         "version": _("This backup comes from another version of the kiosk. Nothing was changed."),
-        "invalid": _("This backup holds data the kiosk cannot use (%(file)s). Nothing was changed.", file=exc.detail),
+        "too-large": _("This backup is larger than a kiosk's data can be (%(file)s). Nothing was read from it and nothing was changed.", file=exc.detail),
+        "invalid": _invalid(exc.detail),
         "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
     }
     return messages.get(exc.code, exc.code)
+
+
+def _invalid(problem) -> str:
+    """Which record and field of a backup is wrong, in the coordinator's language."""
+    where, field, what = (getattr(problem, name, "") for name in ("where", "field", "what"))
+    if not where:
+        where = str(problem)
+    if field:
+        return _("This backup holds data the kiosk cannot use: in %(where)s, the field %(field)s %(what)s. Nothing was changed.",
+                 where=where, field=field, what=what)
+    return _("This backup holds data the kiosk cannot use: %(where)s: %(what)s. Nothing was changed.", where=where, what=what)
 
 
 def _sticks():
@@ -76,17 +88,16 @@ def import_page():
         abort(400)
     svc = services()
     try:
-        document = exchange.read_backup(chosen, svc.registry)
+        backup = exchange.read_backup(chosen, svc.registry)
+        if request.form.get("confirm") != "yes":
+            return render_template("coordinate/import.html", **{**page, "seen": exchange.preview(svc.store, backup, mode, svc.registry)},
+                                   chosen=chosen, mode=mode)
+        if mode == "replace":
+            kept = exchange.restore(svc.store.data_dir, backup, svc.registry, now=now(), handle=g.handle, store=svc.store)
+            return done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).",
+                          name=kept.name if kept else "-"))
+        result = exchange.merge(svc.store, backup, svc.registry, now=now(), handle=g.handle)
     except exchange.ExchangeError as exc:
         return render_template("coordinate/import.html", **{**page, "error": exchange_message(exc)}), 422
-    if request.form.get("confirm") != "yes":
-        return render_template("coordinate/import.html", **{**page, "seen": exchange.preview(svc.store, document)},
-                               chosen=chosen, mode=mode)
-    if mode == "replace":
-        handle = g.handle
-        copy = exchange.restore(svc.store, document, now(), setting("NAME"), svc.registry)
-        log(svc.store, handle, "restore-backup", document.get("created", ""), now(), copy.name)
-        return done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).", name=copy.name))
-    result = exchange.merge(svc.store, document, svc.registry)
-    audit("merge", document.get("kiosk", ""), f"{result['added']} added, {result['updated']} updated")
-    return done(_("Merged: %(added)d posts added, %(updated)d updated.", added=result["added"], updated=result["updated"]))
+    return done(_("Merged: %(added)d posts added (%(renumbered)d under new numbers, as theirs were taken here), %(updated)d updated.",
+                  added=result["added"], renumbered=result["renumbered"], updated=result["updated"]))

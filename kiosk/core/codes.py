@@ -25,6 +25,8 @@ CODE_WORDS = 4
 # With 41 bits in a code that is still centuries of guessing for someone who steals the Pi,
 # and at most two hashes run at once, so memory stays bounded under a rush of posts.
 DEFAULT_SCRYPT_N = 2**13
+# hashlib refuses scrypt above 32 MiB of memory (n = 2**15 at r = 8): n is at most 2**14.
+MAX_SCRYPT_LOG2 = 14
 _HASHING = threading.BoundedSemaphore(2)
 
 
@@ -40,6 +42,26 @@ def wordlist() -> tuple[str, ...]:
 
 def new_post_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+# A kiosk's identity: ten characters of the same alphabet (49 bits, so two kiosks of a network
+# never draw the same one). Kiosks from before identities existed are known by their name: "L"
+# (not in the alphabet) and nine characters from its hash, the same on every kiosk.
+KIOSK_ID_LENGTH = 10
+KIOSK_ID_PATTERN = rf"^(?:L[{ID_ALPHABET}]{{9}}|[{ID_ALPHABET}]{{{KIOSK_ID_LENGTH}}})$"
+
+
+def new_kiosk_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(KIOSK_ID_LENGTH))
+
+
+def legacy_kiosk_id(name: str) -> str:
+    number = int.from_bytes(hashlib.sha256((name or "").encode("utf-8")).digest()[:8], "big")
+    chars = []
+    for _ in range(KIOSK_ID_LENGTH - 1):
+        number, rem = divmod(number, len(ID_ALPHABET))
+        chars.append(ID_ALPHABET[rem])
+    return "L" + "".join(chars)
 
 
 def normalize_post_id(raw: str) -> str | None:

@@ -56,6 +56,10 @@ DEFAULTS = {
 # Settings taken from the environment as plain text (Flask would read "1234" as a number).
 TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR", "USB_ROOTS", "TIMEZONE")
 
+# The longest each text setting may be: the same limits as the coordinators' settings screen and
+# a backup's check, so a kiosk never writes what its own start-up would refuse.
+LENGTHS = {"NAME": 60, "PUBLIC_URL": 200, "WIFI_SSID": 32, "WIFI_PASSWORD": 63}
+
 KNOWN_LANGUAGES = {"en": "English", "es": "Español", "ar": "العربية"}
 
 # Flask's own settings that follow DESIGN.md's security section.
@@ -154,8 +158,8 @@ def check(config) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"KIOSK_{key} must be a whole number of at least {low}, got {value!r}")
     n = config["SCRYPT_N"]
-    if n & (n - 1):
-        raise ConfigError(f"KIOSK_SCRYPT_N must be a power of two, got {n}")
+    if n & (n - 1) or n > 2**codes.MAX_SCRYPT_LOG2:
+        raise ConfigError(f"KIOSK_SCRYPT_N must be a power of two up to {2**codes.MAX_SCRYPT_LOG2}, got {n}")
     config["PUBLIC_URL"] = str(config["PUBLIC_URL"]).rstrip("/")
     languages = config["LANGUAGES"]
     if isinstance(languages, str):  # KIOSK_LANGUAGES=en,es
@@ -169,8 +173,9 @@ def check(config) -> None:
     config["TOUCHSCREEN"] = _flag(config["TOUCHSCREEN"], "TOUCHSCREEN")
     for key in ("WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "NAME", "USB_ROOTS"):
         config[key] = "" if config[key] is None else str(config[key])
-    if len(config["WIFI_SSID"]) > 32:
-        raise ConfigError("KIOSK_WIFI_SSID can be at most 32 characters")
+    for key, most in LENGTHS.items():
+        if len(config[key]) > most:
+            raise ConfigError(f"KIOSK_{key} can be at most {most} characters")
     zone = str(config.get("TIMEZONE") or "") or _system_timezone()
     try:
         from zoneinfo import ZoneInfo

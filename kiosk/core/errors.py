@@ -42,3 +42,11 @@ class StoreError(RuntimeError):
 
 class DataFolderInUse(StoreError):
     pass
+
+
+class DataDamaged(StoreError):
+    """A data file that cannot be used as it is: ``path`` names it; nothing was changed."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path

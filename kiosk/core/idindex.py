@@ -13,8 +13,10 @@ from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 
+import msgspec
+
 from . import codes
-from .errors import StoreError
+from .schema import MONTH_PATTERN
 
 
 class IdIndex:
@@ -83,9 +85,12 @@ class IdIndex:
         return {self._decode(v) for v in set(self._vals)}
 
 
-def valid_month(month: str) -> bool:
-    return (isinstance(month, str) and len(month) == 7 and month[4] == "-" and month[:4].isdigit()
-            and month[5:].isdigit())
+MONTH = re.compile(MONTH_PATTERN)
+
+
+def valid_month(month) -> bool:
+    """A month the archive can hold: YYYY-MM from 1970 to 2099 (core/schema.py)."""
+    return isinstance(month, str) and MONTH.fullmatch(month) is not None
 
 
 @lru_cache(maxsize=None)
@@ -107,25 +112,52 @@ def replies_index(items=()) -> IdIndex:
     return IdIndex(codes.post_id_to_int, codes.int_to_post_id, items)
 
 
-_INDEX_ENTRY = re.compile(rb'"([0-9A-Z]{5})"\s*:\s*"([0-9A-Z-]{5,7})"')
+# -- the file ------------------------------------------------------------------------------------
+# archive/index.json is derived data: it can always be rebuilt from the month files, and start-up
+# does so whenever it does not match them. Per month it keeps the ids in that file (five
+# characters each, run together: a few bytes an entry and no object per id while reading) and
+# the file's size, modification time and inode as they were when the month was last read or
+# written, so start-up checks only the months that changed since.
+
+INDEX_VERSION = 2
 
 
-def read_index(path: Path) -> tuple[IdIndex, IdIndex]:
-    """Read index.json without building a dict of every entry (a peak of many megabytes)."""
+class MonthEntry(msgspec.Struct, forbid_unknown_fields=True):
+    size: int
+    mtime_ns: int
+    ino: int
+    posts: str = ""  # post ids
+    replies: str = ""  # reply id + post id, ten characters a reply
+    aka: str = ""  # printed number + the post or reply id it now leads to
+
+
+class IndexFile(msgspec.Struct, forbid_unknown_fields=True):
+    version: int
+    months: dict[str, MonthEntry]
+
+
+def stat_of(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def chunks(text: str, size: int) -> list[str]:
+    if len(text) % size:
+        raise ValueError("cut short")
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def read_index(path: Path) -> IndexFile | None:
+    """The index as written, or None when it is missing, damaged or of an older version (the
+    caller rebuilds it from the month files)."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return posts_index(), replies_index()
-    split = raw.find(b'"replies"')
-    posts_part, replies_part = (raw[:split], raw[split:]) if split >= 0 else (raw, b"")
-    posts = posts_index((m[1].decode(), m[2].decode()) for m in _INDEX_ENTRY.finditer(posts_part))
-    replies = replies_index((m[1].decode(), m[2].decode()) for m in _INDEX_ENTRY.finditer(replies_part))
-    if raw.strip() and not raw.strip().startswith(b"{"):
-        raise StoreError(f"The data file {path} is damaged. Nothing was changed; restore it from a backup.")
-    return posts, replies
+        index = msgspec.json.decode(path.read_bytes(), type=IndexFile)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if index.version != INDEX_VERSION or not all(valid_month(m) for m in index.months):
+        return None
+    return index
 
 
-def index_bytes(posts: IdIndex, replies: IdIndex) -> bytes:
-    out = ['{"posts":{', ",".join(f'"{k}":"{v}"' for k, v in posts.items()), '},"replies":{',
-           ",".join(f'"{k}":"{v}"' for k, v in replies.items()), "}}"]
-    return "".join(out).encode("ascii")
+def index_bytes(months: dict[str, MonthEntry]) -> bytes:
+    return msgspec.json.encode(IndexFile(version=INDEX_VERSION, months=dict(sorted(months.items()))))

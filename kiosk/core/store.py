@@ -8,38 +8,45 @@ The Pi's power can be pulled at any moment and Waitress serves on several thread
   folder is fsynced, so a file is always the old or the new version, never torn (files.py);
 - a lock file (fcntl.flock) lets one server own one data folder;
 - live posts sit in ``live.json``; archived ones in ``archive/YYYY-MM.json``, so the cost of
-  a write follows the live set, not the history. ``archive/index.json`` maps each archived
-  post id to its month, and each of its reply ids to the post id (idindex.py);
+  a write follows the live set, not the history (archive.py, with its index);
 - replies and their private threads live inside their post's document, so they move, and are
   erased, together with it;
 - small record tables (reports, events, ...) and settings ("meta") live in ``live.json`` too;
-  the audit trail is append-only, one file per month in ``audit/``.
+  the audit trail is append-only, one file per month in ``audit/``;
+- every file is checked against the schema the features declare before it is used
+  (checkup.py), and a restore or merge replaces files in one committed step (staging.py).
+
+Numbers: posts and replies share one space of short ids, unique on this kiosk. A record made
+elsewhere keeps its origin (``home``, ``home_id``) and, when its number was taken here, the
+numbers it was printed under (``aka``): ``holders`` finds every record a printed number may mean.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import zlib
-from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
-from . import codes
+from . import codes, staging
+from .archive import POSTS, ArchiveMonths, record_ids
+from .audit_log import AUDIT_DIR, AuditTrail
+from .checkup import check_audit, check_live, meta_id, note_repair
 from .errors import StoreError
 from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_files, load_json,  # noqa: F401
                     release_folder_lock, secret_key, sweep_temp_files, take_folder_lock, write_atomic)
-from .audit_log import AUDIT_DIR, AuditTrail
-from .idindex import index_bytes, posts_index, read_index, replies_index, valid_month
 from .records import RecordTables, _copy
+from .schema import MAX_LIVE_POSTS, DataSchema, KioskIdentity
+from .times import iso, utcnow
 
-INDEX_FILE = "index.json"
 SECRET_FILE = "secret_key"
-POSTS, META = "posts", "meta"
+META = "meta"
+KIOSK = "kiosk"  # the settings key of this kiosk's identity
+MAX_RECORD_BYTES = 4 * 1024 * 1024  # one post with all its replies and threads, as stored
 
 
 class DurableJSONStorage(Storage):
@@ -72,29 +79,34 @@ class DurableJSONStorage(Storage):
         pass
 
 
-def _open_db(path: Path, read_only: bool = False, on_write=None, data=None) -> TinyDB:
-    return TinyDB(path, storage=DurableJSONStorage, read_only=read_only, on_write=on_write, data=data)
-
-
 def _doc(post: dict) -> Document:
     return Document(post, doc_id=codes.post_id_to_int(post["id"]))
 
 
-class Store(RecordTables, AuditTrail):
+def _fits(post: dict) -> dict:
+    if len(dump_json(post)) > MAX_RECORD_BYTES:
+        raise StoreError("this post has grown too large to store")
+    return post
+
+
+class Store(ArchiveMonths, RecordTables, AuditTrail):
     """Posts, records, settings and the audit trail in one data folder. Every public method
     takes the lock."""
 
-    ARCHIVE_CACHE = 1  # archive months kept parsed at once; bounded so memory stays small
-
-    def __init__(self, data_dir: str | os.PathLike, read_only: bool = False):
+    def __init__(self, data_dir: str | os.PathLike, read_only: bool = False, schema: DataSchema | None = None,
+                 check_all: bool = False):
         """``read_only``: for reading beside a running server (exports from the command line);
-        it takes no lock, repairs nothing and refuses every write."""
+        it takes no lock, repairs nothing and refuses every write. ``schema``: the record types
+        the features declare (web/feature.py); without it, only the files' shape is checked.
+        ``check_all``: check every archive month, not only those changed since last time."""
         self.data_dir = Path(data_dir).resolve()
         self.read_only = read_only
+        self.check_all = check_all
+        self.schema = schema or DataSchema()
         self._lock = threading.RLock()
         self._lock_fd = None
         self._live = None
-        self._archives: OrderedDict[str, TinyDB] = OrderedDict()
+        self._archives = {}
         # Goes up with every write, so caches of rendered pages know when they are stale.
         self.version = 0
         if read_only and not (self.data_dir / LIVE_FILE).is_file():
@@ -103,17 +115,42 @@ class Store(RecordTables, AuditTrail):
             self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._lock_fd = take_folder_lock(self.data_dir)
         try:
-            if not read_only:
-                sweep_temp_files(self.data_dir, self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR)
-                (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
-            self._live = _open_db(self.data_dir / LIVE_FILE, read_only, self._bump)
-            self._index_path = self.data_dir / ARCHIVE_DIR / INDEX_FILE
-            self._index, self._reply_index = read_index(self._index_path)
-            if not read_only:
-                self._finish_interrupted_moves()
+            self._open()
         except BaseException:
             self.close()
             raise
+
+    def _open(self) -> None:
+        if not self.read_only:
+            done = staging.recover(self.data_dir)
+            if done:
+                note_repair(self.data_dir, done, self.read_only)
+            sweep_temp_files(self.data_dir, self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR)
+            (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
+        data = check_live(self.data_dir, self.data_dir / LIVE_FILE, self.schema)
+        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data)
+        self._load_archive()
+        for path in sorted((self.data_dir / AUDIT_DIR).glob("*.json")) if (self.data_dir / AUDIT_DIR).is_dir() else ():
+            check_audit(self.data_dir, path, self.schema)
+        if not self.read_only:
+            self._finish_interrupted_moves()
+            if self.get_meta(KIOSK) is None:
+                self.set_meta(KIOSK, {"id": codes.new_kiosk_id(), "since": iso(utcnow())})
+        self._bump()
+
+    def reopen(self) -> None:
+        """Read the folder afresh after its files were replaced (a restore or a merge)."""
+        with self._lock:
+            self.trim()
+            self._live.close()
+            self._open()
+
+    def _open_db(self, path: Path, on_write=None, data=None) -> TinyDB:
+        return TinyDB(path, storage=DurableJSONStorage, read_only=self.read_only, on_write=on_write, data=data)
+
+    @staticmethod
+    def _document(value: dict, doc_id: int) -> Document:
+        return Document(value, doc_id=doc_id)
 
     def _table(self, name: str):
         return self._live.table(name, cache_size=0)
@@ -125,16 +162,10 @@ class Store(RecordTables, AuditTrail):
     def _bump(self) -> None:
         self.version += 1
 
-    def trim(self) -> None:
-        """Let go of parsed archive months (after a sweep through them)."""
-        with self._lock:
-            for db in self._archives.values():
-                db.close()
-            self._archives.clear()
-
     def close(self) -> None:
         with self._lock:
-            self.trim()
+            if self._archives:
+                self.trim()
             if self._live is not None:
                 self._live.close()
                 self._live = None
@@ -147,22 +178,48 @@ class Store(RecordTables, AuditTrail):
         with self._lock:
             return secret_key(self.data_dir / SECRET_FILE)
 
-    # -- posts -----------------------------------------------------------------------
+    def exclusive(self):
+        """The store's lock, for a change made of many steps (a restore, a merge): nothing else
+        reads or writes until it is released."""
+        return self._lock
+
+    @property
+    def kiosk_id(self) -> str:
+        """This kiosk's identity (made at its first start; a restore brings the backup's)."""
+        identity = self.get_meta(KIOSK) or {}
+        return identity.get("id") or codes.legacy_kiosk_id("")
+
+    # -- posts -----------------------------------------------------------------------------------
 
     def insert_post(self, post: dict) -> None:
         with self._lock:
             if self.id_taken(post["id"]):
                 raise KeyError(f"post {post['id']} exists")
-            self._posts.insert(_doc(post))
+            if len(self._posts) >= MAX_LIVE_POSTS:
+                raise StoreError("the board holds as many open posts as it can")
+            self._posts.insert(_doc(_fits(post)))
 
     def id_taken(self, some_id: str) -> bool:
-        """Whether a post or a reply, live or archived, already has this id."""
+        """Whether a post or a reply, live or archived, has this id, or leads to one from
+        another kiosk: a new record never takes a number that already means something."""
         with self._lock:
-            if some_id in self._index or some_id in self._reply_index:
-                return True
-            if self._posts.contains(doc_id=codes.post_id_to_int(some_id)):
-                return True
-            return self._live_reply_owner(some_id) is not None
+            return bool(self.holders(some_id)) or some_id in self._archived_aka
+
+    def holders(self, printed: str) -> list[tuple[str, str | None]]:
+        """Every record a number may mean, as (post id, reply id or None): the post or reply
+        with that id here, and those printed under it at another kiosk (their ``aka``)."""
+        with self._lock:
+            meant = [printed, *sorted(self._archived_aka.get(printed, ()))]
+            for doc in self._posts.all():
+                meant += [local for number, local in record_ids(doc)[2] if number == printed]
+            found = [self._holder(local) for local in dict.fromkeys(meant)]
+            return [h for h in found if h is not None]
+
+    def _holder(self, local: str) -> tuple[str, str | None] | None:
+        if local in self._index or self._posts.contains(doc_id=codes.post_id_to_int(local)):
+            return local, None
+        owner = self._reply_index.get(local) or self._live_reply_owner(local)
+        return (owner, local) if owner else None
 
     def _live_reply_owner(self, reply_id: str) -> str | None:
         for doc in self._posts.all():
@@ -197,6 +254,7 @@ class Store(RecordTables, AuditTrail):
                 raise KeyError(post_id)
             doc = _copy(table.get(doc_id=doc_id))
             result = change(doc)
+            _fits(doc)
 
             def replace(stored: dict) -> None:
                 stored.clear()
@@ -225,6 +283,11 @@ class Store(RecordTables, AuditTrail):
         with self._lock:
             return set(self._live.tables())
 
+    def live_data(self) -> dict:
+        """The live file's content as it is in memory (for the test-time schema check)."""
+        with self._lock:
+            return _copy(self._live.storage.read() or {})
+
     def live_posts(self) -> list[dict]:
         with self._lock:
             return [_copy(doc) for doc in self._posts.all()]
@@ -233,10 +296,6 @@ class Store(RecordTables, AuditTrail):
         with self._lock:
             return len(self._posts)
 
-    def count_archived(self) -> int:
-        with self._lock:
-            return len(self._index)
-
     def post_batches(self) -> Iterator[list[dict]]:
         """Live posts, then one archive month at a time: never the whole history in memory."""
         yield self.live_posts()
@@ -244,147 +303,34 @@ class Store(RecordTables, AuditTrail):
             yield self.archived_posts(month)
         self.trim()
 
-    def archive_post(self, post_id: str, fields: dict, month: str) -> dict | None:
-        """Apply ``fields`` and move a live post into the archive file of ``month`` (YYYY-MM).
-
-        Order matters for power cuts: archive file, then index, then removal from the live
-        file. A cut in between leaves the post in both places, which start-up repairs.
-        """
-        doc_id = codes.post_id_to_int(post_id)
-        with self._lock:
-            doc = self._posts.get(doc_id=doc_id)
-            if doc is None:
-                return None
-            moved = {**doc, **fields}
-            self._archive(month).table(POSTS).upsert(Document(moved, doc_id=doc_id))
-            self._index_posts(month, [moved])
-            write_atomic(self._index_path, index_bytes(self._index, self._reply_index))
-            self._posts.remove(doc_ids=[doc_id])
-            return _copy(moved)
-
-    def _index_posts(self, month: str, month_posts: Iterable[dict]) -> None:
-        for p in month_posts:
-            self._index[p["id"]] = month
-            for reply in p.get("replies") or ():
-                self._reply_index[reply["id"]] = p["id"]
-
-    def _write_index(self) -> None:
-        write_atomic(self._index_path, index_bytes(self._index, self._reply_index))
-        self._bump()
-
     def put_posts(self, live: list[dict], archived: dict[str, list[dict]]) -> None:
-        """Insert or replace many whole posts (a merge, or synthetic data): ``live`` into the
-        live file, ``archived`` by month into the archive; one write per file touched."""
-        ids = {p["id"] for p in live} | {p["id"] for month_posts in archived.values() for p in month_posts}
-        if not ids:
-            return
+        """Add many new posts (synthetic data for measuring): ``live`` into the live file,
+        ``archived`` by month into the archive; one write per file touched."""
         with self._lock:
-            live_ids = [codes.post_id_to_int(i) for i in ids if self._posts.contains(doc_id=codes.post_id_to_int(i))]
-            if live_ids:
-                self._posts.remove(doc_ids=live_ids)
-            by_month: dict[str, list[int]] = {}
-            for post_id in ids:
-                month = self._index.pop(post_id, None)
-                if month:
-                    by_month.setdefault(month, []).append(codes.post_id_to_int(post_id))
-            for month, doc_ids in by_month.items():
-                table = self._archive(month).table(POSTS)
-                table.remove(doc_ids=[d for d in doc_ids if table.contains(doc_id=d)])
-            if by_month:
-                for reply_id in [r for r, owner in self._reply_index.items() if owner in ids]:
-                    self._reply_index.pop(reply_id)
             if live:
                 self._posts.insert_multiple(_doc(p) for p in live)
             for month, month_posts in sorted(archived.items()):
-                self._archive(month).table(POSTS).insert_multiple(_doc(p) for p in month_posts)
                 self._index_posts(month, month_posts)
-            self._write_index()
-            self.trim()
-
-    def replace_everything(self, live: list[dict], archive: dict[str, list[dict]], tables: dict[str, list[dict]],
-                           meta: dict[str, Any], audit: dict[str, list[dict]]) -> None:
-        """Restore: posts, records and settings become these. The audit trail is never
-        replaced: these entries join the ones here. The caller has checked every part."""
-        if not all(valid_month(m) for m in [*archive, *audit]):
-            raise StoreError("bad month in a restore")
-        with self._lock:
-            self.trim()
-            folder = self.data_dir / ARCHIVE_DIR
-            for path in folder.glob("*.json") if folder.is_dir() else ():
-                path.unlink()
-            self._index, self._reply_index = posts_index(), replies_index()
-            for month, month_posts in archive.items():
                 self._archive(month).table(POSTS).insert_multiple(_doc(p) for p in month_posts)
-                self._index_posts(month, month_posts)
-            self._write_index()
             self.trim()
-            for month, entries in audit.items():
-                self._append_audit(month, entries)
-            # The live file last, in one write: posts, records and settings together.
-            # Tables the restore does not name are kept as they are, never erased.
-            data = {name: rows for name, rows in (self._live.storage.read() or {}).items() if name not in tables}
-            data[POSTS] = {str(codes.post_id_to_int(p["id"])): p for p in live}
-            for name, rows in tables.items():
-                data[name] = {str(n): row for n, row in enumerate(rows, 1)}
-            data[META] = {str(_meta_id(k)): {"key": k, "value": v} for k, v in meta.items() if v is not None}
-            self._rewrite_live(data)
 
     def _rewrite_live(self, data: dict) -> None:
         """Write the whole live file, then open it afresh so TinyDB's tables hold no stale ids."""
         self._live.storage.write(data)
         self._live.close()
-        self._live = _open_db(self.data_dir / LIVE_FILE, self.read_only, self._bump, data=data)
+        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data)
 
-    def archived_months(self) -> list[str]:
-        with self._lock:
-            return sorted(self._index.distinct_values())
-
-    def archived_posts(self, month: str) -> list[dict]:
-        with self._lock:
-            if month not in self._index.distinct_values():
-                return []
-            return [_copy(doc) for doc in self._archive(month).table(POSTS).all()]
-
-    def update_archived_month(self, month: str, fields_by_id: dict[str, dict]) -> None:
-        """Change many posts of one archive month in one write (retention sweeps)."""
-        if not fields_by_id:
-            return
-        with self._lock:
-            table = self._archive(month).table(POSTS)
-            keys = [k for k in (codes.post_id_to_int(i) for i in fields_by_id) if table.contains(doc_id=k)]
-            if keys:
-                table.update(lambda doc: doc.update(fields_by_id[doc["id"]]), doc_ids=keys)
-
-    def _archive(self, month: str) -> TinyDB:
-        db = self._archives.get(month)
-        if db is None:
-            if not valid_month(month):
-                raise StoreError(f"bad archive month {month!r}")
-            db = _open_db(self.data_dir / ARCHIVE_DIR / f"{month}.json", self.read_only, self._bump)
-            self._archives[month] = db
-            while len(self._archives) > self.ARCHIVE_CACHE:
-                self._archives.popitem(last=False)[1].close()
-        else:
-            self._archives.move_to_end(month)
-        return db
-
-    def _finish_interrupted_moves(self) -> None:
-        leftovers = [doc.doc_id for doc in self._posts.all() if doc.get("id") in self._index]
-        if leftovers:
-            self._posts.remove(doc_ids=leftovers)
-
-    # -- small settings ------------------------------------------------------------------
+    # -- small settings ------------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._lock:
-            doc = self._table(META).get(doc_id=_meta_id(key))
+            doc = self._table(META).get(doc_id=meta_id(key))
             return default if doc is None else _copy(doc.get("value", default))
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._lock:
-            self._table(META).upsert(Document({"key": key, "value": value}, doc_id=_meta_id(key)))
+            self._table(META).upsert(Document({"key": key, "value": value}, doc_id=meta_id(key)))
 
 
-def _meta_id(key: str) -> int:
-    # Stable small integer per key so the meta table can be addressed directly.
-    return zlib.crc32(key.encode()) + 1
+__all__ = ["ARCHIVE_DIR", "LIVE_FILE", "META", "POSTS", "KIOSK", "KioskIdentity", "Store", "all_post_ids",
+           "iter_json_files"]

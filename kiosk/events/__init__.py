@@ -7,12 +7,12 @@ and ``web`` only."""
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Panel, Series, Table
-from . import rules, views
+from . import rules, schema, views
 
 FEATURE = Feature(
     name="events",
     blueprints=(views.bp,),
-    tables=(Table(rules.TABLE, rules.check_record),),
+    tables=(Table(rules.TABLE, schema.Event),),
     session_keys=(views.SESSION_KEY,),
     audit_actions={"event-new": _l("added a gathering"), "event-edit": _l("changed a gathering"),
                    "event-cancel": _l("cancelled a gathering")},

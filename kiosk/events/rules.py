@@ -327,16 +327,6 @@ def come(store, event_id: int, day: str, now: dt.datetime, tz: dt.tzinfo | None 
         return counts[date.isoformat()]
 
 
-def check_record(event: dict) -> str | None:
-    """An event from a backup: the fields its pages read."""
-    if not isinstance(event.get("title"), str) or not isinstance(event.get("start"), str):
-        return "events"
-    try:
-        start_of(event)
-    except ValueError:
-        return "events: start"
-    return None
-
 
 def attendance_by_month(store) -> dict[str, int]:
     """{"YYYY-MM": total "I'll come" count} over every event's dates, oldest month first. Dates

@@ -7,12 +7,12 @@ and ``web`` only."""
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Panel, Series, Table
-from . import rules, views
+from . import rules, schema, views
 
 FEATURE = Feature(
     name="library",
     blueprints=(views.bp,),
-    tables=(Table(rules.ITEMS, rules.check_item_record), Table(rules.LOANS, rules.check_loan_record)),
+    tables=(Table(rules.ITEMS, schema.Item), Table(rules.LOANS, schema.Loan, refs=(("item", rules.ITEMS),))),
     session_keys=(views.LOAN_TICKET,),
     private_endpoints=("library.lent",),
     audit_actions={"library-add": _l("added a library item"), "library-edit": _l("edited a library item"),

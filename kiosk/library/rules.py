@@ -202,14 +202,6 @@ def find_loan(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dic
     return _public_loan(loan), item
 
 
-def check_item_record(item: dict) -> str | None:
-    return None if isinstance(item.get("name"), str) else "library_items"
-
-
-def check_loan_record(loan: dict) -> str | None:
-    if not isinstance(loan.get("id"), str) or not isinstance(loan.get("item"), int) or not isinstance(loan.get("due"), str):
-        return "library_loans"
-    return None
 
 
 def lent_by_month(store: Store) -> dict[str, int]:

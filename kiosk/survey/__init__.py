@@ -7,13 +7,13 @@ and ``web`` only."""
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Setting, Table
-from . import rules, views
+from . import rules, schema, views
 
 FEATURE = Feature(
     name="survey",
     blueprints=(views.bp,),
-    tables=(Table(rules.TABLE, rules.check_answer_record),),
-    settings=(Setting(rules.META_KEY, rules.check_definition_meta),),
+    tables=(Table(rules.TABLE, schema.Answer),),
+    settings=(Setting(rules.META_KEY, schema.Survey),),
     session_keys=(views.SESSION_FLAG,),
     audit_actions={"survey": _l("saved the survey"), "survey-open": _l("opened the survey"),
                    "survey-close": _l("closed the survey"), "survey-new": _l("started a new survey")},

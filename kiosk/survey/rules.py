@@ -275,20 +275,6 @@ def public_count(count: int) -> int | None:
     return None if counts.too_small(count, strict=True) else count
 
 
-def check_definition_meta(value) -> str | None:
-    """The survey's definition from a backup."""
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not isinstance(value.get("questions", []), list):
-        return "survey"
-    for q in value.get("questions", []):
-        if not isinstance(q, dict) or q.get("kind") not in KINDS or not isinstance(q.get("options", []), list):
-            return "survey: questions"
-    return None
-
-
-def check_answer_record(record: dict) -> str | None:
-    return None if isinstance(record.get("answers"), dict) else "survey_answers"
 
 
 def export_files(store: Store, progress):

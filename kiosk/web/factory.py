@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..core import config as config_module
 from ..core.clock import GuardedClock
+from ..core.errors import DataDamaged
 from ..core.store import Store
 from . import security
 from .feature import Registry, discover
@@ -65,7 +66,7 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
     config_module.check(app.config)
 
     registry = Registry(discover() if features is None else features)
-    store = Store(app.config["DATA_DIR"])
+    store = Store(app.config["DATA_DIR"], schema=registry.schema)
     app.config["SECRET_KEY"] = store.secret_key()
     try:
         _build(app, store, registry)
@@ -175,6 +176,13 @@ def register_errors(app: Flask) -> None:
         log.error("could not write to the data folder: %s", exc)
         return page(503, _("Sorry, this could not be saved"),
                     _("The kiosk could not write to its storage. Nothing that was saved before is lost. Please tell a coordinator."))
+
+    @app.errorhandler(DataDamaged)
+    def damaged_data(exc):
+        # A data file went bad while the kiosk ran: /healthz and kiosk doctor name it.
+        log.error("%s", exc)
+        return page(503, _("Part of the kiosk's records cannot be read"),
+                    _("Nothing was changed. Please tell a coordinator: the command kiosk doctor says how to mend it."))
 
     @app.errorhandler(500)
     def server_error(exc):

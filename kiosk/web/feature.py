@@ -15,25 +15,28 @@ from typing import Any, Callable, Iterable, Mapping
 
 from flask import Blueprint
 
-# A check of one stored value from a backup: None when it is fine, else what is wrong.
-Check = Callable[[Any], "str | None"]
-
+from ..core.schema import MAX_ROWS, DataSchema, TableSchema
 
 @dataclass(frozen=True)
 class Table:
-    """A record table in the live file; a full backup carries every row, each checked by
-    ``check`` before a restore or a merge writes anything."""
+    """A record table in the live file: ``row`` is the type of its rows (a core.schema Record),
+    checked in every backup before a restore or a merge writes anything, and at start-up."""
 
     name: str
-    check: Check | None = None
+    row: Any
+    max_rows: int = MAX_ROWS
+    # (field, table) pairs: the field holds the number of a row of that table ("posts": a
+    # post's id); a backup whose reference leads nowhere is refused.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Setting:
-    """A value in the store's settings ("meta"), carried by a backup and checked the same way."""
+    """A value in the store's settings ("meta"), of type ``value`` (or None), carried by a
+    backup and checked the same way."""
 
     key: str
-    check: Check | None = None
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,17 @@ ExportFiles = Callable[..., Iterable[tuple[str, Iterable[bytes]]]]
 @dataclass(frozen=True)
 class PostRules:
     """How the board's posts travel in a backup (they live in the store's own live file and
-    archive, not in a record table): ``check(post)`` as for a table, ``place(post)`` gives the
-    archive month of a closed post or None for a live one, ``merge(current, incoming, kiosk)``
-    gives the post to store or None to keep the current one."""
+    archive, not in a record table): ``schema`` is their type, ``place(post)`` gives the archive
+    month of a closed post or None for a live one, ``merge(current, incoming)`` gives the post to
+    store or None to keep the current one (both already under this kiosk's numbers), and
+    ``renumber(post, new_ids)`` changes the numbers of a post and its replies (old -> new),
+    everywhere the post refers to them."""
 
-    check: Check
+    schema: Any
     place: Callable[[dict], "str | None"]
     merge: Callable[[dict | None, dict, str], "dict | None"]
+    renumber: Callable[[dict, dict], dict]
+    check: Callable[[dict], "str | None"] | None = None  # what no type says (references inside a post)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,12 @@ class Registry:
         if len(rules) > 1:
             raise RuntimeError("only one feature can declare how posts travel")
         self.posts = rules[0] if rules else None
+        self.schema = DataSchema(
+            post=self.posts.schema if self.posts else None,
+            tables={name: TableSchema(t.row, t.max_rows) for name, t in self.tables.items()},
+            settings={key: s.value for key, s in self.settings.items()},
+            strict=True,
+        )
         self.upkeep = tuple(f.upkeep for f in features if f.upkeep is not None)
         self.keeps_query = frozenset(e for f in features for e in f.keeps_query)
         homes = [f.home for f in features if f.home]

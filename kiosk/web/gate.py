@@ -42,12 +42,6 @@ def check_passphrase(passphrase: str) -> str:
     return passphrase
 
 
-def check_record(record: dict) -> str | None:
-    """A coordinator row from a backup."""
-    if not isinstance(record.get("handle"), str) or not isinstance(record.get("hash"), dict):
-        return "coordinators"
-    return None
-
 
 def _find(store: Store, handle: str) -> dict | None:
     wanted = handle.casefold()

@@ -105,10 +105,12 @@ def healthz():
 
     store = services().store
     return jsonify(
-        status="ok",
+        status="degraded" if store.damaged else "ok",
         version=__version__,
+        kiosk=store.kiosk_id,
         live_posts=store.count_live(),
         archived_posts=store.count_archived(),
+        unreadable_months=sorted(store.damaged),
         clock="suspect" if services().clock.suspect else "ok",
     )
 

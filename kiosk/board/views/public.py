@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from ...web import qr
-from ...web.helpers import post_or_404
+from ...web.helpers import post_id_or_404
 from ...web.services import now, services
 from ...web.settings import categories, setting
 from .. import moderation, posts
@@ -80,11 +80,34 @@ def board():
                            kind=kind, category=category, status=status, page=page, pages=pages, notices=notices)
 
 
+def _meant(raw_id: str) -> tuple[dict | None, list[dict]]:
+    """The post with this number here, and the posts from other kiosks that were printed under
+    it (core/origin.py); 404 when there is none."""
+    number = post_id_or_404(raw_id)
+    store = services().store
+    found, others = None, []
+    for post_id, reply_id in store.holders(number):
+        if reply_id is None:
+            post = store.get_post(post_id)
+            if post is not None and post_id == number:
+                found = post
+            elif post is not None:
+                others.append(post)
+    if found is None and not others:
+        abort(404)
+    return found, others
+
+
 @bp.get("/p/<post_id>")
 def post(post_id: str):
-    found = post_or_404(post_id)
-    if found["id"] != post_id:  # typed in lower case, say: one canonical address
-        return redirect(url_for("public.post", post_id=found["id"]), code=301)
+    found, others = _meant(post_id)
+    if others and (found is not None or len(others) > 1):
+        # Two kiosks printed this number: the reader says which post they mean.
+        choices = [posts.public_view(p) for p in ([found] if found else []) + others]
+        return render_template("board/choose.html", number=post_id.upper(), choices=choices)
+    found = found or others[0]
+    if found["id"] != post_id:  # typed in lower case, or printed elsewhere: one canonical address
+        return redirect(url_for("public.post", post_id=found["id"]), code=301 if found["id"] == post_id.upper() else 302)
     if found.get("hidden"):
         # Its page stays (printed codes point here) but says only that it was hidden.
         return render_template("board/post_hidden.html", post_id=found["id"]), 410
@@ -99,7 +122,10 @@ def post(post_id: str):
 
 @bp.get("/p/<post_id>/qr.svg")
 def post_qr(post_id: str):
-    found = post_or_404(post_id)
+    found, others = _meant(post_id)
+    if found is None and len(others) != 1:
+        abort(404)  # which one is meant is asked on the post's page, not in a picture
+    found = found or others[0]
     response = Response(qr.svg(qr.post_url(setting("PUBLIC_URL"), found["id"])), mimetype="image/svg+xml")
     # Revalidated each time: a changed public URL must show in the next printed code.
     response.headers["Cache-Control"] = "no-cache"

@@ -1,106 +1,267 @@
-"""Reading a backup back: its manifest, checksums and schema, then every record it holds,
-checked by the feature that declared it, before anything is written."""
+"""Reading a backup back: the manifest, the checksums, then every line against the schema the
+features declare, whole, before anything is written. A refusal names the line, the record and
+the field, and changes nothing.
+
+Three kinds of source are read, all as the same stream of checked lines (lines.py):
+- an export folder with ``backup.jsonl`` (this version's full backup);
+- an export folder with ``backup.json`` (schema 1, from before kiosk identities), read whole,
+  so held to a smaller size;
+- a data folder, such as a copy kept in ``backups/`` before a restore or a merge.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
+from typing import Annotated, Any, Iterator, Literal, Optional
+
+import msgspec
+from msgspec import Meta
 
 from ...core import codes
-from ...core.idindex import valid_month
+from ...core.errors import StoreError
+from ...core.schema import MAX_LIVE_POSTS, MAX_MONTH_POSTS, MAX_POSTS, Problem, Record, problem_from
 from ..feature import default_registry
-from .export import BACKUP, MANIFEST, SCHEMA, ExchangeError
+from .export import MANIFEST, ExchangeError
+from .lines import (BACKUP, MAX_BACKUP_BYTES, MAX_LINE, MAX_OLD_BACKUP_BYTES, OLD_BACKUP, LineTypes, backup_lines,
+                    tag_of)
+from .old import old_lines
+
+FileName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+MAX_MANIFEST = 64 * 1024
 
 
-def read_backup(folder, registry=None) -> dict:
-    """Check a folder's manifest, checksums and schema and return its backup document; raises
-    ExchangeError("not-backup" | "incomplete" | "checksum" | "version" | "no-full" | "invalid")."""
+class Manifest(Record):
+    schema: Literal[1, 2]
+    kind: Literal["mutual-aid-kiosk-export"]
+    files: Annotated[dict[FileName, Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]], Meta(max_length=32)]
+    kiosk: Annotated[str, Meta(max_length=200)] = ""
+    kiosk_id: Optional[str] = None
+    created: Annotated[str, Meta(max_length=40)] = ""
+    full: bool = False
+
+
+class Backup:
+    """A backup that passed every check: ``header`` (the kiosk's id and name, when it was made),
+    ``counts``, and ``lines()``, which reads and checks the source again (a stick can change)."""
+
+    def __init__(self, folder: Path, kind: str, registry):
+        self.folder, self.kind, self.registry = folder, kind, registry
+        self.types = _types(registry)
+        self.header: dict = {}
+        self.counts: dict[str, int] = {}
+
+    def lines(self) -> Iterator[dict]:
+        """Every line as plain data, each checked; raises ExchangeError at the first bad one."""
+        check = _Checker(self.registry)
+        for number, raw, plain in self._raw():
+            check.line(number, raw, plain, self.types)
+            yield plain
+        check.finish()
+        self.header, self.counts = check.header, check.counts
+
+    def _raw(self) -> Iterator[tuple[int, bytes | None, dict]]:
+        if self.kind == "jsonl":
+            yield from _jsonl(self.folder / BACKUP)
+        elif self.kind == "old":
+            yield from ((n, None, line) for n, line in enumerate(old_lines(self.folder / OLD_BACKUP), 1))
+        else:
+            yield from ((n, None, line) for n, line in enumerate(_folder_lines(self.folder, self.registry), 1))
+
+
+_TYPES: dict[int, LineTypes] = {}
+
+
+def _types(registry) -> LineTypes:
+    if id(registry) not in _TYPES:
+        _TYPES[id(registry)] = LineTypes(registry.schema)
+    return _TYPES[id(registry)]
+
+
+def read_backup(folder, registry=None) -> Backup:
+    """Check a backup whole and return it; raises ExchangeError("not-backup" | "incomplete" |
+    "checksum" | "version" | "no-full" | "too-large" | "invalid")."""
     folder = Path(folder)
-    manifest_path = folder / MANIFEST
-    if not folder.is_dir() or not manifest_path.is_file():
+    registry = registry or default_registry()
+    if folder.is_dir() and not (folder / MANIFEST).is_file() and (folder / "live.json").is_file():
+        backup = Backup(folder, "data", registry)
+    else:
+        files = _manifest(folder)
+        if BACKUP in files:
+            backup = Backup(folder, "jsonl", registry)
+        elif OLD_BACKUP in files:
+            if (folder / OLD_BACKUP).stat().st_size > MAX_OLD_BACKUP_BYTES:
+                raise ExchangeError("too-large", OLD_BACKUP)
+            backup = Backup(folder, "old", registry)
+        else:
+            raise ExchangeError("no-full", str(folder))
+    for _ in backup.lines():
+        pass
+    return backup
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    """The manifest's files, each present, within the size limit and matching its checksum."""
+    path = folder / MANIFEST
+    if not folder.is_dir() or not path.is_file():
         raise ExchangeError("not-backup", str(folder))
-    try:
-        manifest = json.loads(manifest_path.read_bytes())
-        files = manifest["files"]
-    except (ValueError, KeyError, TypeError):
-        raise ExchangeError("not-backup", MANIFEST) from None
-    if not isinstance(files, dict):
+    if path.stat().st_size > MAX_MANIFEST:
         raise ExchangeError("not-backup", MANIFEST)
-    if manifest.get("schema") != SCHEMA:
-        raise ExchangeError("version", str(manifest.get("schema")))
-    if BACKUP not in files:
-        raise ExchangeError("no-full", str(folder))
-    for fname, digest in files.items():
-        path = folder / fname
-        if "/" in fname or "\\" in fname or not path.is_file():
-            raise ExchangeError("incomplete", fname)
-        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            raise ExchangeError("checksum", fname)
     try:
-        document = json.loads((folder / BACKUP).read_bytes())
-    except ValueError:
-        raise ExchangeError("incomplete", BACKUP) from None
-    if not isinstance(document, dict) or document.get("kind") != "mutual-aid-kiosk-backup":
-        raise ExchangeError("invalid", BACKUP)
-    if document.get("schema") != SCHEMA:
-        raise ExchangeError("version", str(document.get("schema")))
-    check_document(document, registry or default_registry())
-    return document
+        manifest = msgspec.json.decode(path.read_bytes(), type=Manifest)
+    except msgspec.ValidationError as exc:
+        if "schema" in str(exc) and "Invalid enum value" in str(exc):
+            raise ExchangeError("version", MANIFEST) from None
+        raise ExchangeError("not-backup", MANIFEST) from None
+    except msgspec.DecodeError:
+        raise ExchangeError("not-backup", MANIFEST) from None
+    for name, digest in manifest.files.items():
+        target = folder / name
+        if not target.is_file():
+            raise ExchangeError("incomplete", name)
+        if target.stat().st_size > MAX_BACKUP_BYTES:
+            raise ExchangeError("too-large", name)
+        if _sha256(target) != digest:
+            raise ExchangeError("checksum", name)
+    return manifest.files
 
 
-def backup_posts(document: dict) -> list[dict]:
-    found = list(document.get("live") or [])
-    for month_posts in (document.get("archive") or {}).values():
-        found.extend(month_posts)
-    return found
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def _bad(detail: str):
-    raise ExchangeError("invalid", detail)
+def _jsonl(path: Path) -> Iterator[tuple[int, bytes, dict]]:
+    with open(path, "rb") as fh:
+        number = 0
+        while True:
+            raw = fh.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE:
+                raise ExchangeError("invalid", Problem(f"line {number}", "", f"longer than {MAX_LINE // 2**20} MiB"))
+            try:
+                plain = msgspec.json.decode(raw)
+            except msgspec.DecodeError as exc:
+                raise ExchangeError("invalid", problem_from(exc, f"line {number}")) from None
+            yield number, raw, plain
 
 
-def _check_posts(document: dict, registry) -> None:
-    if not isinstance(document.get("live", []), list) or not isinstance(document.get("archive", {}), dict):
-        _bad("posts")
-    for month, month_posts in (document.get("archive") or {}).items():
-        if not valid_month(month) or not isinstance(month_posts, list):
-            _bad(f"archive month {month!r}")
-    seen: set[str] = set()
-    for post in backup_posts(document):
-        if not isinstance(post, dict) or not isinstance(post.get("id"), str):
-            _bad("a post is not an object with an id")
-        if codes.normalize_post_id(post["id"]) != post["id"] or post["id"] in seen:
-            _bad(f"post id {post['id']!r}")
-        seen.add(post["id"])
-        problem = registry.posts.check(post) if registry.posts else None
+def _folder_lines(folder: Path, registry) -> Iterator[dict]:
+    from ...core.store import Store
+
+    try:
+        store = Store(folder, read_only=True, schema=registry.schema)
+    except StoreError as exc:
+        raise ExchangeError("invalid", Problem(str(folder), "", str(exc))) from None
+    try:
+        name = (store.get_meta("settings") or {}).get("NAME") or "kiosk"
+        identity = store.get_meta("kiosk") or {}
+        yield from backup_lines(store, registry, name=name[:60], created=identity.get("since") or "1970-01-01T00:00:00Z",
+                                version="")
+    finally:
+        store.close()
+
+
+class _Checker:
+    """What no single line can show: order, counts, numbers used twice, references."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.header: dict = {}
+        self.counts: dict[str, int] = {"posts": 0, "live": 0, "replies": 0, "audit": 0}
+        self.months: dict[str, int] = {}
+        self.ids = bytearray(len(codes.ID_ALPHABET) ** codes.ID_LENGTH // 8 + 1)  # posts and replies: 3 MB
+        self.rows: dict[str, set[int]] = {name: set() for name in registry.tables}
+        self.settings: set[str] = set()
+        self.ended = False
+        self.number = 0
+
+    def line(self, number: int, raw: bytes | None, plain: Any, types: LineTypes) -> None:
+        self.number = number
+        where = f"line {number}"
+        if isinstance(plain, dict) and plain.get("t") == "post" and isinstance(plain.get("post"), dict):
+            where += f" (post {str(plain['post'].get('id'))[:10]})"
+        try:
+            typed = types.decoder.decode(raw) if raw is not None else msgspec.convert(plain, types.union)
+        except msgspec.ValidationError as exc:
+            raise ExchangeError("invalid", problem_from(exc, where)) from None
+        kind = tag_of(typed)
+        if self.ended:
+            self._bad(where, "", "comes after the end line")
+        if (number == 1) != (kind == "kiosk"):
+            self._bad(where, "t", "a backup starts with its kiosk line, once")
+        if kind == "kiosk":
+            self.header = {"id": typed.id, "name": typed.name, "created": typed.created, "since": typed.since}
+        elif kind == "post":
+            self._post(where, plain["post"])
+        elif kind.startswith("table:"):
+            self._row(where, kind[6:], typed.id, plain["row"])
+        elif kind.startswith("setting:"):
+            if kind in self.settings:
+                self._bad(where, "t", "this setting comes twice")
+            self.settings.add(kind)
+        elif kind == "audit":
+            self.counts["audit"] += 1
+        elif kind == "end":
+            if typed.lines != number:
+                self._bad(where, "lines", f"says {typed.lines} lines, the backup has {number}")
+            self.ended = True
+
+    def _bad(self, where: str, field: str, what: str):
+        raise ExchangeError("invalid", Problem(where, field, what))
+
+    def _post(self, where: str, post: dict) -> None:
+        self.counts["posts"] += 1
+        month = self.registry.posts.place(post) if self.registry.posts else None
+        if month is None:
+            self.counts["live"] += 1
+        else:
+            self.months[month] = self.months.get(month, 0) + 1
+        if (self.counts["live"] > MAX_LIVE_POSTS or self.counts["posts"] > MAX_POSTS
+                or self.months.get(month, 0) > MAX_MONTH_POSTS):
+            self._bad(where, "", "the backup holds more posts than a kiosk can")
+        replies = post.get("replies") or []
+        self.counts["replies"] += len(replies)
+        for some_id in [post["id"], *(r["id"] for r in replies)]:
+            n = codes.post_id_to_int(some_id)
+            if self.ids[n >> 3] & (1 << (n & 7)):
+                self._bad(where, "id", f"the number {some_id} is used twice")
+            self.ids[n >> 3] |= 1 << (n & 7)
+        problem = self.registry.posts.check(post) if self.registry.posts and self.registry.posts.check else None
         if problem:
-            _bad(problem)
+            self._bad(where, "", problem)
 
+    def _row(self, where: str, table: str, number: int, row: dict) -> None:
+        taken = self.rows[table]
+        if number in taken:
+            self._bad(where, "id", f"row {number} of {table} comes twice")
+        if len(taken) >= self.registry.tables[table].max_rows:
+            self._bad(where, "", f"{table} holds more rows than a kiosk can")
+        taken.add(number)
+        for field, other in self.registry.tables[table].refs:
+            value = row.get(field)
+            if other == "posts":
+                found = isinstance(value, str) and self._has_id(value)
+            else:
+                found = value in self.rows.get(other, ())
+            if not found:
+                self._bad(where, field, f"refers to {value!r}, which is not in the backup")
 
-def check_document(document, registry) -> None:
-    """Refuse a backup whose content could not be restored, before anything is written:
-    checksums prove a file was not changed, not that it was right to begin with."""
-    if not isinstance(document, dict):
-        _bad("backup.json is not an object")
-    _check_posts(document, registry)
-    records = document.get("records", {})
-    if not isinstance(records, dict) or any(not isinstance(v, list) or not all(isinstance(r, dict) for r in v)
-                                             for v in records.values()):
-        _bad("records")
-    for name, table in registry.tables.items():
-        for row in records.get(name, []) if table.check else ():
-            problem = table.check(row)
-            if problem:
-                _bad(problem)
-    meta = document.get("meta", {})
-    if not isinstance(meta, dict):
-        _bad("meta")
-    for key, declared in registry.settings.items():
-        problem = declared.check(meta.get(key)) if declared.check else None
-        if problem:
-            _bad(problem)
-    audit = document.get("audit", {})
-    if not isinstance(audit, dict) or any(not valid_month(str(m)) or not isinstance(v, list)
-                                           or not all(isinstance(e, dict) for e in v) for m, v in audit.items()):
-        _bad("audit")
+    def _has_id(self, some_id: str) -> bool:
+        normalized = codes.normalize_post_id(some_id)
+        if normalized != some_id:
+            return False
+        n = codes.post_id_to_int(some_id)
+        return bool(self.ids[n >> 3] & (1 << (n & 7)))
+
+    def finish(self) -> None:
+        if not self.ended:
+            self._bad(f"line {self.number + 1}", "", "the backup ends early (no end line): it was cut short")
+        self.counts["months"] = len(self.months)
+        self.counts["archived"] = self.counts["posts"] - self.counts["live"]
+        self.counts.update({f"table:{name}": len(rows) for name, rows in self.rows.items()})

@@ -15,10 +15,9 @@ from ...core.files import fsync_dir, write_atomic
 from ...core.store import Store
 from ...core.times import iso
 from ..feature import default_registry
+from .lines import BACKUP, SCHEMA, backup_lines, encode
 
-SCHEMA = 1
 MANIFEST = "manifest.json"
-BACKUP = "backup.json"
 
 Progress = Callable[[str, int, int], None]
 
@@ -63,25 +62,13 @@ def _open_for_export(path: Path):
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
-def _dump(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def write_backup(out, store: Store, registry, kiosk_name: str, now: dt.datetime) -> None:
-    """backup.json, a month of the archive at a time: posts, every declared table and
-    setting, and the audit trail."""
-    out.write(b'{"schema":' + _dump(SCHEMA) + b',"kind":"mutual-aid-kiosk-backup","kiosk":' + _dump(kiosk_name)
-              + b',"created":' + _dump(iso(now)) + b',"live":' + _dump(store.live_posts()) + b',"archive":{')
-    for n, month in enumerate(store.archived_months()):
-        out.write((b"," if n else b"") + _dump(month) + b":" + _dump(store.archived_posts(month)))
+    """backup.jsonl: one line a record (lines.py), a month of the archive at a time."""
+    from ... import __version__
+
+    for line in backup_lines(store, registry, name=kiosk_name[:60], created=iso(now), version=__version__):
+        out.write(encode(line))
     store.trim()
-    records = {name: [{k: v for k, v in r.items() if k != "_id"} for r in store.records(name)]
-               for name in registry.tables}
-    meta = {key: store.get_meta(key) for key in registry.settings}
-    out.write(b'},"records":' + _dump(records) + b',"meta":' + _dump(meta) + b',"audit":{')
-    for n, month in enumerate(store.audit_months()):
-        out.write((b"," if n else b"") + _dump(month) + b":" + _dump(store.audit_entries(month)))
-    out.write(b"}}")
 
 
 def _write_files(partial: Path, store: Store, registry, step: Progress, opener) -> dict[str, str]:
@@ -121,7 +108,7 @@ def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.
             write_backup(out, store, registry, kiosk_name, now)
             digests[BACKUP] = out.close()
         manifest = {"schema": SCHEMA, "kind": "mutual-aid-kiosk-export", "kiosk": kiosk_name,
-                    "created": iso(now), "full": full, "files": digests}
+                    "kiosk_id": store.kiosk_id, "created": iso(now), "full": full, "files": digests}
         write_atomic(partial / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"), 0o644)
         fsync_dir(partial)
         os.replace(partial, final)

@@ -1,73 +1,265 @@
-"""Restoring a backup (everything replaced, after a copy of what was there) and merging
-another kiosk's posts in (the rule of which copy wins is the board's, in its declaration)."""
+"""Restoring a backup (everything replaced) and merging another kiosk's posts in, each built
+whole in the staging folder and committed in one step (core/staging.py), with the data from
+before kept in ``backups/``. The command line and the coordinator screen share these.
+
+A merge matches records by where they were made (core/origin.py), never by number alone: a
+post or reply from another kiosk whose number is taken here gets a new one, keeps its old
+number in ``aka`` (its printed codes and QR codes still find it), and nothing is lost, hidden
+or overwritten because two kiosks drew the same number.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...core import codes, staging
+from ...core.origin import post_home, post_key, reply_key
 from ...core.store import Store
+from ...core.times import iso, month_of
 from ..feature import default_registry
-from .backup import backup_posts
-from .export import export
-
-KEPT = "backups"  # in the data folder: the copy made before each restore
+from .backup import Backup
+from .build import Staged
 
 
-def preview(store: Store, document: dict) -> dict:
+def _stamp(now: dt.datetime) -> str:
+    return now.strftime("%Y-%m-%d_%H%M%S")
+
+
+def _audit_entry(now: dt.datetime, handle: str, action: str, target: str, detail: str = "") -> dict:
+    return {"at": iso(now), "handle": handle, "action": action, "target": target[:500], "detail": detail[:2000]}
+
+
+def preview(store: Store, backup: Backup, mode: str, registry=None) -> dict:
     """What a restore or a merge would change, in counts a person can judge."""
-    local: dict[str, str] = {}
-    for batch in store.post_batches():
-        local.update((p["id"], p["updated"]) for p in batch)
-    incoming = backup_posts(document)
-    new = sum(1 for p in incoming if p["id"] not in local)
-    newer = sum(1 for p in incoming if p["id"] in local and p["updated"] > local[p["id"]])
-    return {
-        "kiosk": document.get("kiosk", ""),
-        "created": document.get("created", ""),
-        "posts_now": len(local),
-        "posts_in_backup": len(incoming),
-        "merge_new": new,
-        "merge_newer": newer,
-        "coordinators_in_backup": len((document.get("records") or {}).get("coordinators") or []),
+    seen = {
+        "kiosk": backup.header.get("name", ""),
+        "kiosk_id": backup.header.get("id", ""),
+        "same_kiosk": backup.header.get("id") == store.kiosk_id,
+        "created": backup.header.get("created", ""),
+        "posts_now": store.count_live() + store.count_archived(),
+        "posts_in_backup": backup.counts.get("posts", 0),
+        "coordinators_in_backup": backup.counts.get("table:coordinators", 0),
+        "merge_new": 0, "merge_newer": 0, "renumbered": 0,
     }
+    if mode == "merge":
+        counts = merge(store, backup, registry, now=None, handle="", dry_run=True)
+        seen.update(merge_new=counts["added"], merge_newer=counts["updated"], renumbered=counts["renumbered"])
+    return seen
 
 
-def restore(store: Store, document: dict, now: dt.datetime, kiosk_name: str, registry=None) -> Path:
-    """Replace all data with the backup's, after saving the current data as a full export in
-    the data folder's backups/. The audit trail is never replaced: the backup's entries join."""
+def restore(data_dir: Path, backup: Backup, registry=None, *, now: dt.datetime, handle: str,
+            store: Store | None = None) -> Path | None:
+    """Replace all data with the backup's (the audit trail excepted: the backup's entries join
+    this kiosk's). ``store``: the open store of ``data_dir``, reopened afterwards; without one
+    (the data here is damaged) the caller holds the folder's lock. Returns the kept copy."""
     registry = registry or default_registry()
-    kept = Path(store.data_dir) / KEPT
-    kept.mkdir(exist_ok=True, mode=0o700)
-    saved = export(store, kept, registry=registry, kiosk_name=f"before-restore-{kiosk_name}", now=now, full=True)
-    records = document.get("records") or {}
-    meta = document.get("meta") or {}
-    store.replace_everything(
-        live=list(document.get("live") or []),
-        archive=dict(document.get("archive") or {}),
-        tables={name: records.get(name) or [] for name in registry.tables},
-        meta={key: meta.get(key) for key in registry.settings},
-        audit={month: entries for month, entries in (document.get("audit") or {}).items() if entries},
-    )
-    return saved
+    kept_as = f"before-restore-{_stamp(now)}"
+    guard = store.exclusive() if store is not None else _nothing()
+    with guard:
+        staged = Staged(data_dir)
+        try:
+            live, tables, meta, audit = [], {name: {} for name in registry.tables}, {}, {}
+            header: dict = {}
+            for line in backup.lines():
+                kind = line["t"]
+                if kind == "kiosk":
+                    header = line
+                elif kind == "post":
+                    month = registry.posts.place(line["post"]) if registry.posts else None
+                    if month is None:
+                        live.append(line["post"])
+                    else:
+                        staged.spool.add(month, line["post"])
+                elif kind.startswith("table:"):
+                    tables[kind[6:]][line["id"]] = line["row"]
+                elif kind.startswith("setting:"):
+                    meta[kind[8:]] = line["value"]
+                elif kind == "audit":
+                    audit.setdefault(line["entry"]["at"][:7], []).append(line["entry"])
+            meta["kiosk"] = {"id": header["id"], "since": header.get("since") or header["created"]}
+            audit.setdefault(month_of(now), []).append(
+                _audit_entry(now, handle, "restore-backup", header.get("created", ""), f"{header.get('name', '')}; "
+                             f"the data from before is in {staging.BACKUPS}/{kept_as}"))
+            staged.write_live(live, tables, meta)
+            for month in staged.spool.keys():
+                staged.write_month(month, list(staged.spool.read(month)))
+            staged.write_index()
+            staged.audit(audit)
+            staged.verify(registry.schema)
+        except BaseException:
+            staged.discard()
+            raise
+        kept = staging.commit(data_dir, kept_as)
+        if store is not None:
+            store.reopen()
+        return kept
 
 
-def merge(store: Store, document: dict, registry=None) -> dict:
-    """Bring in another kiosk's posts by id, as the board's rules say."""
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@dataclass
+class _Local:
+    """This kiosk's records by origin: post key -> (id, where it is, updated); reply key -> id."""
+
+    posts: dict = field(default_factory=dict)
+    replies: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, store: Store) -> "_Local":
+        local = cls()
+        places = [("live", store.live_posts)] + [(m, lambda m=m: store.archived_posts(m)) for m in store.archived_months()]
+        for where, posts in places:
+            for post in posts():
+                local.posts[post_key(post)] = (post["id"], where, post.get("updated", ""))
+                for reply in post.get("replies") or ():
+                    local.replies[reply_key(reply, post_home(post))] = reply["id"]
+            store.trim()
+        return local
+
+
+def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | None, handle: str,
+          dry_run: bool = False) -> dict:
+    """Bring another kiosk's posts in, as the board's rule says (``PostRules.merge``), matched by
+    origin; returns {"added", "updated", "renumbered"}. Merging the same backup again changes
+    nothing (and commits nothing)."""
     registry = registry or default_registry()
-    if registry.posts is None:  # no feature keeps posts: nothing to merge
-        return {"added": 0, "updated": 0}
-    kiosk = document.get("kiosk", "")
-    live: list[dict] = []
-    archived: dict[str, list[dict]] = {}
-    added = updated = 0
-    for incoming in backup_posts(document):
-        current = store.get_post(incoming["id"])
-        post = registry.posts.merge(current, incoming, kiosk)
-        if post is None:
+    rules = registry.posts
+    counts = {"added": 0, "updated": 0, "renumbered": 0}
+    if rules is None:
+        return counts
+    kiosk = backup.header.get("name", "")
+    with store.exclusive():
+        local = _Local.of(store)
+        staged = None if dry_run else Staged(store.data_dir)
+        try:
+            matched = _sort_incoming(store, backup, rules, local, kiosk, counts, staged)
+            if dry_run or not (counts["added"] or matched):
+                if staged:
+                    staged.discard()
+                return counts
+            counts["updated"] = 0
+            changes = _apply(store, rules, kiosk, matched, staged, counts)
+            if not (counts["added"] or counts["updated"]):
+                staged.discard()
+                return counts
+            kept_as = f"before-merge-{_stamp(now)}"
+            _write(store, staged, changes, registry)
+            staged.audit({month_of(now): [_audit_entry(
+                now, handle, "merge", f"{kiosk} ({backup.header.get('id', '')})",
+                f"{counts['added']} added, {counts['updated']} updated, {counts['renumbered']} under new numbers")]})
+            staged.verify(registry.schema)
+        except BaseException:
+            if staged:
+                staged.discard()
+            raise
+        staging.commit(store.data_dir, kept_as)
+        store.reopen()
+    return counts
+
+
+def _sort_incoming(store, backup, rules, local: _Local, kiosk: str, counts: dict, staged) -> dict[str, int]:
+    """Give each incoming record its number here and file it: a known one by where it is now
+    (spooled "m-<where>"), a new one by where it goes ("a-<where>"). Returns {where: count}."""
+    used: set[str] = set()
+
+    def number(*candidates: str) -> str:
+        for candidate in [*candidates, *(codes.new_post_id() for _ in range(1000))]:
+            if candidate not in used and not store.id_taken(candidate):
+                used.add(candidate)
+                return candidate
+        raise RuntimeError("no free number")  # pragma: no cover - 24 million numbers
+
+    matched: dict[str, int] = {}
+    for line in backup.lines():
+        if line["t"] != "post":
             continue
-        added, updated = added + (current is None), updated + (current is not None)
-        month = registry.posts.place(post)
-        (archived.setdefault(month, []) if month else live).append(post)
-    store.put_posts(live, archived)
-    return {"added": added, "updated": updated}
+        post = dict(line["post"])
+        if not post.get("home") and not post.get("source"):
+            post["source"] = kiosk  # a record from before identities, made where the backup was
+        home, key = post_home(post), post_key(post)
+        post["home_id"] = key[1]
+        hit = local.posts.get(key)
+        new_ids = {post["id"]: hit[0] if hit else number(post["id"], key[1])}
+        replies, unknown = [], False
+        for reply in post.get("replies") or ():
+            rkey = reply_key(reply, home)
+            replies.append({**reply, "home_id": rkey[1]})
+            unknown = unknown or rkey not in local.replies
+            new_ids[reply["id"]] = local.replies.get(rkey) or number(reply["id"], rkey[1])
+        post["replies"] = replies
+        if any(old != new for old, new in new_ids.items()) and not hit:
+            counts["renumbered"] += 1
+        post = rules.renumber(post, new_ids)
+        if hit is None:
+            counts["added"] += 1
+            post = rules.merge(None, post, kiosk)
+            if staged:
+                staged.spool.add(f"a-{rules.place(post) or 'live'}", post)
+        elif post.get("updated", "") > hit[2] or unknown:
+            counts["updated"] += 1
+            matched[hit[1]] = matched.get(hit[1], 0) + 1
+            if staged:
+                staged.spool.add(f"m-{hit[1]}", post)
+    return matched
+
+
+def _load(store: Store, where: str) -> list[dict]:
+    return store.live_posts() if where == "live" else store.archived_posts(where)
+
+
+def _apply(store, rules, kiosk: str, matched: dict[str, int], staged, counts: dict) -> dict[str, dict]:
+    """Merge known records with ours, place by place. Returns, for each place that changes,
+    {"put": {id: post}, "drop": {ids}}; posts that move to another place are spooled there."""
+    changes: dict[str, dict] = {}
+    for where in sorted(matched):
+        ours = {p["id"]: p for p in _load(store, where)}
+        for incoming in staged.spool.read(f"m-{where}"):
+            merged = rules.merge(ours.get(incoming["id"]), incoming, kiosk)
+            if merged is None:
+                continue
+            counts["updated"] += 1
+            target = rules.place(merged) or "live"
+            change = changes.setdefault(where, {"put": {}, "drop": set()})
+            if target == where:
+                change["put"][merged["id"]] = merged
+            else:
+                change["drop"].add(merged["id"])
+                staged.spool.add(f"a-{target}", merged)
+        store.trim()
+    for key in staged.spool.keys():
+        if key.startswith("a-"):
+            changes.setdefault(key[2:], {"put": {}, "drop": set()})
+    return changes
+
+
+def _write(store: Store, staged: Staged, changes: dict[str, dict], registry) -> None:
+    """Each place that changes written once; every other file linked as it is."""
+    def final(where: str) -> list[dict]:
+        change = changes[where]
+        posts = [change["put"].pop(p["id"], p) for p in _load(store, where) if p["id"] not in change["drop"]]
+        posts += list(change["put"].values()) + list(staged.spool.read(f"a-{where}"))
+        return posts
+
+    if "live" in changes:
+        data = store.live_data()
+        tables = {name: {int(k): v for k, v in (data.get(name) or {}).items()} for name in registry.tables}
+        meta = {row["key"]: row.get("value") for row in (data.get("meta") or {}).values()}
+        staged.write_live(final("live"), tables, meta)
+    else:
+        staged.link_live()
+    files = store.month_files()
+    for month in sorted(set(files) | {w for w in changes if w != "live"}):
+        if month in changes:
+            staged.write_month(month, final(month))
+            store.trim()
+        else:
+            staged.link_month(month, *files[month])
+    staged.write_index()

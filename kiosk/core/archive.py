@@ -1,0 +1,230 @@
+"""The archive: closed posts in one file per month (``archive/YYYY-MM.json``), and the index of
+which month holds each post, which post each reply, and which record each number printed at
+another kiosk leads to (``archive/index.json``, idindex.py). The part of the store that works on
+them; store.py mixes it in."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Iterable
+
+from . import codes
+from .checkup import check_month, damaged, field_of, note_repair
+from .errors import DataDamaged, StoreError
+from .files import ARCHIVE_DIR, write_atomic
+from .idindex import (MonthEntry, chunks, index_bytes, posts_index, read_index, replies_index, stat_of,
+                      valid_month)
+from .records import _copy
+
+INDEX_FILE = "index.json"
+POSTS = "posts"
+_MONTH_FILE = re.compile(r"^(\d{4}-\d\d)\.json$")
+
+
+def record_ids(post) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """(post id, reply ids, (printed number, record) pairs) of a post, decoded or plain."""
+    post_id = field_of(post, "id")
+    replies = list(field_of(post, "replies") or ())
+    aka = [(printed, post_id) for printed in field_of(post, "aka") or ()]
+    for reply in replies:
+        aka += [(printed, field_of(reply, "id")) for printed in field_of(reply, "aka") or ()]
+    return [post_id], [field_of(r, "id") for r in replies], aka
+
+
+def month_entry(path: Path, posts: Iterable) -> MonthEntry:
+    """The index's entry for a month file holding ``posts`` (decoded or plain)."""
+    post_ids, reply_pairs, aka_pairs = [], [], []
+    for post in posts:
+        ids, reply_ids, aka = record_ids(post)
+        post_ids += ids
+        reply_pairs += [r + ids[0] for r in reply_ids]
+        aka_pairs += [a + b for a, b in aka]
+    size, mtime_ns, ino = stat_of(path)
+    return MonthEntry(size=size, mtime_ns=mtime_ns, ino=ino, posts="".join(post_ids),
+                      replies="".join(reply_pairs), aka="".join(aka_pairs))
+
+
+class ArchiveMonths:
+    """Mixed into Store, which provides ``_lock``, ``data_dir``, ``read_only``, ``schema``,
+    ``check_all``, ``_open_db``, ``_document``, ``_posts`` and ``_bump`` (TinyDB stays in
+    store.py)."""
+
+    ARCHIVE_CACHE = 1  # archive months kept parsed at once; bounded so memory stays small
+
+    def _archive_folder(self) -> Path:
+        return self.data_dir / ARCHIVE_DIR
+
+    # -- start-up ------------------------------------------------------------------------------
+
+    def _load_archive(self) -> None:
+        """Read the index and check it against the month files: a month whose file changed since
+        the index was written (or every month, when the index is missing or damaged) is checked
+        whole and indexed again, and the index rewritten. A month the index lists whose file is
+        gone, or a month that fails its check, stops the start (checkup.py)."""
+        self._archives: OrderedDict = OrderedDict()  # month -> its parsed TinyDB
+        self.damaged: set[str] = set()
+        folder = self._archive_folder()
+        self._index_path = folder / INDEX_FILE
+        saved = read_index(self._index_path)
+        entries = dict(saved.months) if saved else {}
+        on_disk = {}
+        for path in folder.glob("*.json") if folder.is_dir() else ():
+            match = _MONTH_FILE.match(path.name)
+            if match and valid_month(match[1]):
+                on_disk[match[1]] = path
+            elif path.name != INDEX_FILE:
+                note_repair(self.data_dir, f"archive/{path.name} is not an archive month; it was left alone",
+                            read_only=True)
+        for month in entries:
+            if month not in on_disk:
+                raise damaged(self.data_dir, folder / f"{month}.json", "the file is missing although the archive "
+                              "index lists it", "If it is lost for good, delete archive/index.json to start without it.")
+        changed = []
+        for month, path in sorted(on_disk.items()):
+            entry = entries.get(month)
+            if entry is None or self.check_all or (entry.size, entry.mtime_ns, entry.ino) != stat_of(path):
+                fresh = month_entry(path, check_month(self.data_dir, path, self.schema))
+                if fresh != entry:
+                    changed.append(month)
+                entries[month] = fresh
+        self._months = entries
+        self._build_indexes(folder)
+        if changed:
+            before = sum(len(e.posts) // 5 for e in (saved.months.values() if saved else ()))
+            note_repair(self.data_dir, f"archive/index.json {'rebuilt' if saved is None else 'brought up to date'}: "
+                        f"it listed {before} archived posts, the month files hold {len(self._index)}"
+                        f" ({len(changed)} month(s) checked again)", self.read_only)
+            if not self.read_only:
+                self._write_index()
+
+    def month_files(self) -> dict[str, tuple[Path, MonthEntry]]:
+        """Each archive month's file and its index entry (for building a new archive beside it)."""
+        with self._lock:
+            return {month: (self._archive_folder() / f"{month}.json", entry) for month, entry in self._months.items()}
+
+    def _build_indexes(self, folder: Path) -> None:
+        posts, replies, self._archived_aka = [], [], {}
+        seen: set[str] = set()
+        for month, entry in self._months.items():
+            try:
+                month_posts = chunks(entry.posts, 5)
+                month_replies = chunks(entry.replies, 10)
+                month_aka = chunks(entry.aka, 10)
+            except ValueError:
+                raise damaged(self.data_dir, self._index_path, f"its entry for {month} is cut short",
+                              "It is rebuilt from the month files if you delete it.") from None
+            for some_id in month_posts + [pair[:5] for pair in month_replies]:
+                if some_id in seen:
+                    raise damaged(self.data_dir, folder / f"{month}.json", f"the number {some_id} is used twice "
+                                  "in the archive")
+                seen.add(some_id)
+            posts += [(p, month) for p in month_posts]
+            replies += [(pair[:5], pair[5:]) for pair in month_replies]
+            for pair in month_aka:
+                self._archived_aka.setdefault(pair[:5], set()).add(pair[5:])
+        try:
+            self._index, self._reply_index = posts_index(posts), replies_index(replies)
+        except KeyError:
+            raise damaged(self.data_dir, self._index_path, "it holds a number that cannot be a post's",
+                          "It is rebuilt from the month files if you delete it.") from None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _archive(self, month: str):
+        db = self._archives.get(month)
+        if db is not None:
+            self._archives.move_to_end(month)
+            return db
+        if not valid_month(month):
+            raise StoreError(f"bad archive month {month!r}")
+        path = self._archive_folder() / f"{month}.json"
+        entry = self._months.get(month)
+        try:
+            if entry is not None and (entry.size, entry.mtime_ns, entry.ino) != stat_of(path):
+                check_month(self.data_dir, path, self.schema)  # changed under the running kiosk
+            db = self._open_db(path, on_write=lambda: self._month_written(month))
+        except (DataDamaged, OSError) as exc:
+            self.damaged.add(month)
+            raise exc if isinstance(exc, DataDamaged) else damaged(self.data_dir, path, str(exc)) from None
+        self._archives[month] = db
+        while len(self._archives) > self.ARCHIVE_CACHE:
+            self._archives.popitem(last=False)[1].close()
+        return db
+
+    def _month_written(self, month: str) -> None:
+        """After a month file was replaced: its entry follows (the ids are kept by the callers)."""
+        self._bump()
+        posts = self._archives[month].table(POSTS).all() if month in self._archives else []
+        self._months[month] = month_entry(self._archive_folder() / f"{month}.json", posts)
+        self._write_index()
+
+    def _write_index(self) -> None:
+        write_atomic(self._index_path, index_bytes(self._months))
+        self._bump()
+
+    def trim(self) -> None:
+        """Let go of parsed archive months (after a sweep through them)."""
+        with self._lock:
+            for db in self._archives.values():
+                db.close()
+            self._archives.clear()
+
+    def archived_months(self) -> list[str]:
+        with self._lock:
+            return sorted(self._index.distinct_values())
+
+    def archived_posts(self, month: str) -> list[dict]:
+        with self._lock:
+            if month not in self._index.distinct_values():
+                return []
+            return [_copy(doc) for doc in self._archive(month).table(POSTS).all()]
+
+    def count_archived(self) -> int:
+        with self._lock:
+            return len(self._index)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _index_posts(self, month: str, month_posts: Iterable[dict]) -> None:
+        for p in month_posts:
+            ids, reply_ids, aka = record_ids(p)
+            self._index[ids[0]] = month
+            for reply_id in reply_ids:
+                self._reply_index[reply_id] = ids[0]
+            for printed, local in aka:
+                self._archived_aka.setdefault(printed, set()).add(local)
+
+    def archive_post(self, post_id: str, fields: dict, month: str) -> dict | None:
+        """Apply ``fields`` and move a live post into the archive file of ``month`` (YYYY-MM).
+
+        Order matters for power cuts: archive file and index, then removal from the live file.
+        A cut in between leaves the post in both places, which start-up repairs."""
+        doc_id = codes.post_id_to_int(post_id)
+        with self._lock:
+            doc = self._posts.get(doc_id=doc_id)
+            if doc is None:
+                return None
+            moved = {**doc, **fields}
+            self._index_posts(month, [moved])
+            self._archive(month).table(POSTS).upsert(self._document(moved, doc_id))
+            self._posts.remove(doc_ids=[doc_id])
+            return _copy(moved)
+
+    def update_archived_month(self, month: str, fields_by_id: dict[str, dict]) -> None:
+        """Change many posts of one archive month in one write (retention sweeps)."""
+        if not fields_by_id:
+            return
+        with self._lock:
+            table = self._archive(month).table(POSTS)
+            keys = [k for k in (codes.post_id_to_int(i) for i in fields_by_id) if table.contains(doc_id=k)]
+            if keys:
+                table.update(lambda doc: doc.update(fields_by_id[doc["id"]]), doc_ids=keys)
+
+    def _finish_interrupted_moves(self) -> None:
+        leftovers = [doc.doc_id for doc in self._posts.all() if doc.get("id") in self._index]
+        if leftovers:
+            self._posts.remove(doc_ids=leftovers)
+            note_repair(self.data_dir, f"{len(leftovers)} post(s) found both open and archived after a power cut: "
+                        "kept in the archive", self.read_only)

@@ -1,0 +1,140 @@
+"""Start-up knows its files: each data file is checked against its schema before the kiosk
+uses it. Damaged primary data (the live file, an archive month, an audit month) stops the start
+with a message that names the file, says what is wrong and which copy to restore; nothing is
+written. Derived data (the archive index) is rebuilt from its source (store.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zlib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from . import codes, staging
+from .errors import DataDamaged
+from .files import write_atomic
+from .schema import DataSchema, Problem, decode
+
+log = logging.getLogger("kiosk")
+REPAIRS_FILE = "repairs.log"  # what start-up mended, for kiosk doctor (the last lines only)
+REPAIRS_KEPT = 50
+
+
+def meta_id(key: str) -> int:
+    """The settings table addresses each key by a stable small number."""
+    return zlib.crc32(key.encode()) + 1
+
+
+def field_of(record: Any, name: str, default: Any = None) -> Any:
+    """A field of a decoded record (a schema Struct, or a plain dict without a schema)."""
+    if isinstance(record, dict):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def last_good_copy(data_dir: Path) -> str:
+    """Where the last good copy of the data is, and the command that restores it."""
+    kept = staging.kept_copies(data_dir)
+    stick = ("the newest full backup from your USB stick (kiosk import --from /media/<stick>/<backup folder> "
+             f"--replace --data {data_dir})")
+    if kept:
+        made = dt.datetime.fromtimestamp(kept[0].stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        return (f"Restore the copy kept on this kiosk on {made}, before a restore or merge: stop the kiosk and run "
+                f"kiosk import --from {kept[0]} --replace --data {data_dir}; or {stick}.")
+    return f"Restore {stick}, with the kiosk stopped."
+
+
+def damaged(data_dir: Path, path: Path, problem: str | Problem, hint: str = "") -> DataDamaged:
+    what = problem.english() if isinstance(problem, Problem) else problem
+    return DataDamaged(f"The data file {path} is damaged ({what}). The kiosk changed nothing. "
+                       f"{last_good_copy(data_dir)}{' ' + hint if hint else ''}", path)
+
+
+def read_file(data_dir: Path, path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise damaged(data_dir, path, f"it cannot be read: {exc.strerror or exc}") from None
+
+
+def check_live(data_dir: Path, path: Path, schema: DataSchema) -> dict | None:
+    """live.json as plain data, after checking it whole; None when there is none yet."""
+    raw = read_file(data_dir, path)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        typed = decode(raw, schema.decoder("live"), "live.json")
+    except Problem as problem:
+        raise damaged(data_dir, path, problem) from None
+    for key, post in typed.posts.items():
+        if codes.post_id_to_int(field_of(post, "id")) != int(key):
+            raise damaged(data_dir, path, f"post {field_of(post, 'id')} is filed under the wrong number {key}")
+    for key, row in typed.meta.items():
+        if meta_id(getattr(row, "key", None) or type(row).__struct_config__.tag) != int(key):
+            raise damaged(data_dir, path, f"setting number {key} is filed under the wrong number")
+    ids_unique(data_dir, path, typed.posts.values())
+    return msgspec.json.decode(raw)
+
+
+def ids_unique(data_dir: Path, path: Path, posts) -> None:
+    """Post and reply numbers are one space: a reply's number never equals another record's."""
+    seen: set[str] = set()
+    for post in posts:
+        for some_id in (field_of(post, "id"), *(field_of(r, "id") for r in field_of(post, "replies") or ())):
+            if some_id in seen:
+                raise damaged(data_dir, path, f"the number {some_id} is used twice")
+            seen.add(some_id)
+
+
+def check_month(data_dir: Path, path: Path, schema: DataSchema):
+    """An archive month, checked whole: its posts, decoded (the caller indexes them)."""
+    raw = read_file(data_dir, path)
+    if raw is None:
+        raise damaged(data_dir, path, "the file is missing although the archive index lists it",
+                      "Or, to start without that month's posts, run kiosk doctor and follow what it says.")
+    try:
+        typed = decode(raw, schema.decoder("month"), f"archive/{path.name}")
+    except Problem as problem:
+        raise damaged(data_dir, path, problem,
+                      "Or, to start without that month's posts until you can restore them, move the file "
+                      "out of the data folder.") from None
+    for key, post in typed.posts.items():
+        if codes.post_id_to_int(field_of(post, "id")) != int(key):
+            raise damaged(data_dir, path, f"post {field_of(post, 'id')} is filed under the wrong number {key}")
+    return list(typed.posts.values())
+
+
+def check_audit(data_dir: Path, path: Path, schema: DataSchema) -> None:
+    raw = read_file(data_dir, path)
+    if raw is None or not raw.strip():
+        return
+    try:
+        decode(raw, schema.decoder("audit"), f"audit/{path.name}")
+    except Problem as problem:
+        raise damaged(data_dir, path, problem) from None
+
+
+def note_repair(data_dir: Path, message: str, read_only: bool, now: dt.datetime | None = None) -> None:
+    """Say what start-up mended: in the log, and in repairs.log for kiosk doctor."""
+    log.warning("start-up: %s", message)
+    if read_only:
+        return
+    path = Path(data_dir) / REPAIRS_FILE
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        lines = path.read_text("utf-8").splitlines()[-(REPAIRS_KEPT - 1):]
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    write_atomic(path, ("\n".join([*lines, f"{stamp}  {message}"]) + "\n").encode("utf-8"))
+
+
+def repairs(data_dir: Path) -> list[str]:
+    try:
+        return (Path(data_dir) / REPAIRS_FILE).read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []

@@ -1,0 +1,133 @@
+"""Replacing the data folder's contents in one step that a pulled plug cannot split.
+
+A restore or a merge builds the new ``live.json``, ``archive/`` and ``audit/`` in a hidden
+folder inside the data folder (``.staging/``): inside, not beside, because the service may
+write only its data folder, and renames are atomic only within one file system. Files that do
+not change are hard links, so staging costs what changes. When everything is written, fsynced
+and checked (a Store opens on it), a ``COMMIT`` marker is written: that is the moment the new
+data wins. Then each item is swapped by two renames (the old one into ``.previous/``, the new
+one into place), and ``.previous/`` becomes the copy kept in ``backups/``.
+
+At every start, before anything is read, ``recover`` finishes a commit that was cut short
+(the marker is there) or throws away a staging that never committed (it is not): the kiosk
+comes back on exactly the old or exactly the new data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .files import fsync_dir, write_atomic
+
+STAGING = ".staging"
+PREVIOUS = ".previous"
+COMMIT = "COMMIT"
+ITEMS = ("live.json", "archive", "audit")  # what a restore or a merge replaces
+BACKUPS = "backups"  # copies kept before each restore or merge
+KEEP = 3  # how many such copies stay
+
+
+def staging_folder(data_dir: Path) -> Path:
+    """A fresh, empty staging folder (whatever an earlier attempt left is thrown away)."""
+    folder = Path(data_dir) / STAGING
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(mode=0o700)
+    return folder
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` holds ``source``'s bytes: a hard link where the file system allows it.
+    Safe because the store never writes a file in place (files.write_atomic renames)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def commit(data_dir: Path, kept_as: str) -> Path | None:
+    """Put the staged items in place; the replaced ones are kept as ``backups/<kept_as>``,
+    which is returned (None if there was nothing to keep)."""
+    data_dir = Path(data_dir)
+    staging = data_dir / STAGING
+    previous = data_dir / PREVIOUS
+    if previous.exists():
+        shutil.rmtree(previous)
+    for path in staging.rglob("*"):  # the new files are already fsynced; their folders too
+        if path.is_dir():
+            fsync_dir(path)
+    fsync_dir(staging)
+    write_atomic(staging / COMMIT, kept_as.encode("utf-8"))
+    return _roll_forward(data_dir)
+
+
+def recover(data_dir: Path) -> str | None:
+    """At start: finish or undo what a power cut interrupted. Returns what was done, in words,
+    or None when there was nothing to do."""
+    data_dir = Path(data_dir)
+    staging, previous = data_dir / STAGING, data_dir / PREVIOUS
+    done = None
+    if (staging / COMMIT).is_file():
+        kept = _roll_forward(data_dir)
+        done = f"finished a restore or merge that a power cut interrupted (the data from before is in {kept})"
+    elif staging.exists():
+        shutil.rmtree(staging)
+        done = "threw away a restore or merge that a power cut interrupted before it was complete"
+    if previous.exists():
+        shutil.rmtree(previous)
+    backups = data_dir / BACKUPS
+    for partial in backups.glob(".partial-*") if backups.is_dir() else ():
+        shutil.rmtree(partial, ignore_errors=True)
+    return done
+
+
+def _roll_forward(data_dir: Path) -> Path | None:
+    """Each step is a rename, and a step already done is skipped, so running this again after
+    another cut ends in the same place."""
+    staging, previous = data_dir / STAGING, data_dir / PREVIOUS
+    previous.mkdir(exist_ok=True, mode=0o700)
+    for name in ITEMS:
+        new, current, old = staging / name, data_dir / name, previous / name
+        if not new.exists():
+            continue  # moved in already (or not part of this change)
+        if current.exists() and not old.exists():
+            os.replace(current, old)
+            fsync_dir(previous)
+        elif current.exists():  # never happens in order; keep it rather than lose anything
+            os.replace(current, previous / f"{name}.unexpected")
+        os.replace(new, current)
+        fsync_dir(data_dir)
+    kept_as = (staging / COMMIT).read_text("utf-8").strip() or "before-change"
+    shutil.rmtree(staging)
+    fsync_dir(data_dir)
+    kept = _keep(data_dir, previous, kept_as)
+    fsync_dir(data_dir)
+    return kept
+
+
+def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
+    if not any(previous.iterdir()):
+        previous.rmdir()
+        return None
+    backups = data_dir / BACKUPS
+    backups.mkdir(exist_ok=True, mode=0o700)
+    target = backups / name
+    n = 2
+    while target.exists():
+        target, n = backups / f"{name}-{n}", n + 1
+    os.replace(previous, target)
+    fsync_dir(backups)
+    for old in kept_copies(data_dir)[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def kept_copies(data_dir: Path) -> list[Path]:
+    """The copies kept before restores and merges, newest first."""
+    backups = Path(data_dir) / BACKUPS
+    if not backups.is_dir():
+        return []
+    found = [p for p in backups.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "live.json").is_file()]
+    return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)

@@ -1,0 +1,124 @@
+"""Building the data a restore or a merge leads to, in the staging folder (core/staging.py):
+new files are written whole and fsynced, unchanged ones are hard links, and the result is
+opened as a Store and checked whole before anything is committed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import msgspec
+
+from ...core import codes, staging
+from ...core.archive import INDEX_FILE, month_entry
+from ...core.audit_log import AUDIT_DIR
+from ...core.checkup import meta_id
+from ...core.files import ARCHIVE_DIR, LIVE_FILE, dump_json, write_atomic
+from ...core.idindex import MonthEntry, index_bytes
+from ...core.store import Store
+
+
+class Spool:
+    """Records waiting to be written, filed by where they go ("live" or a month), on disk so
+    that memory holds one file's worth at a time."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(mode=0o700)
+        self._files: dict[str, object] = {}
+
+    def add(self, key: str, record: dict) -> None:
+        fh = self._files.get(key)
+        if fh is None:
+            fh = self._files[key] = open(self.folder / f"{key}.jsonl", "ab")
+        fh.write(msgspec.json.encode(record) + b"\n")
+
+    def keys(self) -> list[str]:
+        return sorted(self._files)
+
+    def read(self, key: str) -> Iterator[dict]:
+        fh = self._files.get(key)
+        if fh is None:
+            return
+        fh.flush()
+        with open(self.folder / f"{key}.jsonl", "rb") as lines:
+            for line in lines:
+                yield msgspec.json.decode(line)
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Staged:
+    """The new live.json, archive/ and audit/ being built in the staging folder."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.folder = staging.staging_folder(self.data_dir)
+        (self.folder / ARCHIVE_DIR).mkdir(mode=0o700)
+        (self.folder / AUDIT_DIR).mkdir(mode=0o700)
+        self.spool = Spool(self.folder / ".spool")
+        self.months: dict[str, MonthEntry] = {}
+
+    def write_live(self, posts: Iterable[dict], tables: dict[str, dict], meta: dict) -> None:
+        """live.json in TinyDB's layout; ``tables`` maps each table to {row number: row}."""
+        data = {"posts": {str(codes.post_id_to_int(p["id"])): p for p in posts},
+                "meta": {str(meta_id(key)): {"key": key, "value": value} for key, value in meta.items()
+                         if value is not None}}
+        for name, rows in tables.items():
+            data[name] = {str(number): row for number, row in sorted(rows.items())}
+        write_atomic(self.folder / LIVE_FILE, dump_json(data))
+
+    def link_live(self) -> None:
+        staging.link_or_copy(self.data_dir / LIVE_FILE, self.folder / LIVE_FILE)
+
+    def write_month(self, month: str, posts: list[dict]) -> None:
+        path = self.folder / ARCHIVE_DIR / f"{month}.json"
+        if not posts:
+            return
+        write_atomic(path, dump_json({"posts": {str(codes.post_id_to_int(p["id"])): p for p in posts}}))
+        self.months[month] = month_entry(path, posts)
+
+    def link_month(self, month: str, source: Path, entry: MonthEntry) -> None:
+        """An unchanged month: the same file, and the same index entry (a link keeps its inode)."""
+        staging.link_or_copy(source, self.folder / ARCHIVE_DIR / f"{month}.json")
+        self.months[month] = entry
+
+    def write_index(self) -> None:
+        write_atomic(self.folder / ARCHIVE_DIR / INDEX_FILE, index_bytes(self.months))
+
+    def audit(self, added: dict[str, list[dict]]) -> None:
+        """The audit trail here, with ``added`` entries (by month) joining it: an entry the
+        month holds already is not added twice (restoring one backup twice)."""
+        current = self.data_dir / AUDIT_DIR
+        target = self.folder / AUDIT_DIR
+        for path in sorted(current.glob("*.json")) if current.is_dir() else ():
+            if path.stem not in added:
+                staging.link_or_copy(path, target / path.name)
+        for month, entries in added.items():
+            rows = {}
+            source = current / f"{month}.json"
+            if source.is_file():
+                rows = dict((msgspec.json.decode(source.read_bytes()) or {}).get("audit") or {})
+            have = {msgspec.json.encode(dict(sorted(e.items()))) for e in rows.values()}
+            number = max((int(k) for k in rows), default=0)
+            for entry in entries:
+                key = msgspec.json.encode(dict(sorted(entry.items())))
+                if key not in have:
+                    number += 1
+                    rows[str(number)] = entry
+                    have.add(key)
+            write_atomic(target / f"{month}.json", dump_json({"audit": rows}))
+
+    def verify(self, schema) -> None:
+        """Open the new data as the kiosk will, checking every file whole: a staging that
+        would not start is never committed."""
+        self.spool.close()
+        Store(self.folder, read_only=True, schema=schema, check_all=True).close()
+
+    def discard(self) -> None:
+        self.spool.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
