@@ -63,7 +63,7 @@ def test_doctor_says_what_is_fine(runner, make_app, monkeypatch):
     monkeypatch.setenv("KIOSK_PUBLIC_URL", "http://localhost:8080")  # resolves from /etc/hosts, offline
     result = runner.invoke(kiosk_main, ["doctor", "--data", app.config["DATA_DIR"]])
     assert result.exit_code == 0, result.output
-    assert "Every data file reads back whole." in result.output
+    assert "Every data file passes its check" in result.output
     assert "A kiosk server is running" in result.output  # the test app holds the folder
     assert "localhost resolves" in result.output
 
@@ -118,7 +118,7 @@ def test_doctor_on_a_read_only_data_folder(saved_folder, tmp_path):
                                        saved_folder, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "is on a disk that is read-only now: posts cannot be saved" in result.stdout
-    assert "Every data file reads back whole." in result.stdout  # the data is still there to back up
+    assert "Every data file passes its check" in result.stdout  # the data is still there to back up
     assert "1 problem(s)" in result.stdout
 
 
@@ -127,7 +127,7 @@ def test_doctor_on_a_full_disk(saved_folder, tmp_path):
     result, left = doctor_on_a_small_disk(saved_folder, tmp_path, "2m", "bs=64k")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "is full: posts cannot be saved" in result.stdout
-    assert "Every data file reads back whole." in result.stdout
+    assert "Every data file passes its check" in result.stdout
     assert "live.json" in left and not [name for name in left if name.startswith(".doctor-")]
 
 

@@ -91,8 +91,15 @@ def test_fifty_clients_for_ten_seconds(tmp_path):
 NASTY = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=50),
+    # What ends up in headers: line breaks, tabs, control characters, paths a browser rewrites.
+    st.text(alphabet=st.characters(whitelist_categories=("Cc", "Zl", "Zp", "Cf")), min_size=1, max_size=8),
+    st.builds(lambda a, b: f"/{a}/{b}", st.sampled_from(["\t", "\n", "\r\n", "%09", "\\", "", " "]),
+              st.sampled_from(["evil.example", "/evil.example", "board"])),
+    # Huge numbers and long names.
+    st.text(alphabet="0123456789", min_size=16, max_size=6000), st.integers().map(str),
     st.sampled_from(["", " ", "\x00", "../../etc/passwd", "%00", "<script>x</script>", "=1+1", "\u202e",
-                     "A" * 5000, "ZZZZZ", "k7q2m", "../", "\r\n\r\n", "😀" * 100, "null", "-1", "99999999999"]),
+                     "A" * 5000, "9" * 5000, "ZZZZZ", "k7q2m", "../", "\r\n\r\n", "😀" * 100, "null", "-1",
+                     "99999999999", "//evil.example", "https://evil.example/", "/board\r\nSet-Cookie: x=1"]),
 )
 FIELDS = ["category", "title", "details", "area", "when", "when_date", "message", "available", "reason",
           "note", "code", "thanks", "lang", "next", "handle", "passphrase", "form_key", "contact_ok", "body"]
@@ -133,24 +140,39 @@ def test_fuzzed_forms_never_crash_and_refusals_change_nothing(fuzz_app, url, fie
     before = snapshot(app.config["DATA_DIR"])
     response = client.post(url.format(id=post_id), data=data)
     assert response.status_code < 500, (url, fields)
+    assert_stays_on_the_kiosk(response)
     if response.status_code in REFUSED:
         assert snapshot(app.config["DATA_DIR"]) == before, (url, fields, response.status_code)
 
 
+def assert_stays_on_the_kiosk(response) -> None:
+    """A redirect leads to a page of this kiosk, or to its own public address, never elsewhere."""
+    from urllib.parse import urlsplit
+
+    location = response.headers.get("Location")
+    if location:
+        parts = urlsplit(location)
+        assert parts.netloc in ("", "aid.lan") and not location.startswith("//"), location
+        assert not any(ch in location for ch in "\r\n\t"), location
+
+
 @fuzz_settings
 @given(path=st.sampled_from(["/board", "/p/{v}", "/p/{v}/qr.svg", "/ticket/{v}", "/flyer", "/mine", "/p/{v}/reply",
-                             "/p/{v}/report", "/how-it-works", "/transparency", "/coordinate", "/healthz"]),
-       value=NASTY, params=st.lists(st.tuples(st.sampled_from(["kind", "category", "status", "page", "lang", "code"]),
-                                              NASTY), max_size=4),
-       method=st.sampled_from(["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]))
-def test_fuzzed_urls_and_methods_never_crash(fuzz_app, path, value, params, method):
+                             "/p/{v}/report", "/how-it-works", "/transparency", "/coordinate", "/healthz", "/p//{v}",
+                             "/{v}", "/events/{v}", "/library/{v}", "/survey", "/stats", "/generate_204", "//{v}"]),
+       value=NASTY, params=st.lists(st.tuples(st.sampled_from(["kind", "category", "status", "page", "lang", "code",
+                                                               "next", "q1", "category"]), NASTY), max_size=4),
+       method=st.sampled_from(["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+       host=st.sampled_from(["localhost", "evil.example", "aid.lan", "evil.example:80", "[::1]"]))
+def test_fuzzed_urls_and_methods_never_crash(fuzz_app, path, value, params, method, host):
     app, _, _ = fuzz_app
     from urllib.parse import quote
 
     before = snapshot(app.config["DATA_DIR"])
     url = path.replace("{v}", quote(value, safe="")[:2000])
-    response = app.test_client().open(url, method=method, query_string=params)
+    response = app.test_client().open(url, method=method, query_string=params, headers={"Host": host})
     assert response.status_code < 500, (method, url, params)
+    assert_stays_on_the_kiosk(response)
     assert snapshot(app.config["DATA_DIR"]) == before
 
 

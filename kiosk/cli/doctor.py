@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..core import usb
-from ..core.errors import StoreError
-from ..core.times import parse_iso
+from ..core import checkup, staging, usb
+from ..core.errors import DataDamaged, StoreError
 from ..core.files import LOCK_FILE, load_json
-from ..core.store import LIVE_FILE, iter_json_files
+from ..core.store import LIVE_FILE, Store
+from ..core.times import parse_iso
 
 OK, WARN, PROBLEM = "ok", "warning", "problem"
 
@@ -132,16 +132,38 @@ def _data_folder(folder: Path, found: list) -> None:
 
 
 def _files_and_lock(folder: Path, found: list) -> None:
-    """Every data file parses, and whether a server holds the folder now."""
-    try:
-        for path in iter_json_files(folder):
-            load_json(path)
-        found.append((OK, "Every data file reads back whole."))
-    except StoreError as exc:
-        found.append((PROBLEM, str(exc)))
-    except OSError as exc:
-        found.append((PROBLEM, f"The data files cannot be read: {exc.strerror or exc}. "
-                               "Run the check as the kiosk's user: sudo -u kiosk ..."))
+    """Every data file passes the check a start makes (read-only, so it works beside a running
+    kiosk), what start-up mended lately, and whether a server holds the folder now."""
+    from ..web.feature import default_registry
+
+    if (folder / LIVE_FILE).is_file():
+        try:
+            store = Store(folder, read_only=True, schema=default_registry().schema, check_all=True)
+        except DataDamaged as exc:
+            found.append((PROBLEM, str(exc)))
+        except StoreError as exc:
+            found.append((PROBLEM, str(exc)))
+        except OSError as exc:
+            found.append((PROBLEM, f"The data files cannot be read: {exc.strerror or exc}. "
+                                   "Run the check as the kiosk's user: sudo -u kiosk ..."))
+        else:
+            found.append((OK, f"Every data file passes its check ({store.count_live()} open posts, "
+                              f"{store.count_archived()} archived, kiosk {store.kiosk_id})."))
+            if store.index_was_stale:
+                found.append((WARN, "archive/index.json does not match the archive months: the kiosk rebuilds it "
+                                    "at its next start (sudo systemctl restart mutual-aid-kiosk)."))
+            store.close()
+    if (folder / staging.STAGING).exists():
+        found.append((WARN, "A restore or merge was interrupted (a .staging folder is there): the kiosk's next "
+                            "start finishes it if it was complete, or throws it away."))
+    recent = checkup.repairs(folder)[-5:]
+    for line in recent:
+        found.append((WARN, f"Start-up mended the data: {line}. Nothing to do, unless this keeps happening "
+                            "(then the SD card may be failing: back up to a USB stick)."))
+    kept = staging.kept_copies(folder)
+    if kept:
+        found.append((OK, f"{len(kept)} copy(ies) of the data kept before a restore or merge, newest: {kept[0]} "
+                          f"(restore it with: kiosk import --from {kept[0]} --replace)."))
     lock = folder / LOCK_FILE
     if lock.exists():
         try:

@@ -81,23 +81,25 @@ class ArchiveMonths:
             if month not in on_disk:
                 raise damaged(self.data_dir, folder / f"{month}.json", "the file is missing although the archive "
                               "index lists it", "If it is lost for good, delete archive/index.json to start without it.")
-        changed = []
+        changed, restat = [], False  # months whose ids changed; whether any entry did
         for month, path in sorted(on_disk.items()):
             entry = entries.get(month)
             if entry is None or self.check_all or (entry.size, entry.mtime_ns, entry.ino) != stat_of(path):
                 fresh = month_entry(path, check_month(self.data_dir, path, self.schema))
-                if fresh != entry:
+                if entry is None or (fresh.posts, fresh.replies, fresh.aka) != (entry.posts, entry.replies, entry.aka):
                     changed.append(month)
+                restat = restat or fresh != entry
                 entries[month] = fresh
         self._months = entries
         self._build_indexes(folder)
+        self.index_was_stale = bool(changed)
         if changed:
             before = sum(len(e.posts) // 5 for e in (saved.months.values() if saved else ()))
             note_repair(self.data_dir, f"archive/index.json {'rebuilt' if saved is None else 'brought up to date'}: "
                         f"it listed {before} archived posts, the month files hold {len(self._index)}"
                         f" ({len(changed)} month(s) checked again)", self.read_only)
-            if not self.read_only:
-                self._write_index()
+        if restat and not self.read_only:  # a copied folder: same ids, new file dates
+            self._write_index()
 
     def month_files(self) -> dict[str, tuple[Path, MonthEntry]]:
         """Each archive month's file and its index entry (for building a new archive beside it)."""

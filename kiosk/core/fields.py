@@ -25,6 +25,16 @@ def one(form: Mapping, name: str, errors: dict) -> str:
     return value
 
 
+def whole_number(raw, most: int) -> int | None:
+    """A whole number typed or sent as text, from 0 to ``most``; None for anything else. The
+    length is checked before converting: Python refuses to turn thousands of digits into a
+    number, and nobody types them."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(most)):
+        return None
+    value = int(raw)
+    return value if value <= most else None
+
+
 def problem(value: str, limit: int, multiline: bool = False):
     """The message for a cleaned text that cannot be kept as it is, or None."""
     if not multiline and "\n" in value:

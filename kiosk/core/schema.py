@@ -211,6 +211,7 @@ _MESSAGES = (
     (re.compile(r"Object missing required field `([^`]+)`"), lambda m: _l("misses the field %(name)s", name=m[1])),
     (re.compile(r"Object contains unknown field `([^`]+)`"), lambda m: _l("has a field the kiosk does not know: %(name)s", name=m[1])),
     (re.compile(r"Expected `([^`]+)`, got `([^`]+)`"), lambda m: _l("has the wrong type (%(want)s expected, %(got)s found)", want=m[1], got=m[2])),
+    (re.compile(r"^Expected `([^`]+)`$"), lambda m: _l("has the wrong type (%(want)s expected)", want=m[1])),
     (re.compile(r"(?:JSON is malformed|Input data was truncated)"), lambda m: _l("is not valid JSON (cut short or damaged)")),
 )
 

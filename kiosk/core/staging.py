@@ -70,13 +70,13 @@ def recover(data_dir: Path) -> str | None:
     staging, previous = data_dir / STAGING, data_dir / PREVIOUS
     done = None
     if (staging / COMMIT).is_file():
-        kept = _roll_forward(data_dir)
+        kept = _roll_forward(data_dir) or data_dir / BACKUPS
         done = f"finished a restore or merge that a power cut interrupted (the data from before is in {kept})"
     elif staging.exists():
         shutil.rmtree(staging)
         done = "threw away a restore or merge that a power cut interrupted before it was complete"
-    if previous.exists():
-        shutil.rmtree(previous)
+    if previous.exists():  # a commit cut after its new data was in place: keep what it replaced
+        _keep(data_dir, previous, "before-change")
     backups = data_dir / BACKUPS
     for partial in backups.glob(".partial-*") if backups.is_dir() else ():
         shutil.rmtree(partial, ignore_errors=True)
@@ -100,14 +100,15 @@ def _roll_forward(data_dir: Path) -> Path | None:
         os.replace(new, current)
         fsync_dir(data_dir)
     kept_as = (staging / COMMIT).read_text("utf-8").strip() or "before-change"
+    kept = _keep(data_dir, previous, kept_as)  # before the marker goes: a cut here repeats this
     shutil.rmtree(staging)
-    fsync_dir(data_dir)
-    kept = _keep(data_dir, previous, kept_as)
     fsync_dir(data_dir)
     return kept
 
 
 def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
+    if not previous.exists():  # kept already, by a run this one repeats
+        return kept_copies(data_dir)[0] if kept_copies(data_dir) else None
     if not any(previous.iterdir()):
         previous.rmdir()
         return None

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import text
+from ..core import fields, text
 from ..core.errors import Invalid, Refused
 from ..core.times import iso
 
@@ -225,7 +225,7 @@ def check(form: Mapping[str, Any]) -> dict:
         except ValueError:
             errors["time"] = _l("Choose a time, like 18:30.")
     duration = raw("duration")[:RAW_LIMIT]
-    if not duration.isdigit() or int(duration) not in DURATIONS:
+    if fields.whole_number(duration, max(DURATIONS)) not in DURATIONS:
         errors["duration"] = _l("Choose how long it lasts from the list.")
     repeat = raw("repeat") or "none"
     if repeat not in REPEATS:

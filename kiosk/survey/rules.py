@@ -20,7 +20,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import counts, text
+from ..core import counts, fields, text
 from ..core.errors import Invalid
 from ..core.store import Store
 from ..core.times import month_of
@@ -187,10 +187,11 @@ def check_answer(survey: dict, form: dict[str, list[str]]) -> dict:
             continue
         choices = []
         for v in values:
-            if not v.isdigit() or not v.isascii() or int(v) >= len(q["options"]):
+            choice = fields.whole_number(v, len(q["options"]) - 1)
+            if choice is None:
                 errors[name] = _l("Question %(n)d: that is not one of the options.", n=number)
                 break
-            choices.append(int(v))
+            choices.append(choice)
         if name in errors:
             continue
         if q["kind"] == "single" and len(choices) > 1:

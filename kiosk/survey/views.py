@@ -6,7 +6,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..core import text
+from ..core import fields, text
 from ..core.errors import Invalid
 from ..web import charts
 from ..web.audit import audit
@@ -112,8 +112,9 @@ def _posted_questions() -> list[dict]:
     numbers = set()
     for key in request.form:
         head = key.split("_", 1)[0]
-        if head[:1] == "q" and head[1:].isdigit() and 0 < int(head[1:]) <= 50:
-            numbers.add(int(head[1:]))
+        number = fields.whole_number(head[1:], 50) if head[:1] == "q" else None
+        if number:
+            numbers.add(number)
     return [
         {
             "text": request.form.get(f"q{n}_text", ""),

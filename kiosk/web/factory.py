@@ -101,7 +101,7 @@ def _build(app: Flask, store: Store, registry: Registry) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(HERE.parent / "translations"))
-    security.init_app(app, registry)
+    security.init_app(app, registry, lambda: setting("PUBLIC_URL"))
     for feature in registry.features:
         for blueprint in feature.blueprints:
             app.register_blueprint(blueprint)

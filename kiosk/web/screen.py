@@ -3,9 +3,12 @@ the flyer, the health check for the deploy scripts and the captive-portal answer
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from . import qr
 from .pagecache import from_touchscreen
@@ -38,9 +41,18 @@ def no_store_on_the_touchscreen(response):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this kiosk; never an absolute URL (no open redirect).
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for(services().registry.home)
+    """Only a page of this kiosk, written plainly: never an absolute URL (no open redirect),
+    never a character a browser drops or a header cannot hold (browsers drop a tab, which turns
+    "/<tab>/host" into "//host", another host)."""
+    home = url_for(services().registry.home)
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return home
+    if any(not "!" <= ch <= "~" or ch == "\\" for ch in target):
+        return home
+    try:
+        current_app.url_map.bind("kiosk").match(urlsplit(target).path, method="GET")
+    except HTTPException:  # no such page (or not one to open)
+        return home
     return target
 
 

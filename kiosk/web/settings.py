@@ -21,7 +21,7 @@ from ..core.store import Store
 
 META_KEY = "settings"
 EDITABLE = ("NAME", "PUBLIC_URL", "WIFI_SSID", "WIFI_PASSWORD", "EXPIRE_DAYS", "RETAIN_DAYS", "LANGUAGES")
-LIMITS = {"NAME": 60, "PUBLIC_URL": 200, "WIFI_SSID": 32, "WIFI_PASSWORD": 63, "category": 40}
+LIMITS = {**config_module.LENGTHS, "category": 40}
 CATEGORIES = {
     "food": _l("Food"),
     "childcare": _l("Childcare"),
@@ -78,11 +78,11 @@ def _text(form: Mapping, name: str, errors: dict, required: bool = False) -> str
 
 
 def _days(form: Mapping, name: str, low: int, errors: dict) -> int:
-    raw = str(form.get(name, "")).strip()
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= 3650:
+    days = fields.whole_number(str(form.get(name, "")).strip(), 3650)
+    if days is None or days < low:
         errors[name] = _l("Give a whole number of days from %(low)d to 3650.", low=low)
         return 0
-    return int(raw)
+    return days
 
 
 def check_general(form: Mapping) -> dict:

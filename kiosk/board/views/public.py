@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
+from ...core.fields import whole_number
 from ...web import qr
 from ...web.helpers import post_id_or_404
 from ...web.services import now, services
@@ -70,8 +71,7 @@ def _filters() -> tuple[str | None, str | None, str, list[str]]:
 @bp.get("/board")
 def board():
     kind, category, status, notices = _filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = whole_number(request.args.get("page", "1"), 9_999) or 1
     found = posts.board(services().store, now(), setting("EXPIRE_DAYS"), kind=kind, category=category, status=status)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(page, pages)

@@ -12,6 +12,7 @@ Three kinds of source are read, all as the same stream of checked lines (lines.p
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Literal, Optional
 
@@ -167,6 +168,20 @@ def _folder_lines(folder: Path, registry) -> Iterator[dict]:
         store.close()
 
 
+def _what(plain: Any) -> str:
+    """Which record a line holds, for a message: "(post K7Q2M)", "(events, row 3)"."""
+    if not isinstance(plain, dict) or not isinstance(plain.get("t"), str):
+        return ""
+    kind = plain["t"][:40]
+    if kind == "post" and isinstance(plain.get("post"), dict):
+        return f" (post {str(plain['post'].get('id'))[:10]})"
+    if kind.startswith("table:"):
+        return f" ({kind[6:]}, row {str(plain.get('id'))[:12]})"
+    if kind.startswith("setting:"):
+        return f" (setting {kind[8:]})"
+    return f" ({kind})"
+
+
 class _Checker:
     """What no single line can show: order, counts, numbers used twice, references."""
 
@@ -183,13 +198,14 @@ class _Checker:
 
     def line(self, number: int, raw: bytes | None, plain: Any, types: LineTypes) -> None:
         self.number = number
-        where = f"line {number}"
-        if isinstance(plain, dict) and plain.get("t") == "post" and isinstance(plain.get("post"), dict):
-            where += f" (post {str(plain['post'].get('id'))[:10]})"
+        where = f"line {number}{_what(plain)}"
         try:
             typed = types.decoder.decode(raw) if raw is not None else msgspec.convert(plain, types.union)
         except msgspec.ValidationError as exc:
-            raise ExchangeError("invalid", problem_from(exc, where)) from None
+            problem = problem_from(exc, where)
+            # The record is named already: its field is the path inside it.
+            problem.field = re.sub(r"^(?:post|row|value|entry)(?:\.|$)", "", problem.field)
+            raise ExchangeError("invalid", problem) from None
         kind = tag_of(typed)
         if self.ended:
             self._bad(where, "", "comes after the end line")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from ...core import codes, staging
@@ -56,6 +57,7 @@ def restore(data_dir: Path, backup: Backup, registry=None, *, now: dt.datetime, 
     (the data here is damaged) the caller holds the folder's lock. Returns the kept copy."""
     registry = registry or default_registry()
     kept_as = f"before-restore-{_stamp(now)}"
+    Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     guard = store.exclusive() if store is not None else _nothing()
     with guard:
         staged = Staged(data_dir)
@@ -75,7 +77,7 @@ def restore(data_dir: Path, backup: Backup, registry=None, *, now: dt.datetime, 
                 elif kind.startswith("table:"):
                     tables[kind[6:]][line["id"]] = line["row"]
                 elif kind.startswith("setting:"):
-                    meta[kind[8:]] = line["value"]
+                    meta[kind[8:]] = line.get("value")
                 elif kind == "audit":
                     audit.setdefault(line["entry"]["at"][:7], []).append(line["entry"])
             meta["kiosk"] = {"id": header["id"], "since": header.get("since") or header["created"]}
@@ -111,6 +113,7 @@ class _Local:
 
     posts: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)
+    numbers: set = field(default_factory=set)  # every number that means something here
 
     @classmethod
     def of(cls, store: Store) -> "_Local":
@@ -119,8 +122,10 @@ class _Local:
         for where, posts in places:
             for post in posts():
                 local.posts[post_key(post)] = (post["id"], where, post.get("updated", ""))
+                local.numbers.update([post["id"], *(post.get("aka") or ())])
                 for reply in post.get("replies") or ():
                     local.replies[reply_key(reply, post_home(post))] = reply["id"]
+                    local.numbers.update([reply["id"], *(reply.get("aka") or ())])
             store.trim()
         return local
 
@@ -171,8 +176,8 @@ def _sort_incoming(store, backup, rules, local: _Local, kiosk: str, counts: dict
     used: set[str] = set()
 
     def number(*candidates: str) -> str:
-        for candidate in [*candidates, *(codes.new_post_id() for _ in range(1000))]:
-            if candidate not in used and not store.id_taken(candidate):
+        for candidate in chain(candidates, (codes.new_post_id() for _ in range(1000))):
+            if candidate not in used and candidate not in local.numbers:
                 used.add(candidate)
                 return candidate
         raise RuntimeError("no free number")  # pragma: no cover - 24 million numbers

@@ -1,0 +1,714 @@
+"""Issue 14: data that survives volunteers. Restores that cannot destroy, merges that cannot
+collide, files that cannot silently shrink, and input that gets a message, not a traceback.
+Every refusal is checked against the data folder byte for byte."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main as kiosk_main
+from kiosk.core import codes, staging
+from kiosk.core.store import Store
+from kiosk.core.times import utcnow
+from kiosk.web import exchange
+from kiosk.web.feature import default_registry
+
+from conftest import Visitor, claim_code
+from server import kiosk_command, kiosk_env
+from test_exchange import busy_app, stick, write_backup  # noqa: F401  (fixtures)
+from test_replies import reply_to
+
+
+def folder_bytes(folder) -> dict[str, str]:
+    """Every file of a data folder (the lock file aside) and its SHA-256."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "kiosk.lock"}
+
+
+def lines_of(folder) -> list[dict]:
+    return [json.loads(line) for line in (Path(folder) / "backup.jsonl").read_text("utf-8").splitlines()]
+
+
+def with_end(lines: list[dict]) -> list[dict]:
+    """The lines with their end line counting them again (as someone editing a backup would)."""
+    body = [line for line in lines if line["t"] != "end"]
+    return [*body, {"t": "end", "lines": len(body) + 1}]
+
+
+def first_post(lines):
+    return next(line for line in lines if line["t"] == "post")["post"]
+
+
+def setting(lines, key):
+    return next(line for line in lines if line["t"] == f"setting:{key}")
+
+
+@pytest.fixture
+def target(tmp_path, make_app):
+    """Another kiosk's data folder, with a post and a closed one, that refusals must not touch."""
+    app = make_app(DATA_DIR=str(tmp_path / "target"), NAME="Target")
+    visitor = Visitor(app.test_client())
+    visitor.create(title="Already here")
+    _, code = visitor.create(title="Closed here")
+    visitor.unlock(code)
+    visitor.submit("/mine/fulfil")
+    app.extensions["kiosk"].store.close()
+    return tmp_path / "target"
+
+
+@pytest.fixture
+def good_lines(busy_app, stick):
+    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    return lines_of(made)
+
+
+def _garbage(table, row, number=1):
+    return lambda lines: lines.insert(-1, {"t": f"table:{table}", "id": number, "row": row})
+
+
+def _post_field(**changes):
+    return lambda lines: first_post(lines).update(changes)
+
+
+def _duplicate_reply_id(lines):
+    post = first_post(lines)
+    other = next(line["post"] for line in lines if line["t"] == "post" and line["post"] is not post)
+    post.setdefault("replies", []).append({**copy.deepcopy(other.get("replies", [{}])[0] or {}), "id": other["id"]}
+                                          if other.get("replies") else
+                                          {"id": other["id"], "created": post["created"], "message": "x",
+                                           "pseudonym": "Quiet Heron", "status": "new"})
+
+
+BAD_LINES = {
+    "impossible date": _post_field(created="2026-99-99T99:99:99Z"),
+    "30 February": _post_field(updated="2026-02-30T10:00:00Z"),
+    "date with a time zone": _post_field(created="2026-01-05T10:00:00+01:00"),
+    "expiry not a number": lambda lines: setting(lines, "settings")["value"].update(EXPIRE_DAYS="abc"),
+    "no languages": lambda lines: setting(lines, "settings")["value"].update(LANGUAGES=[]),
+    "public URL with a path": lambda lines: setting(lines, "settings")["value"].update(PUBLIC_URL="http://x/y"),
+    "clock not a time": lambda lines: lines.insert(-1, {"t": "setting:clock", "value": {}}),
+    "huge scrypt cost": lambda lines: first_post(lines)["claim"].update(n=2**20),
+    "claim not a hash": _post_field(claim="x"),
+    "title too long": _post_field(title="x" * 81),
+    "unknown status": _post_field(status="lost"),
+    "unknown field": _post_field(secret_door=1),
+    "a number used twice": _duplicate_reply_id,
+    "accepted reply missing": _post_field(matched_reply="ZZZZZ"),
+    "garbage gathering": _garbage("events", {"title": 5, "start": "tomorrow"}),
+    "garbage library item": _garbage("library_items", {"name": ["drill"]}),
+    "loan of no item": _garbage("library_loans", {"id": "ABCDE", "item": 99, "lent": "2026-01-01T00:00:00Z",
+                                                  "due": "2026-01-15"}),
+    "garbage survey answer": _garbage("survey_answers", {"month": "soon", "answers": {"q1": {"x": 1}}}),
+    "report of no post": _garbage("reports", {"kind": "post", "post": "ZZZZZ", "reason": "spam",
+                                              "created": "2026-01-01T00:00:00Z", "status": "open"}),
+    "garbage thanks": _garbage("thanks", {"post": 7}),
+    "garbage check-in": _garbage("checkins", {"month": 2026}),
+    "garbage coordinator": _garbage("coordinators", {"handle": "Otter", "hash": "x", "added": "now", "added_by": "me"}, 2),
+    "garbage roster": lambda lines: lines.insert(-1, {"t": "setting:roster", "value": {"weeks": {"2026-W99": "Heron"}}}),
+    "agreements not text": lambda lines: lines.insert(-1, {"t": "setting:agreements", "value": 5}),
+    "agreements too long": lambda lines: lines.insert(-1, {"t": "setting:agreements", "value": "x" * 10_001}),
+    "an unknown kind of line": lambda lines: lines.insert(-1, {"t": "table:secrets", "id": 1, "row": {}}),
+    "a setting twice": lambda lines: lines.insert(-1, setting(lines, "settings")),
+    "kiosk name too long": lambda lines: lines[0].update(name="x" * 61),
+    "header not first": lambda lines: lines.insert(1, lines.pop(0)),
+    "cut short": lambda lines: lines.pop(),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_a_bad_backup_is_refused_with_its_line_and_field_and_changes_nothing(good_lines, tmp_path, target, runner,
+                                                                                  case):
+    lines = copy.deepcopy(good_lines)
+    BAD_LINES[case](lines)
+    folder = write_backup(tmp_path / "bad", lines if case in ("cut short",) else with_end(lines))
+    before = folder_bytes(target)
+    for mode in ("--replace", "--merge"):
+        result = runner.invoke(kiosk_main, ["import", "--from", str(folder), mode, "--yes", "--data", str(target)],
+                               catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert "kiosk: this backup holds data the kiosk cannot use" in result.output
+        assert "line " in result.output  # which record
+        assert "Traceback" not in result.output
+    assert folder_bytes(target) == before
+
+
+def test_a_refusal_names_the_record_and_the_field(good_lines, tmp_path, runner, target):
+    lines = copy.deepcopy(good_lines)
+    post = first_post(lines)
+    post["created"] = "2026-99-99T99:99:99Z"
+    folder = write_backup(tmp_path / "bad", with_end(lines))
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)])
+    assert f"(post {post['id']}), field created: is not in the expected form" in result.output
+
+
+def test_the_screen_names_the_problem_in_the_coordinators_language(busy_app, stick, tmp_path):
+    from test_coordinate import act, unlock
+
+    lines = lines_of(exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(),
+                                     full=True))
+    first_post(lines)["title"] = "x" * 200
+    write_backup(stick / "Broken-2026-01-01_000000", with_end(lines))
+    busy_app.config["USB_ROOTS"] = str(stick.parent)
+    client = busy_app.test_client()
+    unlock(client)
+    client.post("/lang", data={"lang": "es", "next": "/coordinate/import"})
+    before = folder_bytes(busy_app.config["DATA_DIR"])
+    response = act(Visitor(client), "/coordinate/import", folder=str(stick / "Broken-2026-01-01_000000"), mode="replace")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "title" in page and "80" in page and "No se cambió nada" in page
+    assert folder_bytes(busy_app.config["DATA_DIR"]) == before
+
+
+# -- backups from before kiosk identities (schema 1) -----------------------------------------------------
+
+
+def old_backup(folder: Path, document: dict) -> Path:
+    folder.mkdir(parents=True)
+    data = json.dumps(document).encode()
+    (folder / "backup.json").write_bytes(data)
+    (folder / "manifest.json").write_text(json.dumps({"schema": 1, "kind": "mutual-aid-kiosk-export", "full": True,
+                                                      "files": {"backup.json": hashlib.sha256(data).hexdigest()}}))
+    return folder
+
+
+def old_document(good_lines) -> dict:
+    posts = [line["post"] for line in good_lines if line["t"] == "post"]
+    for post in posts:
+        for key in ("home", "home_id", "aka"):
+            post.pop(key, None)
+            for reply in post.get("replies") or ():
+                reply.pop(key, None)
+    closed = [p for p in posts if p["status"] not in ("open", "matched")]
+    return {"schema": 1, "kind": "mutual-aid-kiosk-backup", "kiosk": "Elm", "created": "2026-11-20T10:00:00Z",
+            "live": [p for p in posts if p not in closed], "archive": {p["closed"][:7]: [p] for p in closed},
+            "records": {}, "meta": {}, "audit": {}}
+
+
+@pytest.mark.parametrize("case", ["month 0000-00", "month 2026-13", "audit entries not objects", "impossible date"])
+def test_an_old_backup_is_checked_by_the_same_rules(good_lines, tmp_path, target, runner, case):
+    document = old_document(copy.deepcopy(good_lines))
+    if case.startswith("month"):
+        month = case.split()[1]
+        document["archive"][month] = [{**document["live"][0], "id": "MMMMM", "status": "fulfilled",
+                                       "closed": f"{month}-01T00:00:00Z"}]
+    elif case == "audit entries not objects":
+        document["audit"] = {"2026-11": ["unlock", 5]}
+    else:
+        document["live"][0]["created"] = "2026-99-99T99:99:99Z"
+    folder = old_backup(tmp_path / "old", document)
+    before = folder_bytes(target)
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data", str(target)],
+                           catch_exceptions=False)
+    assert result.exit_code == 1 and "cannot use" in result.output, result.output
+    assert folder_bytes(target) == before
+    assert "archived_posts" not in result.output
+
+
+def test_an_old_backup_still_restores_and_merges(good_lines, tmp_path, runner, target):
+    folder = old_backup(tmp_path / "old", old_document(copy.deepcopy(good_lines)))
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)])
+    assert "Merged: 0 added (0 under new numbers), 0 updated." in again.output
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data", str(target)])
+    assert result.exit_code == 0, result.output
+    store = Store(target, schema=default_registry().schema)
+    try:
+        assert store.count_live() + store.count_archived() == sum(1 for line in good_lines if line["t"] == "post")
+    finally:
+        store.close()
+
+
+# -- size ----------------------------------------------------------------------------------------------
+
+
+def _peak_rss_mb(args: list[str]) -> tuple[int, str, float]:
+    """Run the kiosk command; its exit status, its output, and its peak memory (MB)."""
+    proc = subprocess.Popen([kiosk_command(), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=kiosk_env())
+    output = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, output, usage.ru_maxrss / 1024
+
+
+def test_a_200_mb_backup_is_refused_in_bounded_memory(good_lines, tmp_path, target):
+    lines = copy.deepcopy(good_lines)
+    folder = tmp_path / "huge"
+    folder.mkdir()
+    digest = hashlib.sha256()
+    with open(folder / "backup.jsonl", "wb") as out:
+        head = json.dumps({**lines[0], "name": ""}).encode()
+        cut = head.index(b'"name": "') + len(b'"name": "')
+        chunk = b"x" * (1024 * 1024)
+        for piece in (head[:cut], *(chunk for _ in range(200)), head[cut:] + b"\n"):
+            out.write(piece)
+            digest.update(piece)
+    (folder / "manifest.json").write_text(json.dumps({"schema": 2, "kind": "mutual-aid-kiosk-export",
+                                                      "files": {"backup.jsonl": digest.hexdigest()}}))
+    before = folder_bytes(target)
+    status, output, peak = _peak_rss_mb(["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)])
+    assert status == 1 and "line 1" in output and "longer than 16 MiB" in output, output
+    assert peak < 100, f"peak memory {peak:.0f} MB"
+    assert folder_bytes(target) == before
+
+
+def test_an_old_backup_over_its_size_limit_is_refused_unread(tmp_path, target, runner):
+    folder = tmp_path / "old-huge"
+    folder.mkdir()
+    with open(folder / "backup.json", "wb") as out:
+        out.truncate(65 * 1024 * 1024)  # a sparse file: the size is what counts
+    digest = hashlib.sha256()
+    with open(folder / "backup.json", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    (folder / "manifest.json").write_text(json.dumps({"schema": 1, "kind": "mutual-aid-kiosk-export",
+                                                      "files": {"backup.json": digest.hexdigest()}}))
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data", str(target)])
+    assert result.exit_code == 1 and "larger than" in result.output
+
+
+def test_a_manifest_naming_a_very_long_file_is_refused_plainly(tmp_path, target, runner):
+    folder = tmp_path / "long"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"schema": 2, "kind": "mutual-aid-kiosk-export",
+                                                      "files": {"x" * 300: "0" * 64}}))
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)],
+                           catch_exceptions=False)
+    assert result.exit_code == 1 and "not a kiosk export" in result.output
+
+
+# -- two kiosks that drew the same numbers ----------------------------------------------------------------
+
+
+@pytest.fixture
+def numbers(monkeypatch):
+    """Hand out the post and reply numbers a test asks for, in order (then random ones)."""
+    queue: list[str] = []
+    real = codes.new_post_id
+    monkeypatch.setattr(codes, "new_post_id", lambda: queue.pop(0) if queue else real())
+    return queue
+
+
+def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tmp_path, numbers, runner):
+    here = make_app(NAME="Elm Street", DATA_DIR=str(tmp_path / "elm"))
+    there = make_app(NAME="Oak Hall", DATA_DIR=str(tmp_path / "oak"))
+    # Elm: post AAAAA with reply CCCCC; post BBBBB.
+    numbers[:] = ["AAAAA", "CCCCC", "BBBBB"]
+    elm_a = Visitor(here.test_client()).create(title="Elm: soup")
+    elm_reply = reply_to(Visitor(here.test_client()), "AAAAA", "Elm helper")
+    elm_b = Visitor(here.test_client()).create(title="Elm: ladder")
+    # Oak: post AAAAA (taken at Elm) with reply BBBBB (an Elm post's number); post CCCCC (an Elm reply's).
+    numbers[:] = ["AAAAA", "BBBBB", "CCCCC"]
+    oak_a = Visitor(there.test_client()).create(title="Oak: ride")
+    oak_reply = reply_to(Visitor(there.test_client()), "AAAAA", "Oak helper")
+    oak_c = Visitor(there.test_client()).create(title="Oak: tutoring")
+    assert [elm_a[0], elm_reply[0], elm_b[0], oak_a[0], oak_reply[0], oak_c[0]] == \
+        ["AAAAA", "CCCCC", "BBBBB", "AAAAA", "BBBBB", "CCCCC"]
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    oak_backup = exchange.export(there.extensions["kiosk"].store, stick, kiosk_name="Oak Hall", now=utcnow(), full=True)
+
+    store = here.extensions["kiosk"].store
+    result = exchange.merge(store, exchange.read_backup(oak_backup), now=utcnow(), handle="Heron")
+    assert result == {"added": 2, "updated": 0, "renumbered": 2}
+    titles = sorted(p["title"] for p in store.live_posts())
+    assert titles == ["Elm: ladder", "Elm: soup", "Oak: ride", "Oak: tutoring"]
+    messages = sorted(r["message"] for p in store.live_posts() for r in p.get("replies") or ())
+    assert messages == ["Elm helper", "Oak helper"]
+
+    # Every ticket still opens its own post, here, with the number printed at its kiosk.
+    for code, title, reply_message in ((elm_a[1], "Elm: soup", None), (elm_b[1], "Elm: ladder", None),
+                                      (oak_a[1], "Oak: ride", None), (oak_c[1], "Oak: tutoring", None),
+                                      (elm_reply[1], "Elm: soup", "Elm helper"),
+                                      (oak_reply[1], "Oak: ride", "Oak helper")):
+        visitor = Visitor(here.test_client())
+        assert visitor.unlock(code).status_code == 303, code
+        page = visitor.client.get("/mine").get_data(as_text=True)
+        assert title in page, (code, title)
+        if reply_message:
+            assert reply_message in page
+    # A printed QR code with a number both kiosks used asks which post; Oak's own opens Oak's.
+    choose = here.test_client().get("/p/AAAAA").get_data(as_text=True)
+    assert "Which post do you mean?" in choose and "Elm: soup" in choose and "Oak: ride" in choose
+    oak_ride = next(p for p in store.live_posts() if p["title"] == "Oak: ride")
+    assert "AAAAA" in oak_ride["aka"] and oak_ride["home_id"] == "AAAAA"
+    assert "Oak: ride" in here.test_client().get(f"/p/{oak_ride['id']}").get_data(as_text=True)
+
+    # The same backup again changes nothing, on screen or on disk.
+    before = folder_bytes(here.config["DATA_DIR"])
+    again = exchange.merge(store, exchange.read_backup(oak_backup), now=utcnow(), handle="Heron")
+    assert again == {"added": 0, "updated": 0, "renumbered": 0}
+    assert folder_bytes(here.config["DATA_DIR"]) == before
+
+    # And back the other way: Oak gets Elm's posts, its own come back as they were.
+    elm_backup = exchange.export(store, stick, kiosk_name="Elm Street", now=utcnow(), full=True)
+    oak_store = there.extensions["kiosk"].store
+    back = exchange.merge(oak_store, exchange.read_backup(elm_backup), now=utcnow(), handle="Otter")
+    assert back["added"] == 2
+    assert sorted(p["title"] for p in oak_store.live_posts()) == titles
+    for code in (oak_a[1], oak_c[1], oak_reply[1], elm_a[1], elm_reply[1]):
+        assert Visitor(there.test_client()).unlock(code).status_code == 303, code
+
+
+def test_a_post_merged_over_a_local_reply_number_leaves_that_replier_their_code(make_app, tmp_path, numbers):
+    here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
+    there = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
+    numbers[:] = ["PPPPP", "RRRRR"]
+    post_id, _ = Visitor(here.test_client()).create(title="Ours")
+    reply_id, reply_code = reply_to(Visitor(here.test_client()), post_id)
+    numbers[:] = ["RRRRR"]
+    theirs, their_code = Visitor(there.test_client()).create(title="Theirs")
+    assert theirs == reply_id
+    stick = tmp_path / "s"
+    stick.mkdir()
+    made = exchange.export(there.extensions["kiosk"].store, stick, kiosk_name="Oak", now=utcnow(), full=True)
+    exchange.merge(here.extensions["kiosk"].store, exchange.read_backup(made), now=utcnow(), handle="Heron")
+    replier = Visitor(here.test_client())
+    assert replier.unlock(reply_code).status_code == 303
+    assert "Ours" in replier.client.get("/mine").get_data(as_text=True)
+    poster = Visitor(here.test_client())
+    assert poster.unlock(their_code).status_code == 303
+    assert "Theirs" in poster.client.get("/mine").get_data(as_text=True)
+
+
+def test_a_merge_where_both_sides_changed_keeps_the_replies_of_both(make_app, tmp_path):
+    here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
+    there = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
+    post_id, _ = Visitor(there.test_client()).create(title="Shared")
+    stick = tmp_path / "s"
+    stick.mkdir()
+    store, oak_store = here.extensions["kiosk"].store, there.extensions["kiosk"].store
+    first = exchange.export(oak_store, stick, kiosk_name="Oak", now=utcnow(), full=True)
+    exchange.merge(store, exchange.read_backup(first), now=utcnow(), handle="Heron")
+    reply_to(Visitor(there.test_client()), post_id, "Oak neighbor")  # there
+    reply_to(Visitor(here.test_client()), post_id, "Elm neighbor")  # here, later
+    second = exchange.export(oak_store, stick / ".." / "s", kiosk_name="Oak2", now=utcnow(), full=True)
+    exchange.merge(store, exchange.read_backup(second), now=utcnow(), handle="Heron")
+    messages = sorted(r["message"] for r in store.get_post(post_id)["replies"])
+    assert messages == ["Elm neighbor", "Oak neighbor"]
+
+
+# -- start-up knows its files ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def archived(tmp_path, runner):
+    """A data folder with 200 archived and 20 open posts, made by kiosk seed."""
+    folder = tmp_path / "archived"
+    result = runner.invoke(kiosk_main, ["seed", "--data", str(folder), "--live", "20", "--archived", "200"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def serve_briefly(folder) -> subprocess.CompletedProcess:
+    """``kiosk serve`` on a data folder it must refuse: it stops by itself, with a message."""
+    return subprocess.run([kiosk_command(), "serve", "--port", "1", "--data", str(folder)], capture_output=True,
+                          text=True, timeout=60, env=kiosk_env())
+
+
+@pytest.mark.damages_data
+def test_a_truncated_index_is_rebuilt_at_start_with_every_archived_post(archived, make_app, runner):
+    index = archived / "archive" / "index.json"
+    raw = index.read_bytes()
+    index.write_bytes(raw[: len(raw) // 4])
+    app = make_app(DATA_DIR=str(archived))
+    assert app.test_client().get("/healthz").get_json()["archived_posts"] == 200
+    assert "archive/index.json rebuilt" in (archived / "repairs.log").read_text()
+    app.extensions["kiosk"].store.close()
+    doctor = runner.invoke(kiosk_main, ["doctor", "--data", str(archived)])
+    assert "Start-up mended the data" in doctor.output and "200 archived" in doctor.output
+
+
+@pytest.mark.damages_data
+def test_an_index_that_lists_too_few_posts_is_brought_up_to_date(archived, make_app):
+    index = json.loads((archived / "archive" / "index.json").read_text())
+    month, entry = next(iter(index["months"].items()))
+    entry["posts"] = entry["posts"][:5]
+    (archived / "archive" / "index.json").write_text(json.dumps(index))
+    # The month's file changed since (as the index says it should have), so it is checked again.
+    os.utime(archived / "archive" / f"{month}.json")
+    app = make_app(DATA_DIR=str(archived))
+    assert app.test_client().get("/healthz").get_json()["archived_posts"] == 200
+
+
+@pytest.mark.parametrize("content,words", [
+    ("[]", "live.json"), ('"x"', "live.json"), ('{"posts": {', "not valid JSON"),
+    ("status", "misses the field status"),
+])
+def test_a_damaged_live_file_stops_the_start_with_a_message_naming_it(archived, content, words):
+    live = archived / "live.json"
+    if content == "status":
+        data = json.loads(live.read_text())
+        next(iter(data["posts"].values())).pop("status")
+        live.write_text(json.dumps(data))
+    else:
+        live.write_text(content)
+    before = folder_bytes(archived)
+    result = serve_briefly(archived)
+    assert result.returncode == 1
+    assert f"The data file {live} is damaged" in result.stderr and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "kiosk import --from" in result.stderr
+    assert folder_bytes(archived) == before
+
+
+def test_a_damaged_month_stops_the_start_and_names_the_file(archived, runner):
+    month = sorted((archived / "archive").glob("20*.json"))[0]
+    month.write_bytes(month.read_bytes()[:-500])
+    before = folder_bytes(archived)
+    result = serve_briefly(archived)
+    assert result.returncode == 1 and f"The data file {month} is damaged" in result.stderr, result.stderr
+    assert "move the file out of the data folder" in result.stderr and "Traceback" not in result.stderr
+    assert folder_bytes(archived) == before
+    doctor = runner.invoke(kiosk_main, ["doctor", "--data", str(archived)])
+    assert doctor.exit_code == 1 and f"{month} is damaged" in doctor.output
+
+
+def test_a_missing_month_stops_the_start(archived):
+    month = sorted((archived / "archive").glob("20*.json"))[-1]
+    month.unlink()
+    result = serve_briefly(archived)
+    assert result.returncode == 1 and "is missing although the archive index lists it" in result.stderr
+
+
+@pytest.mark.damages_data
+def test_a_month_damaged_while_running_answers_with_a_message_and_healthz_names_it(archived, make_app):
+    app = make_app(DATA_DIR=str(archived))
+    client = app.test_client()
+    store = app.extensions["kiosk"].store
+    month = store.archived_months()[0]
+    post_id = store.archived_posts(month)[0]["id"]
+    store.trim()
+    (archived / "archive" / f"{month}.json").write_text('{"posts": {"1": {"id": "BAD"}}}')
+    page = client.get(f"/p/{post_id}")
+    assert page.status_code == 503 and "cannot be read" in page.get_data(as_text=True)
+    assert client.get("/stats").status_code == 503
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["unreadable_months"] == [month]
+
+
+# -- a restore or a merge is one step ------------------------------------------------------------------------
+
+
+def test_a_restore_keeps_the_data_from_before_and_that_copy_restores(busy_app, stick, runner, tmp_path):
+    store = busy_app.extensions["kiosk"].store
+    before_titles = sorted(p["title"] for p in store.live_posts())
+    other = tmp_path / "other"
+    runner.invoke(kiosk_main, ["seed", "--data", str(other), "--live", "3"], catch_exceptions=False)
+    other_store = Store(other, schema=default_registry().schema)
+    made = exchange.export(other_store, stick, kiosk_name="Seed", now=utcnow(), full=True)
+    other_store.close()
+    kept = exchange.restore(store.data_dir, exchange.read_backup(made), now=utcnow(), handle="Heron", store=store)
+    assert store.count_live() == 3 and kept.parent == store.data_dir / "backups"
+    assert exchange.restore(store.data_dir, exchange.read_backup(kept), now=utcnow(), handle="Heron", store=store)
+    assert sorted(p["title"] for p in store.live_posts()) == before_titles
+    assert ("restore-backup", "Heron") in [(e["action"], e["handle"]) for e in store.audit_entries(store.audit_months()[-1])]
+
+
+def test_a_restore_over_damaged_data_keeps_the_damaged_files(busy_app, stick, runner):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    titles = sorted(p["title"] for p in store.live_posts())
+    folder = store.data_dir
+    store.close()
+    (folder / "live.json").write_text("[]")
+    result = runner.invoke(kiosk_main, ["import", "--from", str(made), "--replace", "--yes", "--data", str(folder)],
+                           catch_exceptions=False)
+    assert result.exit_code == 0 and "The data here is damaged" in result.output, result.output
+    restored = Store(folder, schema=default_registry().schema)
+    try:
+        assert sorted(p["title"] for p in restored.live_posts()) == titles
+    finally:
+        restored.close()
+    kept = staging.kept_copies(folder)[0]
+    assert (kept / "live.json").read_text() == "[]"
+
+
+def _staged_change(folder: Path) -> tuple[str, str]:
+    """Stage a restore of a changed live.json and archive, and return (old, new) live files."""
+    old = (folder / "live.json").read_text()
+    work = staging.staging_folder(folder)
+    (work / "archive").mkdir()
+    new = old.replace("Soup for two", "Soup for ten")
+    (work / "live.json").write_text(new)
+    for path in (folder / "archive").iterdir():
+        staging.link_or_copy(path, work / "archive" / path.name)
+    (work / "audit").mkdir()
+    return old, new
+
+
+@pytest.mark.parametrize("cut_after", range(0, 8))
+def test_a_commit_cut_at_any_rename_ends_on_the_new_data_at_the_next_start(busy_app, monkeypatch, cut_after):
+    store = busy_app.extensions["kiosk"].store
+    folder = store.data_dir
+    store.close()
+    old, new = _staged_change(folder)
+    renames = {"n": 0}
+    real_replace = os.replace
+
+    def cut(src, dst):
+        if renames["n"] == cut_after:
+            raise SystemExit("power cut")
+        renames["n"] += 1
+        real_replace(src, dst)
+
+    monkeypatch.setattr(staging.os, "replace", cut)
+    with pytest.raises(SystemExit):
+        staging.commit(folder, "before-test")
+        raise SystemExit("the commit ran to its end")
+    monkeypatch.setattr(staging.os, "replace", real_replace)
+    started = Store(folder, schema=default_registry().schema)
+    try:
+        live = (folder / "live.json").read_text()
+        # Before the marker is written (the first rename) the old data stays; after, the new.
+        assert live == (old if cut_after == 0 else new)
+        assert not (folder / staging.STAGING).exists() and not (folder / staging.PREVIOUS).exists()
+    finally:
+        started.close()
+
+
+def test_a_staging_that_never_committed_is_thrown_away(busy_app):
+    store = busy_app.extensions["kiosk"].store
+    folder = store.data_dir
+    store.close()
+    old, _ = _staged_change(folder)
+    before = folder_bytes(folder)
+    Store(folder, schema=default_registry().schema).close()
+    assert (folder / "live.json").read_text() == old and not (folder / staging.STAGING).exists()
+    assert {k: v for k, v in folder_bytes(folder).items() if k != "repairs.log"} == \
+        {k: v for k, v in before.items() if not k.startswith(".staging") and k != "repairs.log"}
+
+
+# -- input that once crashed ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/board\r\nSet-Cookie: x=1", "/\t/evil.example/", "/%09/evil.example/",
+                                    "//evil.example", "/\\evil.example", "https://evil.example/", "/no/such/page"])
+def test_the_language_switch_never_leaves_the_kiosk(client, target):
+    response = client.post("/lang", data={"lang": "es", "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] in ("/", target) and "evil" not in response.headers["Location"]
+
+
+def test_a_redirect_is_never_built_from_the_host_header(client):
+    for path in ("/p//ABCDE", "/board/", "//board", "/coordinate/"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert "evil.example" not in response.headers.get("Location", ""), path
+        assert response.status_code < 500
+
+
+@pytest.mark.parametrize("url", ["/board?page=" + "9" * 5000, "/board?page=-1", "/board?page=%00"])
+def test_huge_or_strange_page_numbers_show_the_first_page(client, url):
+    assert client.get(url).status_code == 200
+
+
+def test_a_coordinator_typing_a_huge_number_of_days_gets_a_message(client):
+    from test_coordinate import act, unlock
+    from kiosk.web import gate
+
+    app = client.application
+    gate.add(app.extensions["kiosk"].store, "Heron", "correct horse battery", by="t", now=utcnow(), scrypt_n=1024)
+    unlock(client, passphrase="correct horse battery")
+    response = act(Visitor(client), "/coordinate/settings", NAME="Elm", PUBLIC_URL="http://aid.lan",
+                   EXPIRE_DAYS="9" * 5000, RETAIN_DAYS="30", LANGUAGES="en")
+    assert response.status_code == 422 and "whole number of days" in response.get_data(as_text=True)
+
+
+# -- SIGKILL at any moment of a restore or a merge of a large backup ----------------------------------------
+
+
+def _without_numbers(post: dict) -> dict:
+    """A post as its content: a merge gives colliding records new random numbers, which differ
+    from one run to the next."""
+    drop = ("id", "aka", "matched_reply")
+    return {**{k: v for k, v in post.items() if k not in drop},
+            "replies": [{k: v for k, v in r.items() if k not in drop} for r in post.get("replies") or ()]}
+
+
+def fingerprint(folder: Path) -> str:
+    """Everything a restore or a merge may change, as one hash: every post (by where it was made),
+    row, setting and audit entry. Opening the store also runs what a start runs (finishing or
+    undoing a commit)."""
+    from kiosk.core.origin import post_key
+
+    store = Store(folder, schema=default_registry().schema)
+    try:
+        digest = hashlib.sha256()
+        found = sorted((post_key(p), _without_numbers(p)) for batch in store.post_batches() for p in batch)
+        for key, post in found:
+            digest.update(json.dumps([key, post], sort_keys=True).encode())
+        for table in default_registry().tables:
+            digest.update(json.dumps(store.records(table), sort_keys=True).encode())
+        for key in (*default_registry().settings, "kiosk"):
+            digest.update(json.dumps(store.get_meta(key), sort_keys=True).encode())
+        for month in store.audit_months():  # the time of the restore's own entry differs by run
+            digest.update(json.dumps([(e["action"], e["target"]) for e in store.audit_entries(month)]).encode())
+        return digest.hexdigest()
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory):
+    """A kiosk with 5,000 archived posts, and a full backup of another with 50,000."""
+    root = tmp_path_factory.mktemp("large")
+    for folder, live, archived in (("base", 200, 5_000), ("big", 300, 50_000)):
+        subprocess.run([kiosk_command(), "seed", "--data", str(root / folder), "--live", str(live),
+                        "--archived", str(archived)], check=True, capture_output=True, env=kiosk_env())
+    (root / "stick").mkdir()
+    subprocess.run([kiosk_command(), "export", "--full", "--to", str(root / "stick"), "--data", str(root / "big")],
+                   check=True, capture_output=True, env=kiosk_env())
+    return root, next((root / "stick").iterdir())
+
+
+KILLPOINT = str(Path(__file__).with_name("killpoint.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["--replace", "--merge"])
+def test_twenty_kills_during_a_restore_or_merge_leave_the_old_or_the_new_data_whole(large, tmp_path, mode):
+    """SIGKILL at 20 moments spread over the whole import (one at random in each twentieth of its
+    file operations: building, checking, committing): each time the kiosk then starts on exactly
+    the old or exactly the new data."""
+    import random
+    import shutil
+
+    root, backup = large
+    old = fingerprint(root / "base")
+    command = [sys.executable, KILLPOINT, "{n}", "import", "--from", str(backup), mode, "--yes", "--data", "{data}"]
+
+    def run(n: int, data: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([part.format(n=n, data=data) for part in command], capture_output=True, text=True,
+                              env=kiosk_env(), timeout=600)
+
+    shutil.copytree(root / "base", tmp_path / "whole")
+    whole = run(0, tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    operations = int(whole.stderr.split()[-1])
+    new = fingerprint(tmp_path / "whole")
+    assert new != old
+    rnd = random.Random(14)
+    outcomes = []
+    for round_ in range(20):
+        n = rnd.randint(operations * round_ // 20 + 1, operations * (round_ + 1) // 20)
+        work = tmp_path / f"round-{round_}"
+        shutil.copytree(root / "base", work)
+        killed = run(n, work)
+        assert killed.returncode == -9, (n, killed.stderr)
+        after = fingerprint(work)  # the kiosk starts on it...
+        assert after in (old, new), f"killed at operation {n} of {operations}: a mix of old and new data"  # ...whole
+        outcomes.append("new" if after == new else "old")
+        shutil.rmtree(work)
+    assert outcomes[0] == "old" and outcomes[-1] == "new", outcomes
