@@ -131,6 +131,9 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
             seen = exchange.preview(store, backup, mode, registry)
             click.echo(f"This kiosk has {seen['posts_now']} posts now; all of its data will be replaced "
                        "(the data from before is kept in the data folder's backups/).")
+            if not seen["same_kiosk"]:
+                click.echo(f"This backup was made by another kiosk ({seen['kiosk']}, {seen['kiosk_id']}): this kiosk "
+                           "takes over its identity. Do that only to replace it; to combine two kiosks, --merge.")
         else:
             seen = exchange.preview(store, backup, mode, registry)
             click.echo(f"Merging adds {seen['merge_new']} posts ({seen['renumbered']} under new numbers, as "
