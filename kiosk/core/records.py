@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .errors import StoreError
+
 
 class RecordTables:
-    """Mixed into Store, which provides ``_lock``, ``_table``, ``_live`` and ``_rewrite_live``."""
+    """Mixed into Store, which provides ``_lock``, ``_table``, ``_live``, ``schema`` and
+    ``_rewrite_live``."""
+
+    def _room_in(self, table: str) -> None:
+        """A table never grows past what its schema (and so the next start) accepts."""
+        declared = self.schema.tables.get(table)
+        if declared is not None and len(self._table(table)) >= declared.max_rows:
+            raise StoreError(f"the table {table} holds as many records as it can")
 
     def add_record(self, table: str, doc: dict) -> int:
         with self._lock:
+            self._room_in(table)
             return self._table(table).insert(doc)
 
     def add_record_at(self, table: str, doc: dict, pick_id: Callable[[], int]) -> int:
@@ -18,6 +28,7 @@ class RecordTables:
         id is taken), with the table kept in id order, so its place in the file says no more
         than its id does."""
         with self._lock:
+            self._room_in(table)
             data = dict(self._live.storage.read() or {})
             rows = dict(data.get(table) or {})
             key = pick_id()
