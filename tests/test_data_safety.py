@@ -712,3 +712,22 @@ def test_twenty_kills_during_a_restore_or_merge_leave_the_old_or_the_new_data_wh
         outcomes.append("new" if after == new else "old")
         shutil.rmtree(work)
     assert outcomes[0] == "old" and outcomes[-1] == "new", outcomes
+
+
+@pytest.mark.damages_data
+def test_a_month_that_rots_without_changing_its_date_is_caught_when_read(archived, make_app, runner):
+    """Bit rot keeps a file's size and date, so start-up trusts the month; the first read finds
+    it, says so on the page and in /healthz, and kiosk doctor (which checks every month) names it."""
+    path = sorted((archived / "archive").glob("20*.json"))[0]
+    before = path.stat()
+    raw = bytearray(path.read_bytes())
+    raw[10:20] = b"\x00" * 10
+    path.write_bytes(bytes(raw))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    app = make_app(DATA_DIR=str(archived))
+    client = app.test_client()
+    assert client.get("/stats").status_code == 503
+    assert client.get("/healthz").get_json()["unreadable_months"] == [path.stem]
+    app.extensions["kiosk"].store.close()
+    doctor = runner.invoke(kiosk_main, ["doctor", "--data", str(archived)])
+    assert doctor.exit_code == 1 and f"{path} is damaged" in doctor.output

@@ -147,7 +147,7 @@ class ArchiveMonths:
             if entry is not None and (entry.size, entry.mtime_ns, entry.ino) != stat_of(path):
                 check_month(self.data_dir, path, self.schema)  # changed under the running kiosk
             db = self._open_db(path, on_write=lambda: self._month_written(month))
-        except (DataDamaged, OSError) as exc:
+        except (StoreError, OSError) as exc:  # a file that went bad since start-up checked it
             self.damaged.add(month)
             raise exc if isinstance(exc, DataDamaged) else damaged(self.data_dir, path, str(exc)) from None
         self._archives[month] = db
