@@ -116,6 +116,8 @@ BAD_LINES = {
     "garbage roster": lambda lines: lines.insert(-1, {"t": "setting:roster", "value": {"weeks": {"2026-W99": "Heron"}}}),
     "agreements not text": lambda lines: lines.insert(-1, {"t": "setting:agreements", "value": 5}),
     "agreements too long": lambda lines: lines.insert(-1, {"t": "setting:agreements", "value": "x" * 10_001}),
+    "survey question without options": lambda lines: lines.insert(-1, {"t": "setting:survey", "value": {
+        "title": "Needs", "key": "k", "questions": [{"text": "What?", "kind": "single"}]}}),
     "an unknown kind of line": lambda lines: lines.insert(-1, {"t": "table:secrets", "id": 1, "row": {}}),
     "a setting twice": lambda lines: lines.insert(-1, setting(lines, "settings")),
     "kiosk name too long": lambda lines: lines[0].update(name="x" * 61),
@@ -233,14 +235,23 @@ def test_an_old_backup_still_restores_and_merges(good_lines, tmp_path, runner, t
 # -- size ----------------------------------------------------------------------------------------------
 
 
+# The kiosk command, reporting its own peak memory when it ends. Read inside the process (VmHWM
+# starts afresh at exec), not from wait4: a child forked from a large pytest would carry the
+# parent's size in its peak.
+PEAK = ("import atexit, sys\n"
+        "def peak():\n"
+        "    hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
+        "    print('peak-kb', hwm.split()[1], file=sys.stderr)\n"
+        "atexit.register(peak)\n"
+        "from kiosk.cli import main\n"
+        "main(sys.argv[1:])\n")
+
+
 def _peak_rss_mb(args: list[str]) -> tuple[int, str, float]:
     """Run the kiosk command; its exit status, its output, and its peak memory (MB)."""
-    proc = subprocess.Popen([kiosk_command(), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=kiosk_env())
-    output = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, output, usage.ru_maxrss / 1024
+    done = subprocess.run([sys.executable, "-c", PEAK, *args], capture_output=True, text=True, env=kiosk_env())
+    peak_kb = int(done.stderr.rsplit("peak-kb", 1)[1].split()[0])
+    return done.returncode, done.stdout + done.stderr, peak_kb / 1024
 
 
 def test_a_200_mb_backup_is_refused_in_bounded_memory(good_lines, tmp_path, target):
@@ -731,3 +742,138 @@ def test_a_month_that_rots_without_changing_its_date_is_caught_when_read(archive
     app.extensions["kiosk"].store.close()
     doctor = runner.invoke(kiosk_main, ["doctor", "--data", str(archived)])
     assert doctor.exit_code == 1 and f"{path} is damaged" in doctor.output
+
+
+# -- what the review and the attack found --------------------------------------------------------------------
+
+
+def test_a_restore_over_a_damaged_audit_month_works_and_keeps_it(busy_app, stick, runner):
+    from kiosk.web import audit
+
+    store = busy_app.extensions["kiosk"].store
+    audit.log(store, "Heron", "unlock", "", utcnow())
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    folder = store.data_dir
+    store.close()
+    month = next((folder / "audit").glob("*.json"))
+    month.write_text('{"audit": {"1": 5}}')
+    assert serve_briefly(folder).returncode == 1
+    result = runner.invoke(kiosk_main, ["import", "--from", str(made), "--replace", "--yes", "--data", str(folder)],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    Store(folder, schema=default_registry().schema).close()  # starts again
+    kept = staging.kept_copies(folder)[0]
+    assert kept.name.startswith("damaged-") and (kept / "audit" / month.name).read_text() == '{"audit": {"1": 5}}'
+
+
+def test_a_backup_with_too_many_audit_entries_in_a_month_is_refused(good_lines, tmp_path, target, runner, monkeypatch):
+    from kiosk.web.exchange import backup as backup_module
+
+    monkeypatch.setattr(backup_module, "MAX_AUDIT_MONTH", 3)
+    lines = copy.deepcopy(good_lines)
+    entry = {"at": "2026-11-01T10:00:00Z", "handle": "Heron", "action": "unlock", "target": "", "detail": ""}
+    lines[-1:-1] = [{"t": "audit", "entry": {**entry, "detail": str(n)}} for n in range(4)]
+    folder = write_backup(tmp_path / "bad", with_end(lines))
+    before = folder_bytes(target)
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data", str(target)])
+    assert result.exit_code == 1 and "more audit entries for 2026-11" in result.output
+    assert folder_bytes(target) == before
+
+
+def test_a_post_larger_than_the_kiosk_keeps_one_is_refused(good_lines, tmp_path, target, runner, monkeypatch):
+    from kiosk.web.exchange import backup as backup_module
+
+    monkeypatch.setattr(backup_module, "MAX_POST_BYTES", 600)
+    folder = write_backup(tmp_path / "bad", good_lines)
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)])
+    assert result.exit_code == 1 and "larger than the kiosk keeps one" in result.output
+
+
+def test_an_empty_live_file_beside_an_archive_is_damage_not_a_new_kiosk(archived):
+    (archived / "live.json").write_bytes(b"")
+    result = serve_briefly(archived)
+    assert result.returncode == 1 and "it is empty or missing, while the archive" in result.stderr
+
+
+@pytest.mark.damages_data
+def test_an_index_edited_while_its_months_stayed_the_same_is_rebuilt(archived, make_app):
+    index = json.loads((archived / "archive" / "index.json").read_text())
+    entry = next(iter(index["months"].values()))
+    entry["posts"] = entry["posts"][10:]  # two posts fewer, the month files untouched
+    (archived / "archive" / "index.json").write_text(json.dumps(index))
+    app = make_app(DATA_DIR=str(archived))
+    assert app.test_client().get("/healthz").get_json()["archived_posts"] == 200
+    assert "(damaged)" in (archived / "repairs.log").read_text()
+
+
+@pytest.mark.damages_data
+def test_a_table_of_a_newer_version_is_kept_at_start_and_through_restore_and_merge(busy_app, stick, make_app,
+                                                                                    tmp_path):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    folder = store.data_dir
+    store.close()
+    data = json.loads((folder / "live.json").read_text())
+    data["from_a_newer_version"] = {"1": {"keep": "me"}}
+    (folder / "live.json").write_text(json.dumps(data))
+    reopened = Store(folder, schema=default_registry().schema)  # starts, with a line in the log
+    try:
+        exchange.restore(folder, exchange.read_backup(made), now=utcnow(), handle="t", store=reopened)
+        other = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
+        Visitor(other.test_client()).create(title="Oak's")
+        oak = exchange.export(other.extensions["kiosk"].store, stick, kiosk_name="Oak", now=utcnow(), full=True)
+        assert exchange.merge(reopened, exchange.read_backup(oak), now=utcnow(), handle="t")["added"] == 1
+        assert [r["keep"] for r in reopened.records("from_a_newer_version")] == ["me"]
+    finally:
+        reopened.close()
+
+
+def test_the_screen_waits_for_an_export_before_a_restore(busy_app, stick, tmp_path):
+    from test_coordinate import act, unlock
+
+    busy_app.config["USB_ROOTS"] = str(stick.parent)
+    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    client = busy_app.test_client()
+    unlock(client)
+    jobs = busy_app.extensions["kiosk"].jobs
+    with jobs._lock:
+        jobs._jobs["writing"] = {"state": "running"}
+    response = act(Visitor(client), "/coordinate/import", folder=str(made), mode="replace", confirm="yes")
+    assert response.status_code == 409 and "safe to unplug" in response.get_data(as_text=True)
+
+
+def test_a_restore_that_cannot_finish_stops_the_kiosk_writing_until_it_restarts(busy_app, stick, monkeypatch,
+                                                                                make_app):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+
+    def commit_then_fail(data_dir, kept_as):
+        work = Path(data_dir) / staging.STAGING
+        (work / staging.COMMIT).write_text(kept_as)  # the marker is down...
+        raise OSError(5, "Input/output error")  # ...and the disk fails before the swap
+
+    with monkeypatch.context() as patched:
+        patched.setattr(staging, "commit", commit_then_fail)
+        with pytest.raises(OSError):
+            exchange.restore(store.data_dir, exchange.read_backup(made), now=utcnow(), handle="t", store=store)
+    client = busy_app.test_client()
+    assert client.get("/healthz").get_json()["status"] == "degraded"
+    assert Visitor(client).post(title="After").status_code == 503  # nothing written over the files
+    store.close()
+    restarted = make_app()  # the start finishes the commit
+    assert restarted.test_client().get("/healthz").get_json()["status"] == "ok"
+    assert staging.kept_copies(store.data_dir)
+
+
+def test_copies_kept_before_a_restore_go_after_the_retention_period(busy_app, stick):
+    from kiosk import run_upkeep
+
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    kept = exchange.restore(store.data_dir, exchange.read_backup(made), now=utcnow(), handle="t", store=store)
+    run_upkeep(busy_app)
+    assert kept.exists()
+    old = utcnow().timestamp() - 31 * 86400
+    os.utime(kept, (old, old))
+    run_upkeep(busy_app)
+    assert not kept.exists()

@@ -3,6 +3,8 @@ post from a backup, and the rule of a merge. Declared in the feature; the exchan
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..web.csvfile import csv_bytes, csv_header, csv_rows
 from .numbers import COLUMNS, PostCounts
 from .schema import MAX_AKA
@@ -44,7 +46,7 @@ def check_post(post: dict) -> str | None:
     """What the post's type cannot say: the accepted reply is one of its replies."""
     matched = post.get("matched_reply")
     if matched and matched not in {r["id"] for r in post.get("replies") or ()}:
-        return f"its accepted reply {matched} is not among its replies"
+        return _l("its accepted reply %(id)s is not among its replies", id=matched)
     return None
 
 

@@ -23,7 +23,7 @@ When = Annotated[str, Meta(pattern=rf"^(?:|today|this-week|flexible|{DAY_PATTERN
 class Origin(Record):
     """Where a record was made: ``home`` (the kiosk's id) and ``home_id`` (its number there),
     and ``aka``, the other numbers it is printed under. Records from before kiosk identities
-    have none of these; core/identity.py works them out the same way on every kiosk."""
+    have none of these; core/origin.py works them out the same way on every kiosk."""
 
     home: Optional[KioskId] = None
     home_id: Optional[ShortId] = None
@@ -81,7 +81,7 @@ class Post(Origin, kw_only=True):
     when: When = ""
     ride: Optional[Ride] = None
     lang: Lang = "en"
-    pseudonym: Text(60) = ""
+    pseudonym: Text(60)
     closed: Optional[Iso] = None
     claim: Optional[Claim] = None
     source: Text(60) = ""

@@ -21,6 +21,7 @@ def _registry() -> Registry:
     """Every feature's declarations, as the running kiosk has them."""
     return Registry(discover())
 
+
 @main.command("seed")
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Data folder to fill.")
 @click.option("--live", default=500, show_default=True, type=click.IntRange(0, 100_000), help="Open posts.")
@@ -59,6 +60,8 @@ def _exchange_message(exc) -> str:
         "too-large": "this backup is larger than a kiosk's data can be; nothing was read from it",
         "invalid": "this backup holds data the kiosk cannot use; nothing was changed",
         "no-full": "this is an anonymized export, not a full backup: it cannot restore or merge",
+        "staging": "the new data could not be written in the data folder (is the disk full? kiosk doctor says); "
+                   "nothing was changed",
     }
     detail = exc.detail.english() if hasattr(exc.detail, "english") else exc.detail
     return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({detail})" if detail else "")
@@ -66,7 +69,7 @@ def _exchange_message(exc) -> str:
 
 @main.command("export")
 @click.option("--to", "target", required=True, type=click.Path(file_okay=False), help="Where to write (a stick).")
-@click.option("--full", is_flag=True, help="Also write backup.json: everything, SENSITIVE.")
+@click.option("--full", is_flag=True, help="Also write backup.jsonl: everything, SENSITIVE.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def export_command(target: str, full: bool, data_dir: str | None) -> None:
     """Export posts.csv and summary.csv (anonymized), and with --full a backup, into a new folder."""
@@ -147,8 +150,11 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
             result = exchange.merge(store, backup, registry, now=wall_now(), handle="(command line)")
             click.echo(f"Merged: {result['added']} added ({result['renumbered']} under new numbers), "
                        f"{result['updated']} updated.")
-    except exchange.ExchangeError as exc:  # the stick changed since it was checked
+    except exchange.ExchangeError as exc:  # the stick changed since it was checked, or the disk is full
         click.echo(_exchange_message(exc), err=True)
+        sys.exit(1)
+    except StoreError as exc:
+        click.echo(f"kiosk: {exc}", err=True)
         sys.exit(1)
     finally:
         if store is not None:

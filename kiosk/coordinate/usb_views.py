@@ -27,6 +27,7 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "too-large": _("This backup is larger than a kiosk's data can be (%(file)s). Nothing was read from it and nothing was changed.", file=exc.detail),
         "invalid": _invalid(exc.detail),
         "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
+        "staging": _("The new data could not be written on the kiosk (%(file)s). Nothing was changed. Is its disk full? The command kiosk doctor says.", file=exc.detail),
     }
     return messages.get(exc.code, exc.code)
 
@@ -87,6 +88,9 @@ def import_page():
     if mode not in ("replace", "merge"):
         abort(400)
     svc = services()
+    if svc.jobs.running():
+        return render_template("coordinate/import.html", **{**page, "error": _(
+            "An export to a USB stick is being written. Wait until it says it is safe to unplug, then try again.")}), 409
     try:
         backup = exchange.read_backup(chosen, svc.registry)
         if request.form.get("confirm") != "yes":

@@ -5,6 +5,7 @@ them; store.py mixes it in."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -18,6 +19,7 @@ from .idindex import (MonthEntry, chunks, index_bytes, posts_index, read_index, 
                       valid_month)
 from .records import _copy
 
+log = logging.getLogger("kiosk")
 INDEX_FILE = "index.json"
 POSTS = "posts"
 _MONTH_FILE = re.compile(r"^(\d{4}-\d\d)\.json$")
@@ -60,77 +62,93 @@ class ArchiveMonths:
 
     def _load_archive(self) -> None:
         """Read the index and check it against the month files: a month whose file changed since
-        the index was written (or every month, when the index is missing or damaged) is checked
-        whole and indexed again, and the index rewritten. A month the index lists whose file is
-        gone, or a month that fails its check, stops the start (checkup.py)."""
+        the index was written (or every month, when the index is missing, damaged or does not
+        add up) is checked whole and indexed again, and the index rewritten. A month the index
+        lists whose file is gone, or a month that fails its check, stops the start (checkup.py)."""
         self._archives: OrderedDict = OrderedDict()  # month -> its parsed TinyDB
         self.damaged: set[str] = set()
         folder = self._archive_folder()
         self._index_path = folder / INDEX_FILE
-        saved = read_index(self._index_path)
-        entries = dict(saved.months) if saved else {}
-        on_disk = {}
-        for path in folder.glob("*.json") if folder.is_dir() else ():
-            match = _MONTH_FILE.match(path.name)
-            if match and valid_month(match[1]):
-                on_disk[match[1]] = path
-            elif path.name != INDEX_FILE:
-                note_repair(self.data_dir, f"archive/{path.name} is not an archive month; it was left alone",
-                            read_only=True)
-        for month in entries:
+        saved, why = read_index(self._index_path)
+        on_disk = self._month_files_on_disk(folder)
+        for month in saved.months if saved else ():
             if month not in on_disk:
                 raise damaged(self.data_dir, folder / f"{month}.json", "the file is missing although the archive "
                               "index lists it", "If it is lost for good, delete archive/index.json to start without it.")
-        changed, restat = [], False  # months whose ids changed; whether any entry did
+        entries = dict(saved.months) if saved else {}
+        changed = self._refresh(entries, on_disk)
+        try:
+            self._build_indexes(entries, trusted=False)
+        except ValueError:  # the index does not add up, though its months look unchanged
+            why, entries = "damaged", {}
+            changed = self._refresh(entries, on_disk)
+            self._build_indexes(entries, trusted=True)
+        self._months = entries
+        self.index_was_stale = bool(changed) and why != "older"
+        if changed or saved is None:
+            if why == "older":
+                log.info("archive/index.json written in this version's form (%d months)", len(entries))
+            elif changed:
+                before = sum(len(e.posts) // 5 for e in (saved.months.values() if saved else ()))
+                note_repair(self.data_dir, f"archive/index.json {'rebuilt' if saved is None else 'brought up to date'}"
+                            f" ({why or 'out of date'}): it listed {before} archived posts, the month files hold "
+                            f"{len(self._index)} ({len(changed)} month(s) checked again)", self.read_only)
+        if (changed or saved is None or self._restat) and not self.read_only and on_disk:
+            self._write_index()
+
+    def _month_files_on_disk(self, folder: Path) -> dict[str, Path]:
+        found = {}
+        for path in folder.glob("*.json") if folder.is_dir() else ():
+            match = _MONTH_FILE.match(path.name)
+            if match and valid_month(match[1]):
+                found[match[1]] = path
+            elif path.name != INDEX_FILE:
+                log.warning("archive/%s is not an archive month; it was left alone", path.name)
+        return found
+
+    def _refresh(self, entries: dict[str, MonthEntry], on_disk: dict[str, Path]) -> list[str]:
+        """Check and index again every month whose file is not as its entry says; returns the
+        months whose ids changed (``self._restat``: whether any entry changed at all)."""
+        changed, self._restat = [], False
         for month, path in sorted(on_disk.items()):
             entry = entries.get(month)
             if entry is None or self.check_all or (entry.size, entry.mtime_ns, entry.ino) != stat_of(path):
                 fresh = month_entry(path, check_month(self.data_dir, path, self.schema))
                 if entry is None or (fresh.posts, fresh.replies, fresh.aka) != (entry.posts, entry.replies, entry.aka):
                     changed.append(month)
-                restat = restat or fresh != entry
+                self._restat = self._restat or fresh != entry
                 entries[month] = fresh
-        self._months = entries
-        self._build_indexes(folder)
-        self.index_was_stale = bool(changed)
-        if changed:
-            before = sum(len(e.posts) // 5 for e in (saved.months.values() if saved else ()))
-            note_repair(self.data_dir, f"archive/index.json {'rebuilt' if saved is None else 'brought up to date'}: "
-                        f"it listed {before} archived posts, the month files hold {len(self._index)}"
-                        f" ({len(changed)} month(s) checked again)", self.read_only)
-        if restat and not self.read_only:  # a copied folder: same ids, new file dates
-            self._write_index()
+        return changed
 
     def month_files(self) -> dict[str, tuple[Path, MonthEntry]]:
         """Each archive month's file and its index entry (for building a new archive beside it)."""
         with self._lock:
             return {month: (self._archive_folder() / f"{month}.json", entry) for month, entry in self._months.items()}
 
-    def _build_indexes(self, folder: Path) -> None:
-        posts, replies, self._archived_aka = [], [], {}
+    def _build_indexes(self, entries: dict[str, MonthEntry], trusted: bool) -> None:
+        """The in-memory indexes from the entries. Raises ValueError when the entries do not add
+        up (cut short, a number twice, a character no id has): rebuilt from the files then, unless
+        they came from the files (``trusted``), when a number twice is damage in the files."""
+        posts, replies, archived_aka = [], [], {}
         seen: set[str] = set()
-        for month, entry in self._months.items():
-            try:
-                month_posts = chunks(entry.posts, 5)
-                month_replies = chunks(entry.replies, 10)
-                month_aka = chunks(entry.aka, 10)
-            except ValueError:
-                raise damaged(self.data_dir, self._index_path, f"its entry for {month} is cut short",
-                              "It is rebuilt from the month files if you delete it.") from None
+        for month, entry in entries.items():
+            month_posts, month_replies = chunks(entry.posts, 5), chunks(entry.replies, 10)
             for some_id in month_posts + [pair[:5] for pair in month_replies]:
                 if some_id in seen:
-                    raise damaged(self.data_dir, folder / f"{month}.json", f"the number {some_id} is used twice "
-                                  "in the archive")
+                    if not trusted:
+                        raise ValueError(some_id)
+                    raise damaged(self.data_dir, self._archive_folder() / f"{month}.json",
+                                  f"the number {some_id} is used twice in the archive")
                 seen.add(some_id)
             posts += [(p, month) for p in month_posts]
             replies += [(pair[:5], pair[5:]) for pair in month_replies]
-            for pair in month_aka:
-                self._archived_aka.setdefault(pair[:5], set()).add(pair[5:])
+            for pair in chunks(entry.aka, 10):
+                archived_aka.setdefault(pair[:5], set()).add(pair[5:])
         try:
             self._index, self._reply_index = posts_index(posts), replies_index(replies)
-        except KeyError:
-            raise damaged(self.data_dir, self._index_path, "it holds a number that cannot be a post's",
-                          "It is rebuilt from the month files if you delete it.") from None
+        except KeyError as exc:
+            raise ValueError(exc) from None
+        self._archived_aka = archived_aka
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -8,8 +8,23 @@ import json
 from .errors import StoreError
 from .files import dump_json, load_json, write_atomic
 from .idindex import valid_month
+from .schema import MAX_AUDIT_MONTH
 
 AUDIT_DIR = "audit"
+
+
+def joined(rows: dict, entries: list[dict]) -> dict:
+    """A month's rows (number -> entry) with ``entries`` added after them, leaving out those it
+    holds already: restoring one backup twice never doubles the trail."""
+    have = {json.dumps(e, sort_keys=True) for e in rows.values()}
+    out, number = dict(rows), max((int(k) for k in rows), default=0)
+    for entry in entries:
+        key = json.dumps(entry, sort_keys=True)
+        if key not in have:
+            number += 1
+            out[str(number)] = entry
+            have.add(key)
+    return out
 
 
 class AuditTrail:
@@ -20,26 +35,13 @@ class AuditTrail:
         if not valid_month(month):
             raise StoreError(f"bad audit time {entry['at']!r}")
         with self._lock:
-            self._append_audit(month, [entry], skip_known=False)
-
-    def _append_audit(self, month: str, entries: list[dict], skip_known: bool = True) -> None:
-        """Add entries to a month's file; ``skip_known`` (a restore) leaves out entries the
-        file holds already, so restoring a backup twice never doubles the trail."""
-        if not entries:
-            return
-        folder = self.data_dir / AUDIT_DIR
-        folder.mkdir(exist_ok=True, mode=0o700)
-        path = folder / f"{month}.json"
-        rows = dict((load_json(path) or {}).get("audit") or {})
-        have = {json.dumps(e, sort_keys=True) for e in rows.values()}
-        next_id = max((int(k) for k in rows), default=0) + 1
-        added = False
-        for entry in entries:
-            if not skip_known or json.dumps(entry, sort_keys=True) not in have:
-                rows[str(next_id)] = entry
-                next_id += 1
-                added = True
-        if added:
+            folder = self.data_dir / AUDIT_DIR
+            folder.mkdir(exist_ok=True, mode=0o700)
+            path = folder / f"{month}.json"
+            rows = dict((load_json(path) or {}).get("audit") or {})
+            if len(rows) >= MAX_AUDIT_MONTH:  # what the next start (and a restore) would refuse
+                raise StoreError("this month's audit trail holds as many entries as it can")
+            rows[str(max((int(k) for k in rows), default=0) + 1)] = entry
             write_atomic(path, dump_json({"audit": rows}))
 
     def audit_months(self) -> list[str]:

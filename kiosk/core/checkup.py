@@ -37,7 +37,7 @@ def field_of(record: Any, name: str, default: Any = None) -> Any:
 
 def last_good_copy(data_dir: Path) -> str:
     """Where the last good copy of the data is, and the command that restores it."""
-    kept = staging.kept_copies(data_dir)
+    kept = [copy for copy in staging.kept_copies(data_dir) if not copy.name.startswith("damaged")]
     stick = ("the newest full backup from your USB stick (kiosk import --from /media/<stick>/<backup folder> "
              f"--replace --data {data_dir})")
     if kept:
@@ -66,19 +66,32 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema) -> dict | None:
     """live.json as plain data, after checking it whole; None when there is none yet."""
     raw = read_file(data_dir, path)
     if raw is None or not raw.strip():
+        if any(any((Path(data_dir) / folder).glob("[0-9]*.json")) for folder in ("archive", "audit")):
+            # An archive without its live file is not a new kiosk: the live file was lost.
+            raise damaged(data_dir, path, "it is empty or missing, while the archive and audit trail are there")
         return None
     try:
         typed = decode(raw, schema.decoder("live"), "live.json")
     except Problem as problem:
         raise damaged(data_dir, path, problem) from None
-    for key, post in typed.posts.items():
-        if codes.post_id_to_int(field_of(post, "id")) != int(key):
-            raise damaged(data_dir, path, f"post {field_of(post, 'id')} is filed under the wrong number {key}")
+    filed_by_number(data_dir, path, typed.posts)
     for key, row in typed.meta.items():
         if meta_id(getattr(row, "key", None) or type(row).__struct_config__.tag) != int(key):
             raise damaged(data_dir, path, f"setting number {key} is filed under the wrong number")
     ids_unique(data_dir, path, typed.posts.values())
-    return msgspec.json.decode(raw)
+    data = msgspec.json.decode(raw)
+    unknown = sorted(set(data) - schema.known_tables()) if schema.strict else []
+    if unknown:
+        log.warning("live.json holds tables no feature of this version declares (%s): kept as they are",
+                    ", ".join(unknown))
+    return data
+
+
+def filed_by_number(data_dir: Path, path: Path, posts: dict) -> None:
+    """Each post is filed under the number of its id (TinyDB's document id): lookups go by it."""
+    for key, post in posts.items():
+        if codes.post_id_to_int(field_of(post, "id")) != int(key):
+            raise damaged(data_dir, path, f"post {field_of(post, 'id')} is filed under the wrong number {key}")
 
 
 def ids_unique(data_dir: Path, path: Path, posts) -> None:
@@ -102,10 +115,8 @@ def check_month(data_dir: Path, path: Path, schema: DataSchema):
     except Problem as problem:
         raise damaged(data_dir, path, problem,
                       "Or, to start without that month's posts until you can restore them, move the file "
-                      "out of the data folder.") from None
-    for key, post in typed.posts.items():
-        if codes.post_id_to_int(field_of(post, "id")) != int(key):
-            raise damaged(data_dir, path, f"post {field_of(post, 'id')} is filed under the wrong number {key}")
+                      "out of the data folder and delete archive/index.json (the kiosk rebuilds it).") from None
+    filed_by_number(data_dir, path, typed.posts)
     return list(typed.posts.values())
 
 

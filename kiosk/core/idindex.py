@@ -7,6 +7,7 @@ stays small on a Pi.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from array import array
 from bisect import bisect_left
@@ -134,6 +135,7 @@ class MonthEntry(msgspec.Struct, forbid_unknown_fields=True):
 class IndexFile(msgspec.Struct, forbid_unknown_fields=True):
     version: int
     months: dict[str, MonthEntry]
+    digest: str = ""  # SHA-256 of the months as written: an edited or rotten index is rebuilt
 
 
 def stat_of(path: Path) -> tuple[int, int, int]:
@@ -147,17 +149,30 @@ def chunks(text: str, size: int) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)]
 
 
-def read_index(path: Path) -> IndexFile | None:
-    """The index as written, or None when it is missing, damaged or of an older version (the
-    caller rebuilds it from the month files)."""
+def _digest(months: dict[str, MonthEntry]) -> str:
+    return hashlib.sha256(msgspec.json.encode(dict(sorted(months.items())))).hexdigest()
+
+
+def read_index(path: Path) -> tuple[IndexFile | None, str]:
+    """The index as written and "", or None and why not: "missing", "older" (a version before
+    this one) or "damaged". The caller then rebuilds it from the month files."""
     try:
-        index = msgspec.json.decode(path.read_bytes(), type=IndexFile)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if index.version != INDEX_VERSION or not all(valid_month(m) for m in index.months):
-        return None
-    return index
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, "missing"
+    except OSError:
+        return None, "damaged"
+    try:
+        index = msgspec.json.decode(raw, type=IndexFile)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None, "older" if raw.startswith(b'{"posts":') else "damaged"
+    if index.version != INDEX_VERSION:
+        return None, "older"
+    if not all(valid_month(m) for m in index.months) or index.digest != _digest(index.months):
+        return None, "damaged"
+    return index, ""
 
 
 def index_bytes(months: dict[str, MonthEntry]) -> bytes:
-    return msgspec.json.encode(IndexFile(version=INDEX_VERSION, months=dict(sorted(months.items()))))
+    ordered = dict(sorted(months.items()))
+    return msgspec.json.encode(IndexFile(version=INDEX_VERSION, months=ordered, digest=_digest(ordered)))

@@ -157,6 +157,9 @@ class DataSchema:
             return Union[tuple(rows)] if len(rows) > 1 else rows[0]
         return self._cached("meta", make)
 
+    def known_tables(self) -> set[str]:
+        return {"posts", "meta", *self.tables}
+
     def live_file(self) -> Any:
         """live.json, in TinyDB's layout: {table: {doc id: row}}."""
         def make():
@@ -164,7 +167,9 @@ class DataSchema:
                       ("meta", dict[DocKey, self.meta_row()], {})]
             fields += [(name, Annotated[dict[DocKey, table.row], Meta(max_length=table.max_rows)], {})
                        for name, table in self.tables.items()]
-            return msgspec.defstruct("LiveFile", fields, forbid_unknown_fields=self.strict)
+            # A table no feature declares (from a newer version, or a feature taken out) is kept
+            # as it is, not refused: a kiosk can go back a version. Declared ones are strict.
+            return msgspec.defstruct("LiveFile", fields)
         return self._cached("live", make)
 
     def month_file(self) -> Any:
@@ -229,14 +234,6 @@ def problem_from(exc: Exception, where: str) -> Problem:
         if match:
             return Problem(where, path, words(match))
     return Problem(where, path, message)
-
-
-def check(value: Any, kind: Any, where: str) -> Any:
-    """``value`` (already parsed) converted to ``kind``, or Problem."""
-    try:
-        return msgspec.convert(value, kind)
-    except msgspec.ValidationError as exc:
-        raise problem_from(exc, where) from None
 
 
 def decode(raw: bytes, decoder: msgspec.json.Decoder, where: str) -> Any:

@@ -77,9 +77,6 @@ def recover(data_dir: Path) -> str | None:
         done = "threw away a restore or merge that a power cut interrupted before it was complete"
     if previous.exists():  # a commit cut after its new data was in place: keep what it replaced
         _keep(data_dir, previous, "before-change")
-    backups = data_dir / BACKUPS
-    for partial in backups.glob(".partial-*") if backups.is_dir() else ():
-        shutil.rmtree(partial, ignore_errors=True)
     return done
 
 
@@ -123,6 +120,17 @@ def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
     for old in kept_copies(data_dir)[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def prune_kept(data_dir: Path, now_timestamp: float, retain_days: int) -> int:
+    """Copies kept before restores and merges hold old text too: they go once they are older
+    than the retention period, like the text in the archive (promise 7). Returns how many went."""
+    gone = 0
+    for copy in kept_copies(data_dir):
+        if now_timestamp - copy.stat().st_mtime > retain_days * 86400:
+            shutil.rmtree(copy, ignore_errors=True)
+            gone += 1
+    return gone
 
 
 def kept_copies(data_dir: Path) -> list[Path]:

@@ -40,7 +40,7 @@ from .errors import StoreError
 from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_files, load_json,  # noqa: F401
                     release_folder_lock, secret_key, sweep_temp_files, take_folder_lock, write_atomic)
 from .records import RecordTables, _copy
-from .schema import MAX_LIVE_POSTS, DataSchema, KioskIdentity
+from .schema import MAX_LIVE_POSTS, DataSchema
 from .times import iso, utcnow
 
 SECRET_FILE = "secret_key"
@@ -102,6 +102,8 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         self.data_dir = Path(data_dir).resolve()
         self.read_only = read_only
         self.check_all = check_all
+        self.frozen = False
+        self._numbers_version = -1
         self.schema = schema or DataSchema()
         self._lock = threading.RLock()
         self._lock_fd = None
@@ -137,6 +139,15 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             if self.get_meta(KIOSK) is None:
                 self.set_meta(KIOSK, {"id": codes.new_kiosk_id(), "since": iso(utcnow())})
         self._bump()
+
+    def freeze(self) -> None:
+        """Refuse every write from now on (a restore or merge could not finish under this
+        process: its memory may not match the files). The next start settles the files."""
+        with self._lock:
+            self.read_only = self.frozen = True
+            for db in [self._live, *self._archives.values()]:
+                if db is not None:
+                    db.storage.read_only = True
 
     def reopen(self) -> None:
         """Read the folder afresh after its files were replaced (a restore or a merge)."""
@@ -203,15 +214,14 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         """Whether a post or a reply, live or archived, has this id, or leads to one from
         another kiosk: a new record never takes a number that already means something."""
         with self._lock:
-            return bool(self.holders(some_id)) or some_id in self._archived_aka
+            return bool(self.holders(some_id))
 
     def holders(self, printed: str) -> list[tuple[str, str | None]]:
         """Every record a number may mean, as (post id, reply id or None): the post or reply
         with that id here, and those printed under it at another kiosk (their ``aka``)."""
         with self._lock:
-            meant = [printed, *sorted(self._archived_aka.get(printed, ()))]
-            for doc in self._posts.all():
-                meant += [local for number, local in record_ids(doc)[2] if number == printed]
+            live_aka = self._live_numbers()[1]
+            meant = [printed, *sorted(self._archived_aka.get(printed, ())), *sorted(live_aka.get(printed, ()))]
             found = [self._holder(local) for local in dict.fromkeys(meant)]
             return [h for h in found if h is not None]
 
@@ -221,12 +231,22 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         owner = self._reply_index.get(local) or self._live_reply_owner(local)
         return (owner, local) if owner else None
 
+    def _live_numbers(self) -> tuple[dict[str, str], dict[str, set[str]]]:
+        """(reply id -> post id, printed number -> records) of the live posts, worked out again
+        only after a write, so a page that looks a number up costs no scan of the board."""
+        if self._numbers_version != self.version:
+            owners: dict[str, str] = {}
+            aka: dict[str, set[str]] = {}
+            for doc in self._posts.all():
+                ids, reply_ids, pairs = record_ids(doc)
+                owners.update((reply_id, ids[0]) for reply_id in reply_ids)
+                for number, local in pairs:
+                    aka.setdefault(number, set()).add(local)
+            self._numbers, self._numbers_version = (owners, aka), self.version
+        return self._numbers
+
     def _live_reply_owner(self, reply_id: str) -> str | None:
-        for doc in self._posts.all():
-            for reply in doc.get("replies") or ():
-                if reply.get("id") == reply_id:
-                    return doc["id"]
-        return None
+        return self._live_numbers()[0].get(reply_id)
 
     def find_reply_post(self, reply_id: str) -> dict | None:
         """The post (live or archived) that holds the reply with this id."""
@@ -332,5 +352,4 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             self._table(META).upsert(Document({"key": key, "value": value}, doc_id=meta_id(key)))
 
 
-__all__ = ["ARCHIVE_DIR", "LIVE_FILE", "META", "POSTS", "KIOSK", "KioskIdentity", "Store", "all_post_ids",
-           "iter_json_files"]
+__all__ = ["ARCHIVE_DIR", "LIVE_FILE", "META", "POSTS", "KIOSK", "Store", "all_post_ids", "iter_json_files"]

@@ -17,7 +17,7 @@ class Event(Record, kw_only=True):
     place: Text(60)
     start: LocalMinute
     duration: Literal[30, 60, 90, 120, 180, 240, 360, 480]
-    repeat: Literal["none", "weekly", "monthly"] = "none"
+    repeat: Literal["none", "weekly", "monthly"]
     nth: Literal["", "1", "2", "3", "4", "5", "last"] = ""
     until: Annotated[str, Meta(pattern=rf"^(?:{DAY_PATTERN})?$")] = ""
     counts: Annotated[dict[Day, Count], Meta(max_length=MAX_DATES_COUNTED)] = {}

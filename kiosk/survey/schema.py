@@ -16,14 +16,14 @@ Question = Annotated[str, Meta(pattern=rf"^q[1-{MAX_QUESTIONS}]$")]
 class SurveyQuestion(Record):
     text: Text(MAX_QUESTION)
     kind: Literal["single", "multiple", "text"]
-    options: Many(Text(MAX_OPTION), MAX_OPTIONS) = []
+    options: Many(Text(MAX_OPTION), MAX_OPTIONS)
 
 
 class Survey(Record):
     title: Text(MAX_TITLE)
     questions: Many(SurveyQuestion, MAX_QUESTIONS)
+    key: Text(40)
     open: bool = False
-    key: Text(40) = ""
 
 
 class Answer(Record):

@@ -13,8 +13,9 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..core import config as config_module
+from ..core import staging
 from ..core.clock import GuardedClock
-from ..core.errors import DataDamaged
+from ..core.errors import DataDamaged, StoreError
 from ..core.store import Store
 from . import security
 from .feature import Registry, discover
@@ -140,6 +141,8 @@ def run_upkeep(app: Flask, max_months: int = 3) -> None:
     with app.app_context():
         for upkeep in svc.registry.upkeep:
             upkeep(svc.store, now, setting, max_months)
+        if staging.prune_kept(svc.store.data_dir, now.timestamp(), setting("RETAIN_DAYS")):
+            log.info("upkeep: copies kept before a restore or merge, older than the retention period, removed")
     svc.store.trim()
 
 
@@ -174,6 +177,14 @@ def register_errors(app: Flask) -> None:
         # A full, read-only or failing disk: the write was refused and nothing on disk changed
         # (the store rolls its memory back), so say so plainly and keep serving reads.
         log.error("could not write to the data folder: %s", exc)
+        return page(503, _("Sorry, this could not be saved"),
+                    _("The kiosk could not write to its storage. Nothing that was saved before is lost. Please tell a coordinator."))
+
+    @app.errorhandler(StoreError)
+    def not_stored(exc):
+        # The store refused the write (frozen after a restore that could not finish, a table
+        # full): nothing was saved.
+        log.error("%s", exc)
         return page(503, _("Sorry, this could not be saved"),
                     _("The kiosk could not write to its storage. Nothing that was saved before is lost. Please tell a coordinator."))
 

@@ -117,7 +117,7 @@ def healthz():
 
     store = services().store
     return jsonify(
-        status="degraded" if store.damaged else "ok",
+        status="degraded" if store.damaged or store.frozen else "ok",
         version=__version__,
         kiosk=store.kiosk_id,
         live_posts=store.count_live(),

@@ -11,21 +11,24 @@ Three kinds of source are read, all as the same stream of checked lines (lines.p
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Literal, Optional
 
 import msgspec
+from flask_babel import lazy_gettext as _l
 from msgspec import Meta
 
 from ...core import codes
 from ...core.errors import StoreError
-from ...core.schema import MAX_LIVE_POSTS, MAX_MONTH_POSTS, MAX_POSTS, Problem, Record, problem_from
+from ...core.times import iso
+from ...core.schema import MAX_AUDIT_MONTH, MAX_LIVE_POSTS, MAX_MONTH_POSTS, MAX_POSTS, Problem, Record, problem_from
 from ..feature import default_registry
 from .export import MANIFEST, ExchangeError
-from .lines import (BACKUP, MAX_BACKUP_BYTES, MAX_LINE, MAX_OLD_BACKUP_BYTES, OLD_BACKUP, LineTypes, backup_lines,
-                    tag_of)
+from .lines import (BACKUP, MAX_BACKUP_BYTES, MAX_LINE, MAX_LIVE_BYTES, MAX_MONTH_BYTES, MAX_OLD_BACKUP_BYTES,
+                    MAX_POST_BYTES, OLD_BACKUP, LineTypes, backup_lines, tag_of)
 from .old import old_lines
 
 FileName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
@@ -65,7 +68,7 @@ class Backup:
         if self.kind == "jsonl":
             yield from _jsonl(self.folder / BACKUP)
         elif self.kind == "old":
-            yield from ((n, None, line) for n, line in enumerate(old_lines(self.folder / OLD_BACKUP), 1))
+            yield from ((n, None, line) for n, line in enumerate(old_lines(self.folder / OLD_BACKUP, self.registry), 1))
         else:
             yield from ((n, None, line) for n, line in enumerate(_folder_lines(self.folder, self.registry), 1))
 
@@ -144,11 +147,11 @@ def _jsonl(path: Path) -> Iterator[tuple[int, bytes, dict]]:
                 return
             number += 1
             if len(raw) > MAX_LINE:
-                raise ExchangeError("invalid", Problem(f"line {number}", "", f"longer than {MAX_LINE // 2**20} MiB"))
+                raise ExchangeError("invalid", Problem(_where(number, None), "", _l("is longer than %(n)s MiB", n=MAX_LINE // 2**20)))
             try:
                 plain = msgspec.json.decode(raw)
             except msgspec.DecodeError as exc:
-                raise ExchangeError("invalid", problem_from(exc, f"line {number}")) from None
+                raise ExchangeError("invalid", problem_from(exc, _where(number, None))) from None
             yield number, raw, plain
 
 
@@ -161,25 +164,28 @@ def _folder_lines(folder: Path, registry) -> Iterator[dict]:
         raise ExchangeError("invalid", Problem(str(folder), "", str(exc))) from None
     try:
         name = (store.get_meta("settings") or {}).get("NAME") or "kiosk"
-        identity = store.get_meta("kiosk") or {}
-        yield from backup_lines(store, registry, name=name[:60], created=identity.get("since") or "1970-01-01T00:00:00Z",
-                                version="")
+        made = dt.datetime.fromtimestamp((folder / "live.json").stat().st_mtime, dt.timezone.utc)
+        yield from backup_lines(store, registry, name=name[:60], created=iso(made), version="")
     finally:
         store.close()
 
 
-def _what(plain: Any) -> str:
-    """Which record a line holds, for a message: "(post K7Q2M)", "(events, row 3)"."""
+def _where(number: int, plain: Any) -> str:
+    """Which line, and which record it holds, for a message (in the reader's language on the
+    screen): "line 2 (post K7Q2M)", "line 9 (events, row 3)"."""
+    line = str(_l("line %(n)s", n=number))
     if not isinstance(plain, dict) or not isinstance(plain.get("t"), str):
-        return ""
+        return line
     kind = plain["t"][:40]
     if kind == "post" and isinstance(plain.get("post"), dict):
-        return f" (post {str(plain['post'].get('id'))[:10]})"
-    if kind.startswith("table:"):
-        return f" ({kind[6:]}, row {str(plain.get('id'))[:12]})"
-    if kind.startswith("setting:"):
-        return f" (setting {kind[8:]})"
-    return f" ({kind})"
+        record = _l("post %(id)s", id=str(plain["post"].get("id"))[:10])
+    elif kind.startswith("table:"):
+        record = _l("%(table)s, row %(n)s", table=kind[6:], n=str(plain.get("id"))[:12])
+    elif kind.startswith("setting:"):
+        record = _l("setting %(key)s", key=kind[8:])
+    else:
+        record = kind
+    return f"{line} ({record})"
 
 
 class _Checker:
@@ -188,8 +194,10 @@ class _Checker:
     def __init__(self, registry):
         self.registry = registry
         self.header: dict = {}
-        self.counts: dict[str, int] = {"posts": 0, "live": 0, "replies": 0, "audit": 0}
-        self.months: dict[str, int] = {}
+        self.counts: dict[str, int] = {"posts": 0, "replies": 0, "audit": 0}
+        self.months: dict[str, int] = {}  # posts by where they go ("live" or a month)
+        self.sizes: dict[str, int] = {}  # and their bytes
+        self.audit_months: dict[str, int] = {}
         self.ids = bytearray(len(codes.ID_ALPHABET) ** codes.ID_LENGTH // 8 + 1)  # posts and replies: 3 MB
         self.rows: dict[str, set[int]] = {name: set() for name in registry.tables}
         self.settings: set[str] = set()
@@ -198,7 +206,7 @@ class _Checker:
 
     def line(self, number: int, raw: bytes | None, plain: Any, types: LineTypes) -> None:
         self.number = number
-        where = f"line {number}{_what(plain)}"
+        where = _where(number, plain)
         try:
             typed = types.decoder.decode(raw) if raw is not None else msgspec.convert(plain, types.union)
         except msgspec.ValidationError as exc:
@@ -208,45 +216,51 @@ class _Checker:
             raise ExchangeError("invalid", problem) from None
         kind = tag_of(typed)
         if self.ended:
-            self._bad(where, "", "comes after the end line")
+            self._bad(where, "", _l("comes after the end line"))
         if (number == 1) != (kind == "kiosk"):
-            self._bad(where, "t", "a backup starts with its kiosk line, once")
+            self._bad(where, "t", _l("a backup starts with its kiosk line, once"))
         if kind == "kiosk":
             self.header = {"id": typed.id, "name": typed.name, "created": typed.created, "since": typed.since}
         elif kind == "post":
-            self._post(where, plain["post"])
+            self._post(where, plain["post"], len(raw) if raw is not None else len(msgspec.json.encode(plain)))
         elif kind.startswith("table:"):
             self._row(where, kind[6:], typed.id, plain["row"])
         elif kind.startswith("setting:"):
             if kind in self.settings:
-                self._bad(where, "t", "this setting comes twice")
+                self._bad(where, "t", _l("this setting comes twice"))
             self.settings.add(kind)
         elif kind == "audit":
             self.counts["audit"] += 1
+            month = typed.entry.at[:7]
+            self.audit_months[month] = self.audit_months.get(month, 0) + 1
+            if self.audit_months[month] > MAX_AUDIT_MONTH:
+                self._bad(where, "", _l("more audit entries for %(month)s than a month holds", month=month))
         elif kind == "end":
             if typed.lines != number:
-                self._bad(where, "lines", f"says {typed.lines} lines, the backup has {number}")
+                self._bad(where, "lines", _l("says %(said)s lines, the backup has %(n)s", said=typed.lines, n=number))
             self.ended = True
 
     def _bad(self, where: str, field: str, what: str):
         raise ExchangeError("invalid", Problem(where, field, what))
 
-    def _post(self, where: str, post: dict) -> None:
+    def _post(self, where: str, post: dict, size: int) -> None:
         self.counts["posts"] += 1
         month = self.registry.posts.place(post) if self.registry.posts else None
-        if month is None:
-            self.counts["live"] += 1
-        else:
-            self.months[month] = self.months.get(month, 0) + 1
-        if (self.counts["live"] > MAX_LIVE_POSTS or self.counts["posts"] > MAX_POSTS
-                or self.months.get(month, 0) > MAX_MONTH_POSTS):
-            self._bad(where, "", "the backup holds more posts than a kiosk can")
+        place = month or "live"
+        self.months[place] = self.months.get(place, 0) + 1
+        self.sizes[place] = self.sizes.get(place, 0) + size
+        if size > MAX_POST_BYTES:
+            self._bad(where, "", _l("the post with its replies is larger than the kiosk keeps one"))
+        if (self.months.get("live", 0) > MAX_LIVE_POSTS or self.counts["posts"] > MAX_POSTS
+                or self.months[place] > MAX_MONTH_POSTS
+                or self.sizes[place] > (MAX_LIVE_BYTES if month is None else MAX_MONTH_BYTES)):
+            self._bad(where, "", _l("the backup holds more posts than a kiosk can"))
         replies = post.get("replies") or []
         self.counts["replies"] += len(replies)
         for some_id in [post["id"], *(r["id"] for r in replies)]:
             n = codes.post_id_to_int(some_id)
             if self.ids[n >> 3] & (1 << (n & 7)):
-                self._bad(where, "id", f"the number {some_id} is used twice")
+                self._bad(where, "id", _l("the number %(id)s is used twice", id=some_id))
             self.ids[n >> 3] |= 1 << (n & 7)
         problem = self.registry.posts.check(post) if self.registry.posts and self.registry.posts.check else None
         if problem:
@@ -255,9 +269,9 @@ class _Checker:
     def _row(self, where: str, table: str, number: int, row: dict) -> None:
         taken = self.rows[table]
         if number in taken:
-            self._bad(where, "id", f"row {number} of {table} comes twice")
+            self._bad(where, "id", _l("row %(n)s of %(table)s comes twice", n=number, table=table))
         if len(taken) >= self.registry.tables[table].max_rows:
-            self._bad(where, "", f"{table} holds more rows than a kiosk can")
+            self._bad(where, "", _l("%(table)s holds more rows than a kiosk can", table=table))
         taken.add(number)
         for field, other in self.registry.tables[table].refs:
             value = row.get(field)
@@ -266,7 +280,7 @@ class _Checker:
             else:
                 found = value in self.rows.get(other, ())
             if not found:
-                self._bad(where, field, f"refers to {value!r}, which is not in the backup")
+                self._bad(where, field, _l("refers to %(value)s, which is not in the backup", value=repr(value)[:40]))
 
     def _has_id(self, some_id: str) -> bool:
         normalized = codes.normalize_post_id(some_id)
@@ -277,7 +291,8 @@ class _Checker:
 
     def finish(self) -> None:
         if not self.ended:
-            self._bad(f"line {self.number + 1}", "", "the backup ends early (no end line): it was cut short")
-        self.counts["months"] = len(self.months)
+            self._bad(_where(self.number + 1, None), "", _l("the backup ends early (no end line): it was cut short"))
+        self.counts["live"] = self.months.get("live", 0)
+        self.counts["months"] = len(self.months) - ("live" in self.months)
         self.counts["archived"] = self.counts["posts"] - self.counts["live"]
         self.counts.update({f"table:{name}": len(rows) for name, rows in self.rows.items()})

@@ -4,19 +4,26 @@ opened as a Store and checked whole before anything is committed."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import msgspec
+from flask_babel import lazy_gettext as _l
 
 from ...core import codes, staging
 from ...core.archive import INDEX_FILE, month_entry
-from ...core.audit_log import AUDIT_DIR
-from ...core.checkup import meta_id
-from ...core.files import ARCHIVE_DIR, LIVE_FILE, dump_json, write_atomic
+from ...core.audit_log import AUDIT_DIR, joined
+from ...core.checkup import check_audit, meta_id
+from ...core.errors import DataDamaged
+from ...core.files import ARCHIVE_DIR, LIVE_FILE, dump_json, load_json, write_atomic
 from ...core.idindex import MonthEntry, index_bytes
+from ...core.schema import MAX_AUDIT_MONTH, Problem
 from ...core.store import Store
+from .export import ExchangeError
+
+log = logging.getLogger("kiosk")
 
 
 class Spool:
@@ -63,9 +70,10 @@ class Staged:
         self.spool = Spool(self.folder / ".spool")
         self.months: dict[str, MonthEntry] = {}
 
-    def write_live(self, posts: Iterable[dict], tables: dict[str, dict], meta: dict) -> None:
-        """live.json in TinyDB's layout; ``tables`` maps each table to {row number: row}."""
-        data = {"posts": {str(codes.post_id_to_int(p["id"])): p for p in posts},
+    def write_live(self, posts: Iterable[dict], tables: dict[str, dict], meta: dict, kept: dict | None = None) -> None:
+        """live.json in TinyDB's layout; ``tables`` maps each table to {row number: row};
+        ``kept``: tables no feature declares, carried over as they are."""
+        data = {**(kept or {}), "posts": {str(codes.post_id_to_int(p["id"])): p for p in posts},
                 "meta": {str(meta_id(key)): {"key": key, "value": value} for key, value in meta.items()
                          if value is not None}}
         for name, rows in tables.items():
@@ -90,27 +98,25 @@ class Staged:
     def write_index(self) -> None:
         write_atomic(self.folder / ARCHIVE_DIR / INDEX_FILE, index_bytes(self.months))
 
-    def audit(self, added: dict[str, list[dict]]) -> None:
-        """The audit trail here, with ``added`` entries (by month) joining it: an entry the
-        month holds already is not added twice (restoring one backup twice)."""
+    def audit(self, added: dict[str, list[dict]], schema) -> None:
+        """The audit trail here, with ``added`` entries (by month) joining it. A month file here
+        that does not pass its check is left out (it stays in the copy of the data from before)."""
         current = self.data_dir / AUDIT_DIR
         target = self.folder / AUDIT_DIR
+        good: dict[str, Path] = {}
         for path in sorted(current.glob("*.json")) if current.is_dir() else ():
-            if path.stem not in added:
+            try:
+                check_audit(self.data_dir, path, schema)
+                good[path.stem] = path
+            except DataDamaged as exc:
+                log.warning("left out of the new data, kept with the data from before: %s", exc.path)
+        for month, path in good.items():
+            if month not in added:
                 staging.link_or_copy(path, target / path.name)
         for month, entries in added.items():
-            rows = {}
-            source = current / f"{month}.json"
-            if source.is_file():
-                rows = dict((msgspec.json.decode(source.read_bytes()) or {}).get("audit") or {})
-            have = {msgspec.json.encode(dict(sorted(e.items()))) for e in rows.values()}
-            number = max((int(k) for k in rows), default=0)
-            for entry in entries:
-                key = msgspec.json.encode(dict(sorted(entry.items())))
-                if key not in have:
-                    number += 1
-                    rows[str(number)] = entry
-                    have.add(key)
+            rows = joined((load_json(good[month]) or {}).get("audit") or {} if month in good else {}, entries)
+            if len(rows) > MAX_AUDIT_MONTH:
+                raise ExchangeError("invalid", Problem(str(_l("audit trail of %(month)s", month=month)), "", _l("more entries than a month holds")))
             write_atomic(target / f"{month}.json", dump_json({"audit": rows}))
 
     def verify(self, schema) -> None:
@@ -120,5 +126,7 @@ class Staged:
         Store(self.folder, read_only=True, schema=schema, check_all=True).close()
 
     def discard(self) -> None:
+        """Throw the staging away, unless it was committed: then the next start finishes it."""
         self.spool.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not (self.folder / staging.COMMIT).exists():
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -57,7 +57,7 @@ class _HashingFile:
 
 
 def _open_for_export(path: Path):
-    # Only the owner may read them, whatever the umask: backup.json holds private
+    # Only the owner may read them, whatever the umask: backup.jsonl holds private
     # conversations, and a stick formatted ext4 keeps file modes.
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 

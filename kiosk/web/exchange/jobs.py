@@ -19,6 +19,12 @@ class ExportJobs:
         self._jobs: TTLCache = TTLCache(JOBS_KEPT, ttl)
         self._lock = threading.Lock()
 
+    def running(self) -> bool:
+        """Whether an export is being written (a restore or merge must wait: the export would
+        hold part of the old data and part of the new)."""
+        with self._lock:
+            return any(job["state"] == "running" for job in self._jobs.values())
+
     def get(self, job_id: str) -> dict | None:
         with self._lock:
             job = self._jobs.get(job_id)

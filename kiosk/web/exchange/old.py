@@ -8,16 +8,17 @@ from pathlib import Path
 from typing import Iterator
 
 import msgspec
+from flask_babel import lazy_gettext as _l
 
 from ...core import codes
 from ...core.schema import Problem
 from ..feature import default_registry
 from .export import ExchangeError
-from .lines import FORMAT, SCHEMA
+from .lines import FORMAT, OLD_BACKUP, SCHEMA
 
 
-def _bad(what: str):
-    raise ExchangeError("invalid", Problem("backup.json", "", what))
+def _bad(what):
+    raise ExchangeError("invalid", Problem(OLD_BACKUP, "", what))
 
 
 def old_lines(path: Path, registry=None) -> Iterator[dict]:
@@ -27,28 +28,28 @@ def old_lines(path: Path, registry=None) -> Iterator[dict]:
     except msgspec.DecodeError:
         raise ExchangeError("incomplete", path.name) from None
     if not isinstance(document, dict) or document.get("kind") != FORMAT:
-        _bad("it is not a kiosk backup")
+        _bad(_l("it is not a kiosk backup"))
     if document.get("schema") != 1:
         raise ExchangeError("version", str(document.get("schema")))
     name = document.get("kiosk")
     if not isinstance(name, str):
-        _bad("the kiosk's name is missing")
+        _bad(_l("the kiosk's name is missing"))
     yield {"t": "kiosk", "format": FORMAT, "schema": SCHEMA, "id": codes.legacy_kiosk_id(name), "name": name,
            "created": document.get("created"), "since": None, "version": "schema 1"}
     count = 1
     live, archive = document.get("live") or [], document.get("archive") or {}
     if not isinstance(live, list) or not isinstance(archive, dict) or not all(isinstance(v, list) for v in archive.values()):
-        _bad("the posts are not lists")
+        _bad(_l("the posts are not lists"))
     for post in [*live, *(p for month in archive.values() for p in month)]:
         yield {"t": "post", "post": post}
         count += 1
     records, meta, audit = (document.get(key) or {} for key in ("records", "meta", "audit"))
     if not all(isinstance(part, dict) for part in (records, meta, audit)):
-        _bad("records, settings or the audit trail are not objects")
+        _bad(_l("records, settings or the audit trail are not objects"))
     for table in registry.tables:
         rows = records.get(table) or []
         if not isinstance(rows, list):
-            _bad(f"{table} is not a list")
+            _bad(_l("%(table)s is not a list", table=table))
         for number, row in enumerate(rows, 1):
             yield {"t": f"table:{table}", "id": number, "row": row}
             count += 1
@@ -58,7 +59,7 @@ def old_lines(path: Path, registry=None) -> Iterator[dict]:
             count += 1
     for entries in audit.values():
         if not isinstance(entries, list):
-            _bad("the audit trail is not a list")
+            _bad(_l("the audit trail is not a list"))
         for entry in entries:
             yield {"t": "audit", "entry": entry}
             count += 1

@@ -11,16 +11,20 @@ or overwritten because two kiosks drew the same number.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
 from ...core import codes, staging
 from ...core.origin import post_home, post_key, reply_key
+from ...core.errors import StoreError
 from ...core.store import Store
 from ...core.times import iso, month_of
 from ..feature import default_registry
 from .backup import Backup
+from .export import ExchangeError
 from .build import Staged
 
 
@@ -54,57 +58,101 @@ def restore(data_dir: Path, backup: Backup, registry=None, *, now: dt.datetime, 
             store: Store | None = None) -> Path | None:
     """Replace all data with the backup's (the audit trail excepted: the backup's entries join
     this kiosk's). ``store``: the open store of ``data_dir``, reopened afterwards; without one
-    (the data here is damaged) the caller holds the folder's lock. Returns the kept copy."""
+    (the data here is damaged) the caller holds the folder's lock. Returns the kept copy.
+
+    The backup is read and staged while the kiosk goes on serving; the store is held only to
+    join the audit trail, check the result and commit."""
     registry = registry or default_registry()
-    kept_as = f"before-restore-{_stamp(now)}"
+    # Without a store the data here did not pass its check: never offered later as a good copy.
+    kept_as = f"{'before' if store is not None else 'damaged'}-restore-{_stamp(now)}"
     Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-    guard = store.exclusive() if store is not None else _nothing()
-    with guard:
-        staged = Staged(data_dir)
+    with _ONE_AT_A_TIME:
+        staged = _staged(data_dir)
         try:
-            live, tables, meta, audit = [], {name: {} for name in registry.tables}, {}, {}
-            header: dict = {}
-            for line in backup.lines():
-                kind = line["t"]
-                if kind == "kiosk":
-                    header = line
-                elif kind == "post":
-                    month = registry.posts.place(line["post"]) if registry.posts else None
-                    if month is None:
-                        live.append(line["post"])
-                    else:
-                        staged.spool.add(month, line["post"])
-                elif kind.startswith("table:"):
-                    tables[kind[6:]][line["id"]] = line["row"]
-                elif kind.startswith("setting:"):
-                    meta[kind[8:]] = line.get("value")
-                elif kind == "audit":
-                    audit.setdefault(line["entry"]["at"][:7], []).append(line["entry"])
-            meta["kiosk"] = {"id": header["id"], "since": header.get("since") or header["created"]}
-            audit.setdefault(month_of(now), []).append(
-                _audit_entry(now, handle, "restore-backup", header.get("created", ""), f"{header.get('name', '')}; "
-                             f"the data from before is in {staging.BACKUPS}/{kept_as}"))
-            staged.write_live(live, tables, meta)
-            for month in staged.spool.keys():
-                staged.write_month(month, list(staged.spool.read(month)))
-            staged.write_index()
-            staged.audit(audit)
-            staged.verify(registry.schema)
+            header, live, tables, meta, audit = _stage_backup(staged, backup, registry)
+            audit.setdefault(month_of(now), []).append(_audit_entry(
+                now, handle, "restore-backup", header.get("created", ""),
+                f"{header.get('name', '')}; the data from before is in {staging.BACKUPS}/{kept_as}"))
+            with store.exclusive() if store is not None else nullcontext():
+                kept = unknown_tables(store.live_data(), registry) if store is not None else {}
+                _building(lambda: (staged.write_live(live, tables, meta, kept), staged.audit(audit, registry.schema),
+                                   staged.verify(registry.schema)))
+                return _commit(store, staged, kept_as)
         except BaseException:
             staged.discard()
             raise
-        kept = staging.commit(data_dir, kept_as)
+
+
+def _stage_backup(staged: Staged, backup: Backup, registry) -> tuple:
+    """Read the backup (checked again on the way) into the staging folder: archive months
+    written, the rest returned (header, live posts, tables, settings, audit entries by month)."""
+    live, tables, meta, audit = [], {name: {} for name in registry.tables}, {}, {}
+    header: dict = {}
+    for line in backup.lines():
+        kind = line["t"]
+        if kind == "kiosk":
+            header = line
+        elif kind == "post":
+            month = registry.posts.place(line["post"]) if registry.posts else None
+            if month is None:
+                live.append(line["post"])
+            else:
+                staged.spool.add(month, line["post"])
+        elif kind.startswith("table:"):
+            tables[kind[6:]][line["id"]] = line["row"]
+        elif kind.startswith("setting:"):
+            meta[kind[8:]] = line.get("value")
+        elif kind == "audit":
+            audit.setdefault(line["entry"]["at"][:7], []).append(line["entry"])
+    meta["kiosk"] = {"id": header["id"], "since": header.get("since") or header["created"]}
+
+    def months() -> None:
+        for month in staged.spool.keys():
+            staged.write_month(month, list(staged.spool.read(month)))
+        staged.write_index()
+
+    _building(months)
+    return header, live, tables, meta, audit
+
+
+def unknown_tables(data: dict, registry) -> dict:
+    """Tables of a live file that no feature declares (a newer version's): carried over."""
+    return {name: rows for name, rows in data.items() if name not in registry.schema.known_tables()}
+
+
+_ONE_AT_A_TIME = threading.Lock()  # one staging folder: restores and merges never overlap
+
+
+def _staged(data_dir: Path) -> Staged:
+    return _building(lambda: Staged(data_dir))
+
+
+def _building(step):
+    """Run a step of building the new data; a full disk or a file that cannot be read while
+    building becomes a clear refusal (nothing was committed, nothing changed)."""
+    try:
+        return step()
+    except (StoreError, OSError) as exc:
+        raise ExchangeError("staging", getattr(exc, "strerror", None) or str(exc)) from exc
+
+
+def _commit(store: Store | None, staged: Staged, kept_as: str) -> Path | None:
+    """Put the staged data in place and have the store read it. If that fails once the commit
+    marker is written, the files may be the new ones while the store's memory is the old: the
+    store then refuses every write until the kiosk restarts (and the start finishes the commit)."""
+    try:
+        kept = staging.commit(staged.data_dir, kept_as)
         if store is not None:
             store.reopen()
         return kept
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    except BaseException as exc:
+        if (staged.folder / staging.COMMIT).exists() or not staged.folder.exists():
+            if store is not None:
+                store.freeze()
+            raise
+        if isinstance(exc, OSError):  # before the marker: nothing changed
+            raise ExchangeError("staging", exc.strerror or str(exc)) from exc
+        raise
 
 
 @dataclass
@@ -134,16 +182,17 @@ def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | Non
           dry_run: bool = False) -> dict:
     """Bring another kiosk's posts in, as the board's rule says (``PostRules.merge``), matched by
     origin; returns {"added", "updated", "renumbered"}. Merging the same backup again changes
-    nothing (and commits nothing)."""
+    nothing (and commits nothing). The store is held throughout: what is merged is this kiosk's
+    data as it is, and nothing written meanwhile could be lost."""
     registry = registry or default_registry()
     rules = registry.posts
     counts = {"added": 0, "updated": 0, "renumbered": 0}
     if rules is None:
         return counts
     kiosk = backup.header.get("name", "")
-    with store.exclusive():
+    with _ONE_AT_A_TIME, store.exclusive():
         local = _Local.of(store)
-        staged = None if dry_run else Staged(store.data_dir)
+        staged = None if dry_run else _staged(store.data_dir)
         try:
             matched = _sort_incoming(store, backup, rules, local, kiosk, counts, staged)
             if dry_run or not (counts["added"] or matched):
@@ -155,18 +204,16 @@ def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | Non
             if not (counts["added"] or counts["updated"]):
                 staged.discard()
                 return counts
-            kept_as = f"before-merge-{_stamp(now)}"
-            _write(store, staged, changes, registry)
-            staged.audit({month_of(now): [_audit_entry(
-                now, handle, "merge", f"{kiosk} ({backup.header.get('id', '')})",
-                f"{counts['added']} added, {counts['updated']} updated, {counts['renumbered']} under new numbers")]})
-            staged.verify(registry.schema)
+            entry = _audit_entry(now, handle, "merge", f"{kiosk} ({backup.header.get('id', '')})",
+                                 f"{counts['added']} added, {counts['updated']} updated, "
+                                 f"{counts['renumbered']} under new numbers")
+            _building(lambda: (_write(store, staged, changes, registry), staged.audit({month_of(now): [entry]}, registry.schema),
+                               staged.verify(registry.schema)))
+            _commit(store, staged, f"before-merge-{_stamp(now)}")
         except BaseException:
             if staged:
                 staged.discard()
             raise
-        staging.commit(store.data_dir, kept_as)
-        store.reopen()
     return counts
 
 
@@ -257,7 +304,7 @@ def _write(store: Store, staged: Staged, changes: dict[str, dict], registry) -> 
         data = store.live_data()
         tables = {name: {int(k): v for k, v in (data.get(name) or {}).items()} for name in registry.tables}
         meta = {row["key"]: row.get("value") for row in (data.get("meta") or {}).values()}
-        staged.write_live(final("live"), tables, meta)
+        staged.write_live(final("live"), tables, meta, unknown_tables(data, registry))
     else:
         staged.link_live()
     files = store.month_files()
