@@ -877,3 +877,215 @@ def test_copies_kept_before_a_restore_go_after_the_retention_period(busy_app, st
     os.utime(kept, (old, old))
     run_upkeep(busy_app)
     assert not kept.exists()
+
+
+def _copy_of_backup(app, stick, name="There") -> Path:
+    return exchange.export(app.extensions["kiosk"].store, stick, kiosk_name=name, now=utcnow(), full=True)
+
+
+def test_a_crafted_stick_cannot_take_over_a_post_made_here(make_app, tmp_path):
+    from conftest import TEST_SCRYPT_N
+
+    here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
+    post_id, code = Visitor(here.test_client()).create(title="Soup for two")
+    store = here.extensions["kiosk"].store
+    lines = lines_of(_copy_of_backup(here, tmp_path))
+    lines[0]["id"] = "ZZZZZZZZZZ"  # "another kiosk", carrying a copy of our post...
+    first_post(lines).update(title="Mine now", updated="2099-12-31T23:59:59Z",  # ...newer than anything
+                             claim=codes.hash_secret("acorn-bloom-civic-dwarf", n=TEST_SCRYPT_N))  # ...a code of theirs
+    folder = write_backup(tmp_path / "crafted", lines)
+    exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="Heron")
+    assert store.get_post(post_id)["title"] == "Soup for two"  # a date far ahead never wins
+    assert Visitor(here.test_client()).unlock(code).status_code == 303  # the poster's code still opens it
+    assert Visitor(here.test_client()).unlock(f"{post_id}-acorn-bloom-civic-dwarf").status_code == 403
+
+
+def test_a_merge_never_undoes_an_acceptance_or_a_closing_and_keeps_every_message(make_app, tmp_path):
+    a = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
+    b = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
+    a_store, b_store = a.extensions["kiosk"].store, b.extensions["kiosk"].store
+    poster = Visitor(a.test_client())
+    post_id, code = poster.create(title="Help moving")
+    withdrawn_id, withdrawn_code = poster.create(title="Old request")
+    reply_id, _ = reply_to(Visitor(a.test_client()), post_id, "I have a van")
+    (tmp_path / "s1").mkdir()
+    exchange.merge(b_store, exchange.read_backup(_copy_of_backup(a, tmp_path / "s1", "Elm")), now=utcnow(), handle="t")
+    # At Elm: accepted, a private message, the other post withdrawn.
+    poster.unlock(code)
+    poster.submit(f"/mine/replies/{reply_id}/accept", form_url="/mine")
+    poster.submit("/mine/thread", message="Saturday at nine?")
+    other = Visitor(a.test_client())
+    other.unlock(withdrawn_code)
+    other.submit("/mine/withdraw")
+    # Later at Oak (which saw none of that): another reply.
+    reply_to(Visitor(b.test_client()), post_id, "I can carry boxes")
+    (tmp_path / "s2").mkdir()
+    exchange.merge(a_store, exchange.read_backup(_copy_of_backup(b, tmp_path / "s2", "Oak")), now=utcnow(), handle="t")
+    post = a_store.get_post(post_id)
+    assert post["status"] == "matched" and post["matched_reply"] == reply_id
+    accepted = next(r for r in post["replies"] if r["id"] == reply_id)
+    assert accepted["status"] == "accepted" and [m["text"] for m in accepted["thread"]] == ["Saturday at nine?"]
+    assert sorted(r["message"] for r in post["replies"]) == ["I can carry boxes", "I have a van"]
+    assert a_store.get_post(withdrawn_id)["status"] == "withdrawn"
+
+
+def test_restoring_an_old_backup_gives_the_kiosk_an_identity_of_its_own(good_lines, tmp_path, runner):
+    ids = []
+    for n in (1, 2):
+        folder = old_backup(tmp_path / f"old-{n}", old_document(copy.deepcopy(good_lines)))
+        data = tmp_path / f"kiosk-{n}"
+        assert runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data",
+                                          str(data)]).exit_code == 0
+        store = Store(data, schema=default_registry().schema)
+        ids.append(store.kiosk_id)
+        store.close()
+    assert ids[0] != ids[1] and not ids[0].startswith("L")
+
+
+def test_posts_merged_into_months_retention_has_swept_are_swept_again(make_app, tmp_path, archived):
+    from kiosk import run_upkeep
+    from kiosk.board.lifecycle import ERASED_THROUGH
+
+    there = make_app(DATA_DIR=str(archived))  # 200 posts closed over two years, their text erased
+    there_store = there.extensions["kiosk"].store
+    month = there_store.archived_months()[0]
+    old = dict(there_store.archived_posts(month)[0])
+    there_store.update_archived_month(month, {old["id"]: {"title": "Insulin, call 555-0100", "erased": False}})
+    (tmp_path / "s").mkdir()
+    made = _copy_of_backup(there, tmp_path / "s")
+    here = make_app(DATA_DIR=str(tmp_path / "here"))
+    store = here.extensions["kiosk"].store
+    store.set_meta(ERASED_THROUGH, there_store.archived_months()[-1])
+    exchange.merge(store, exchange.read_backup(made), now=utcnow(), handle="t")
+    assert (store.get_meta(ERASED_THROUGH) or "") < month
+    for _ in range(20):
+        run_upkeep(here)
+    merged = next(p for p in store.archived_posts(month) if p.get("home_id") == old["id"])
+    assert merged["title"] == "" and merged["erased"]
+
+
+@pytest.mark.parametrize("what", ["archive is a file", "index is a folder", "secret_key is a folder",
+                                  "kiosk.lock is a folder", ".staging is a file", "audit is a file"])
+def test_something_odd_in_the_place_of_a_kiosk_file_stops_the_start_with_a_message(archived, what):
+    import shutil
+
+    place = {"archive is a file": "archive", "index is a folder": "archive/index.json",
+             "secret_key is a folder": "secret_key", "kiosk.lock is a folder": "kiosk.lock",
+             ".staging is a file": ".staging", "audit is a file": "audit"}[what]
+    path = archived / place
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    if what.endswith("a folder"):
+        path.mkdir()
+    else:
+        path.write_text("odd")
+    result = serve_briefly(archived)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and ("cannot be used" in result.stderr or "damaged" in result.stderr)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run a command as another user's data folder owner")
+def test_root_is_told_to_run_an_import_as_the_kiosk_user(good_lines, tmp_path, target, runner):
+    os.chown(target, 65534, 65534)
+    folder = write_backup(tmp_path / "good", good_lines)
+    before = folder_bytes(target)
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data", str(target)])
+    assert result.exit_code == 1 and "run this as that user (sudo -u" in result.output
+    assert folder_bytes(target) == before
+
+
+def test_a_deeply_nested_line_is_refused_plainly(good_lines, tmp_path, target, runner):
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    data = json.dumps(good_lines[0]).encode() + b"\n" + b'{"t":"post","post":' + b"[" * 100_000 + b"\n"
+    (folder / "backup.jsonl").write_bytes(data)
+    (folder / "manifest.json").write_text(json.dumps({"schema": 2, "kind": "mutual-aid-kiosk-export",
+                                                      "files": {"backup.jsonl": hashlib.sha256(data).hexdigest()}}))
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)],
+                           catch_exceptions=False)
+    assert result.exit_code == 1 and "line 2" in result.output
+
+
+def test_a_backup_changed_after_its_preview_is_refused_before_anything_is_written(busy_app, stick, tmp_path):
+    store = busy_app.extensions["kiosk"].store
+    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    backup = exchange.read_backup(made)  # what the preview showed
+    lines = lines_of(made)
+    first_post(lines)["title"] = "Swapped at the prompt"
+    (made / "backup.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    before = folder_bytes(store.data_dir)
+    with pytest.raises(exchange.ExchangeError) as refused:
+        exchange.restore(store.data_dir, backup, now=utcnow(), handle="t", store=store)
+    assert refused.value.code == "checksum"
+    assert folder_bytes(store.data_dir) == before
+
+
+def test_a_merge_that_would_overfill_the_board_is_refused_before_building(make_app, tmp_path, monkeypatch, runner):
+    from kiosk.web.exchange import restore as _  # noqa: F401
+    import sys as _sys
+
+    here = make_app(DATA_DIR=str(tmp_path / "here"))
+    Visitor(here.test_client()).create(title="Ours")
+    there = make_app(DATA_DIR=str(tmp_path / "there"))
+    Visitor(there.test_client()).create(title="Theirs")
+    (tmp_path / "s").mkdir()
+    made = _copy_of_backup(there, tmp_path / "s")
+    monkeypatch.setattr(_sys.modules["kiosk.web.exchange.restore"], "MAX_LIVE_POSTS", 1)
+    store = here.extensions["kiosk"].store
+    before = folder_bytes(store.data_dir)
+    with pytest.raises(exchange.ExchangeError) as refused:
+        exchange.merge(store, exchange.read_backup(made), now=utcnow(), handle="t")
+    assert "would hold 2 open posts" in refused.value.detail.english()
+    assert folder_bytes(store.data_dir) == before
+
+
+def test_a_row_number_too_high_for_the_rows_after_it_is_refused(good_lines, tmp_path, target, runner):
+    lines = copy.deepcopy(good_lines)
+    lines.insert(-1, {"t": "table:checkins", "id": 2**53, "row": {"month": "2026-11", "working": "x", "change": ""}})
+    folder = write_backup(tmp_path / "bad", with_end(lines))
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--replace", "--yes", "--data", str(target)])
+    assert result.exit_code == 1 and "higher than the numbers the kiosk gives" in result.output
+
+
+def test_names_from_a_stick_are_printed_without_terminal_codes(good_lines, tmp_path, target, runner):
+    lines = copy.deepcopy(good_lines)
+    lines[0]["name"] = "Elm\x1b]0;owned\x07"
+    folder = write_backup(tmp_path / "named", lines)
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data", str(target)])
+    assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+def test_a_merge_into_a_folder_with_no_kiosk_is_refused(good_lines, tmp_path, runner):
+    folder = write_backup(tmp_path / "good", good_lines)
+    result = runner.invoke(kiosk_main, ["import", "--from", str(folder), "--merge", "--yes", "--data",
+                                        str(tmp_path / "typo")])
+    assert result.exit_code == 1 and "no kiosk data" in result.output and not (tmp_path / "typo").exists()
+
+
+@pytest.mark.parametrize("content", ["[1]", '"x"', '{"meta": {"1": 5}}', "[" * 50_000])
+def test_doctor_reads_a_damaged_live_file_without_a_traceback(archived, runner, content):
+    (archived / "live.json").write_text(content)
+    result = runner.invoke(kiosk_main, ["doctor", "--data", str(archived)], catch_exceptions=False)
+    assert result.exit_code == 1 and "live.json is damaged" in result.output
+
+
+from conftest import kiosk_in_namespace, needs_namespaces  # noqa: E402
+
+
+@needs_namespaces
+def test_a_full_disk_while_staging_gives_a_message_and_changes_nothing(large, tmp_path):
+    """The data folder on a 6 MB disk, a backup of 50,000 posts: the staging cannot be written."""
+    root, backup = large
+    script = ('mount -t tmpfs -o size=6m tmpfs "$DIR"\n'
+              'kiosk seed --data "$DIR/data" --live 5 >/dev/null\n'
+              'sha256sum "$DIR/data/live.json" > "$OUT/before"\n'
+              'kiosk import --from "$BACKUP" --replace --yes --data "$DIR/data" || echo "status=$?"\n'
+              'sha256sum "$DIR/data/live.json" > "$OUT/after"; ls -A "$DIR/data"')
+    (tmp_path / "disk").mkdir()
+    result = kiosk_in_namespace(script, {"DIR": str(tmp_path / "disk"), "OUT": str(tmp_path), "BACKUP": str(backup)})
+    output = result.stdout + result.stderr
+    assert "status=1" in output and "could not be written in the data folder" in output, output
+    assert "Traceback" not in output
+    assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 import hashlib
 import io
@@ -178,7 +179,7 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     assert data_bytes(here.config["DATA_DIR"]) == files
 
     # A newer edit over there wins; an older copy never overwrites a newer one.
-    later = utcnow().replace(year=utcnow().year + 1)
+    later = utcnow() + dt.timedelta(days=1)  # newer, and not beyond what a merge trusts
     lifecycle.edit(other_store, their_id, {"category": "food", "title": "Theirs, edited"}, now=later)
     second_stick = stick.parent / "STICK2"
     second_stick.mkdir()
@@ -404,7 +405,7 @@ def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stic
     first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
     merge(store, first)
     moderation.hide(store, their_id, "reported here", "Heron", utcnow())
-    later = utcnow().replace(year=utcnow().year + 1)
+    later = utcnow() + dt.timedelta(days=1)  # newer, and not beyond what a merge trusts
     lifecycle.edit(other_store, their_id, {"category": "food", "title": "Shared post, edited"}, now=later)
     second_stick = stick.parent / "S2"
     second_stick.mkdir()

@@ -161,11 +161,37 @@ def _installed_settings() -> dict:
     return settings
 
 
+def as_its_owner(folder) -> None:
+    """Commands that write the data run as the user who owns it: root writing there (a
+    forgotten ``sudo -u kiosk``) would leave files the kiosk cannot read."""
+    import pwd
+
+    try:
+        owner = os.stat(folder).st_uid
+    except OSError:
+        return
+    if os.geteuid() == 0 and owner != 0:
+        try:
+            name = pwd.getpwuid(owner).pw_name
+        except KeyError:
+            name = str(owner)
+        click.echo(f"kiosk: the data folder {folder} belongs to the user {name}: run this as that user "
+                   f"(sudo -u {name} ...), so its files stay readable by the kiosk. Nothing was changed.", err=True)
+        sys.exit(1)
+
+
+def plain(text) -> str:
+    """Text from a backup or a stick, safe to print: no control characters (a terminal would act
+    on escape sequences)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(text))
+
+
 def _open_store(data_dir: str | None):
     from ..core.store import Store
     from ..web.feature import default_registry
 
     folder = data_dir or _installed_settings()["DATA_DIR"]
+    as_its_owner(folder)
     try:
         return Store(folder, schema=default_registry().schema)
     except StoreError as exc:

@@ -14,7 +14,7 @@ from ..core.files import release_folder_lock, take_folder_lock
 from ..core.store import Store
 from ..web import exchange
 from ..web.feature import Registry, discover
-from . import DATA_HELP, _installed_settings, main
+from . import DATA_HELP, _installed_settings, as_its_owner, main, plain
 
 
 def _registry() -> Registry:
@@ -34,6 +34,7 @@ def seed_command(data_dir: str, live: int, archived: int, keep_text: bool) -> No
     from .seed import seed
 
     started = time.monotonic()
+    as_its_owner(data_dir)
     try:
         store = Store(data_dir, schema=_registry().schema)
     except StoreError as exc:
@@ -62,9 +63,10 @@ def _exchange_message(exc) -> str:
         "no-full": "this is an anonymized export, not a full backup: it cannot restore or merge",
         "staging": "the new data could not be written in the data folder (is the disk full? kiosk doctor says); "
                    "nothing was changed",
+        "result": "the restored or merged data would not pass the kiosk's own checks; nothing was changed",
     }
     detail = exc.detail.english() if hasattr(exc.detail, "english") else exc.detail
-    return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({detail})" if detail else "")
+    return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({plain(detail)})" if detail else "")
 
 
 @main.command("export")
@@ -124,9 +126,15 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
         click.echo(_exchange_message(exc), err=True)
         sys.exit(1)
     folder = Path(data_dir or _installed_settings()["DATA_DIR"]).resolve()
+    as_its_owner(folder)
+    if not (folder / "live.json").exists():
+        if mode == "merge":  # a mistyped --data would merge into a new, empty kiosk
+            click.echo(f"kiosk: there is no kiosk data in {folder} to merge into", err=True)
+            sys.exit(1)
+        click.echo(f"There is no kiosk data in {folder} yet: the backup is restored into a new data folder there.")
     store, lock = _open_for_import(folder, registry, mode)
     try:
-        click.echo(f"Backup of {backup.header['name']} made {backup.header['created']}: "
+        click.echo(f"Backup of {plain(backup.header['name'])} made {backup.header['created']}: "
                    f"{backup.counts['posts']} posts.")
         if store is None:
             click.echo("The data here is damaged: it will be kept in the data folder's backups/ and replaced.")
@@ -135,7 +143,7 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
             click.echo(f"This kiosk has {seen['posts_now']} posts now; all of its data will be replaced "
                        "(the data from before is kept in the data folder's backups/).")
             if not seen["same_kiosk"]:
-                click.echo(f"This backup was made by another kiosk ({seen['kiosk']}, {seen['kiosk_id']}): this kiosk "
+                click.echo(f"This backup was made by another kiosk ({plain(seen['kiosk'])}, {seen['kiosk_id']}): this kiosk "
                            "takes over its identity. Do that only to replace it; to combine two kiosks, --merge.")
         else:
             seen = exchange.preview(store, backup, mode, registry)

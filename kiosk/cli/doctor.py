@@ -187,8 +187,9 @@ def _clock(folder: Path, wall: dt.datetime, found: list) -> None:
         if (folder / LIVE_FILE).is_file():
             meta = (load_json(folder / LIVE_FILE) or {}).get("meta") or {}
             saved = next((m["value"] for m in meta.values() if m.get("key") == "clock"), None)
-    except (StoreError, OSError):  # unreadable here: the data-folder check says why
-        saved = None
+            parse_iso(saved) if saved else None
+    except (StoreError, OSError, AttributeError, TypeError, ValueError, RecursionError):
+        saved = None  # unreadable or damaged: the data-folder check says why
     if wall.year < 2025:
         found.append((PROBLEM, f"The clock says {wall:%Y-%m-%d}: that cannot be right. Set it (coordinator screen: Clock)."))
     elif saved:

@@ -27,6 +27,7 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "too-large": _("This backup is larger than a kiosk's data can be (%(file)s). Nothing was read from it and nothing was changed.", file=exc.detail),
         "invalid": _invalid(exc.detail),
         "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
+        "result": _("The restored or merged data would not pass the kiosk's own checks (%(file)s). Nothing was changed.", file=exc.detail),
         "staging": _("The new data could not be written on the kiosk (%(file)s). Nothing was changed. Is its disk full? The command kiosk doctor says.", file=exc.detail),
     }
     return messages.get(exc.code, exc.code)

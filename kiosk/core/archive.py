@@ -6,6 +6,7 @@ them; store.py mixes it in."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -37,9 +38,13 @@ def record_ids(post) -> tuple[list[str], list[str], list[tuple[str, str]]]:
 
 def month_entry(path: Path, posts: Iterable) -> MonthEntry:
     """The index's entry for a month file holding ``posts`` (decoded or plain)."""
+    return entry_of(path, (record_ids(post) for post in posts))
+
+
+def entry_of(path: Path, numbers: Iterable) -> MonthEntry:
+    """The index's entry for a month file whose posts have these ``record_ids``."""
     post_ids, reply_pairs, aka_pairs = [], [], []
-    for post in posts:
-        ids, reply_ids, aka = record_ids(post)
+    for ids, reply_ids, aka in numbers:
         post_ids += ids
         reply_pairs += [r + ids[0] for r in reply_ids]
         aka_pairs += [a + b for a, b in aka]
@@ -98,7 +103,10 @@ class ArchiveMonths:
 
     def _month_files_on_disk(self, folder: Path) -> dict[str, Path]:
         found = {}
-        for path in folder.glob("*.json") if folder.is_dir() else ():
+        # Listed, not globbed: a folder this user may not read raises here instead of looking empty.
+        for path in (folder / name for name in sorted(os.listdir(folder))) if folder.exists() else ():
+            if not path.name.endswith(".json") or path.name.startswith("."):
+                continue
             match = _MONTH_FILE.match(path.name)
             if match and valid_month(match[1]):
                 found[match[1]] = path

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from . import codes, staging
-from .errors import DataDamaged
+from .errors import DataDamaged, StoreError
 from .files import write_atomic
 from .schema import DataSchema, Problem, decode
 
@@ -50,7 +50,20 @@ def last_good_copy(data_dir: Path) -> str:
 def damaged(data_dir: Path, path: Path, problem: str | Problem, hint: str = "") -> DataDamaged:
     what = problem.english() if isinstance(problem, Problem) else problem
     return DataDamaged(f"The data file {path} is damaged ({what}). The kiosk changed nothing. "
-                       f"{last_good_copy(data_dir)}{' ' + hint if hint else ''}", path)
+                       f"{last_good_copy(data_dir)}{' ' + hint if hint else ''}", path, f"{Path(path).name}: {what}")
+
+
+def unusable(data_dir: Path, exc: OSError) -> StoreError:
+    """A file or folder in the data folder that this user cannot use as it is: what to do."""
+    if isinstance(exc, PermissionError):
+        fix = ("Its files must belong to the kiosk's user; if a command ran as root, give them back: "
+               f"sudo chown -R kiosk:kiosk {data_dir} (then restart the kiosk).")
+    elif isinstance(exc, (IsADirectoryError, NotADirectoryError, FileExistsError)):
+        fix = "Something else sits where the kiosk keeps a file or a folder: move it out of the data folder."
+    else:
+        fix = "The disk may be failing: kiosk doctor says more."
+    return StoreError(f"The data folder {data_dir} cannot be used ({exc.filename or data_dir}: "
+                      f"{exc.strerror or exc}). The kiosk changed nothing. {fix}")
 
 
 def read_file(data_dir: Path, path: Path) -> bytes | None:
@@ -59,7 +72,7 @@ def read_file(data_dir: Path, path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise damaged(data_dir, path, f"it cannot be read: {exc.strerror or exc}") from None
+        raise unusable(data_dir, exc) from None
 
 
 def check_live(data_dir: Path, path: Path, schema: DataSchema) -> dict | None:
@@ -72,14 +85,16 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema) -> dict | None:
         return None
     try:
         typed = decode(raw, schema.decoder("live"), "live.json")
+        data = msgspec.json.decode(raw)
     except Problem as problem:
         raise damaged(data_dir, path, problem) from None
+    except RecursionError:
+        raise damaged(data_dir, path, "it is nested too deeply") from None
     filed_by_number(data_dir, path, typed.posts)
     for key, row in typed.meta.items():
         if meta_id(getattr(row, "key", None) or type(row).__struct_config__.tag) != int(key):
             raise damaged(data_dir, path, f"setting number {key} is filed under the wrong number")
     ids_unique(data_dir, path, typed.posts.values())
-    data = msgspec.json.decode(raw)
     unknown = sorted(set(data) - schema.known_tables()) if schema.strict else []
     if unknown:
         log.warning("live.json holds tables no feature of this version declares (%s): kept as they are",

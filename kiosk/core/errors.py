@@ -47,6 +47,7 @@ class DataFolderInUse(StoreError):
 class DataDamaged(StoreError):
     """A data file that cannot be used as it is: ``path`` names it; nothing was changed."""
 
-    def __init__(self, message: str, path=None):
+    def __init__(self, message: str, path=None, problem: str = ""):
         super().__init__(message)
         self.path = path
+        self.problem = problem  # what is wrong, without the advice around it

@@ -44,6 +44,25 @@ def write_atomic(path: Path, payload: bytes, mode: int = 0o600) -> None:
     fsync_dir(path.parent)
 
 
+def write_atomic_pieces(path: Path, pieces: Iterable[bytes], mode: int = 0o600) -> int:
+    """``write_atomic`` for content made a piece at a time (never all in memory); returns its size."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    size = 0
+    try:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as out:
+            for piece in pieces:
+                out.write(piece)
+                size += len(piece)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return size
+
+
 def dump_json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

@@ -95,10 +95,10 @@ class KioskIdentity(Record):
 # -- limits ----------------------------------------------------------------------------------------
 # Far above what a neighborhood produces in years of honest use, far below what would exhaust a Pi.
 MAX_LIVE_POSTS = 20_000
-MAX_MONTH_POSTS = 100_000
+MAX_MONTH_POSTS = 50_000
 MAX_POSTS = 1_000_000
-MAX_ROWS = 200_000
-MAX_AUDIT_MONTH = 100_000
+MAX_ROWS = 50_000
+MAX_AUDIT_MONTH = 20_000
 
 
 @dataclass(frozen=True)
@@ -241,3 +241,5 @@ def decode(raw: bytes, decoder: msgspec.json.Decoder, where: str) -> Any:
         return decoder.decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise problem_from(exc, where) from None
+    except RecursionError:
+        raise Problem(where, "", _l("is nested too deeply")) from None

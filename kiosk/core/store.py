@@ -35,7 +35,7 @@ from tinydb.table import Document
 from . import codes, staging
 from .archive import POSTS, ArchiveMonths, record_ids
 from .audit_log import AUDIT_DIR, AuditTrail
-from .checkup import check_audit, check_live, meta_id, note_repair
+from .checkup import check_audit, check_live, meta_id, note_repair, unusable
 from .errors import StoreError
 from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_files, load_json,  # noqa: F401
                     release_folder_lock, secret_key, sweep_temp_files, take_folder_lock, write_atomic)
@@ -47,15 +47,20 @@ SECRET_FILE = "secret_key"
 META = "meta"
 KIOSK = "kiosk"  # the settings key of this kiosk's identity
 MAX_RECORD_BYTES = 4 * 1024 * 1024  # one post with all its replies and threads, as stored
+# live.json is rewritten whole at every change and parsed whole at start: it never grows past
+# this (honest use stays far below; a backup that would pass it is refused, lines.py).
+MAX_LIVE_FILE = 32 * 1024 * 1024
 
 
 class DurableJSONStorage(Storage):
     """TinyDB storage that keeps the parsed data in memory and writes atomically and durably."""
 
-    def __init__(self, path: str | os.PathLike, read_only: bool = False, on_write=None, data=None):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False, on_write=None, data=None,
+                 max_bytes: int | None = None):
         self.path = Path(path)
         self.read_only = read_only
         self.on_write = on_write
+        self.max_bytes = max_bytes
         self._data = load_json(self.path) if data is None else data
 
     def read(self):
@@ -65,7 +70,10 @@ class DurableJSONStorage(Storage):
         if self.read_only:
             raise StoreError("this data folder was opened read-only")
         try:
-            write_atomic(self.path, dump_json(data))
+            payload = dump_json(data)
+            if self.max_bytes and len(payload) > self.max_bytes:
+                raise StoreError(f"{self.path.name} would grow past {self.max_bytes >> 20} MiB")
+            write_atomic(self.path, payload)
         except BaseException:
             # TinyDB changed the dict we handed out before calling write(); the file still
             # holds the last good version, so go back to it.
@@ -113,11 +121,14 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         self.version = 0
         if read_only and not (self.data_dir / LIVE_FILE).is_file():
             raise StoreError(f"There is no kiosk data in {self.data_dir}.")
-        if not read_only:
-            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._lock_fd = take_folder_lock(self.data_dir)
         try:
+            if not read_only:
+                self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._lock_fd = take_folder_lock(self.data_dir)
             self._open()
+        except OSError as exc:  # a file root took, a folder where a file goes, a failing disk
+            self.close()
+            raise unusable(self.data_dir, exc) from None
         except BaseException:
             self.close()
             raise
@@ -130,10 +141,14 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             sweep_temp_files(self.data_dir, self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR)
             (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
         data = check_live(self.data_dir, self.data_dir / LIVE_FILE, self.schema)
-        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data)
+        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data, max_bytes=MAX_LIVE_FILE)
         self._load_archive()
-        for path in sorted((self.data_dir / AUDIT_DIR).glob("*.json")) if (self.data_dir / AUDIT_DIR).is_dir() else ():
-            check_audit(self.data_dir, path, self.schema)
+        audit = self.data_dir / AUDIT_DIR
+        if audit.exists() or not self.read_only:
+            audit.mkdir(exist_ok=True, mode=0o700)  # a file in its place stops the start here
+            for name in sorted(os.listdir(audit)):  # listed, so a folder this user cannot read says so
+                if name.endswith(".json") and not name.startswith("."):
+                    check_audit(self.data_dir, audit / name, self.schema)
         if not self.read_only:
             self._finish_interrupted_moves()
             if self.get_meta(KIOSK) is None:
@@ -156,8 +171,9 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             self._live.close()
             self._open()
 
-    def _open_db(self, path: Path, on_write=None, data=None) -> TinyDB:
-        return TinyDB(path, storage=DurableJSONStorage, read_only=self.read_only, on_write=on_write, data=data)
+    def _open_db(self, path: Path, on_write=None, data=None, max_bytes=None) -> TinyDB:
+        return TinyDB(path, storage=DurableJSONStorage, read_only=self.read_only, on_write=on_write, data=data,
+                      max_bytes=max_bytes)
 
     @staticmethod
     def _document(value: dict, doc_id: int) -> Document:
@@ -187,7 +203,10 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
     def secret_key(self) -> bytes:
         """The key that signs session cookies, made once per data folder."""
         with self._lock:
-            return secret_key(self.data_dir / SECRET_FILE)
+            try:
+                return secret_key(self.data_dir / SECRET_FILE)
+            except OSError as exc:
+                raise unusable(self.data_dir, exc) from None
 
     def exclusive(self):
         """The store's lock, for a change made of many steps (a restore, a merge): nothing else
@@ -338,7 +357,7 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         """Write the whole live file, then open it afresh so TinyDB's tables hold no stale ids."""
         self._live.storage.write(data)
         self._live.close()
-        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data)
+        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data, max_bytes=MAX_LIVE_FILE)
 
     # -- small settings ------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from . import rules, schema, views
 FEATURE = Feature(
     name="survey",
     blueprints=(views.bp,),
-    tables=(Table(rules.TABLE, schema.Answer),),
+    tables=(Table(rules.TABLE, schema.Answer, random_ids=True),),
     settings=(Setting(rules.META_KEY, schema.Survey),),
     session_keys=(views.SESSION_FLAG,),
     audit_actions={"survey": _l("saved the survey"), "survey-open": _l("opened the survey"),

@@ -28,6 +28,9 @@ class Table:
     # (field, table) pairs: the field holds the number of a row of that table ("posts": a
     # post's id); a backup whose reference leads nowhere is refused.
     refs: tuple[tuple[str, str], ...] = ()
+    # Rows are numbered one after another (TinyDB's next number), unless the feature picks
+    # random numbers itself: a backup may not bring a number so high that the next would not fit.
+    random_ids: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,10 @@ class PostRules:
 
     schema: Any
     place: Callable[[dict], "str | None"]
-    merge: Callable[[dict | None, dict, str], "dict | None"]
+    merge: Callable[..., "dict | None"]
     renumber: Callable[[dict, dict], dict]
     check: Callable[[dict], "str | None"] | None = None  # what no type says (references inside a post)
+    swept: str | None = None  # the setting where retention notes the last month it swept
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from .lines import (BACKUP, MAX_BACKUP_BYTES, MAX_LINE, MAX_LIVE_BYTES, MAX_MONT
                     MAX_POST_BYTES, OLD_BACKUP, LineTypes, backup_lines, tag_of)
 from .old import old_lines
 
+MAX_SEQUENTIAL_ID = 2**53 - 2**20  # room for the rows that come after it, below 2**53 (RowId)
 FileName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 MAX_MANIFEST = 64 * 1024
 
@@ -49,26 +50,32 @@ class Backup:
     """A backup that passed every check: ``header`` (the kiosk's id and name, when it was made),
     ``counts``, and ``lines()``, which reads and checks the source again (a stick can change)."""
 
-    def __init__(self, folder: Path, kind: str, registry):
+    def __init__(self, folder: Path, kind: str, registry, digest: str = ""):
         self.folder, self.kind, self.registry = folder, kind, registry
+        self.digest = digest  # the manifest's SHA-256 of the file read: checked on every read
         self.types = _types(registry)
         self.header: dict = {}
         self.counts: dict[str, int] = {}
 
     def lines(self) -> Iterator[dict]:
-        """Every line as plain data, each checked; raises ExchangeError at the first bad one."""
+        """Every line as plain data, each checked; raises ExchangeError at the first bad one, or
+        at the end if the file is no longer the one the manifest names (changed since the
+        preview): before anything that was read is committed."""
         check = _Checker(self.registry)
-        for number, raw, plain in self._raw():
-            check.line(number, raw, plain, self.types)
-            yield plain
+        digest = hashlib.sha256()
+        for number, raw, plain in self._raw(digest):
+            yield check.line(number, raw, plain, self.types)
         check.finish()
+        if self.digest and digest.hexdigest() != self.digest:
+            raise ExchangeError("checksum", BACKUP if self.kind == "jsonl" else OLD_BACKUP)
         self.header, self.counts = check.header, check.counts
 
-    def _raw(self) -> Iterator[tuple[int, bytes | None, dict]]:
+    def _raw(self, digest) -> Iterator[tuple[int, bytes | None, dict | None]]:
         if self.kind == "jsonl":
-            yield from _jsonl(self.folder / BACKUP)
+            yield from _jsonl(self.folder / BACKUP, digest)
         elif self.kind == "old":
-            yield from ((n, None, line) for n, line in enumerate(old_lines(self.folder / OLD_BACKUP, self.registry), 1))
+            lines = old_lines(self.folder / OLD_BACKUP, self.registry, digest)
+            yield from ((n, None, line) for n, line in enumerate(lines, 1))
         else:
             yield from ((n, None, line) for n, line in enumerate(_folder_lines(self.folder, self.registry), 1))
 
@@ -92,11 +99,11 @@ def read_backup(folder, registry=None) -> Backup:
     else:
         files = _manifest(folder)
         if BACKUP in files:
-            backup = Backup(folder, "jsonl", registry)
+            backup = Backup(folder, "jsonl", registry, files[BACKUP])
         elif OLD_BACKUP in files:
             if (folder / OLD_BACKUP).stat().st_size > MAX_OLD_BACKUP_BYTES:
                 raise ExchangeError("too-large", OLD_BACKUP)
-            backup = Backup(folder, "old", registry)
+            backup = Backup(folder, "old", registry, files[OLD_BACKUP])
         else:
             raise ExchangeError("no-full", str(folder))
     for _ in backup.lines():
@@ -138,21 +145,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, bytes, dict]]:
+def _jsonl(path: Path, digest) -> Iterator[tuple[int, bytes, None]]:
     with open(path, "rb") as fh:
         number = 0
         while True:
             raw = fh.readline(MAX_LINE + 1)
             if not raw:
                 return
+            digest.update(raw)
             number += 1
             if len(raw) > MAX_LINE:
                 raise ExchangeError("invalid", Problem(_where(number, None), "", _l("is longer than %(n)s MiB", n=MAX_LINE // 2**20)))
-            try:
-                plain = msgspec.json.decode(raw)
-            except msgspec.DecodeError as exc:
-                raise ExchangeError("invalid", problem_from(exc, _where(number, None))) from None
-            yield number, raw, plain
+            yield number, raw, None
 
 
 def _folder_lines(folder: Path, registry) -> Iterator[dict]:
@@ -180,12 +184,20 @@ def _where(number: int, plain: Any) -> str:
     if kind == "post" and isinstance(plain.get("post"), dict):
         record = _l("post %(id)s", id=str(plain["post"].get("id"))[:10])
     elif kind.startswith("table:"):
-        record = _l("%(table)s, row %(n)s", table=kind[6:], n=str(plain.get("id"))[:12])
+        record = _l("%(table)s, row %(n)s", table=kind[6:], n=str(plain.get("id"))[:20])
     elif kind.startswith("setting:"):
         record = _l("setting %(key)s", key=kind[8:])
     else:
         record = kind
     return f"{line} ({record})"
+
+
+def _plain(raw: bytes) -> Any:
+    """A line as plain data, only to name its record in a message (never deeper than a refusal)."""
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
 
 
 class _Checker:
@@ -204,16 +216,22 @@ class _Checker:
         self.ended = False
         self.number = 0
 
-    def line(self, number: int, raw: bytes | None, plain: Any, types: LineTypes) -> None:
+    def line(self, number: int, raw: bytes | None, plain: Any, types: LineTypes) -> dict:
+        """Check one line (typed first: the types stop nesting and sizes before anything else
+        reads the line); returns it as plain data."""
         self.number = number
-        where = _where(number, plain)
         try:
             typed = types.decoder.decode(raw) if raw is not None else msgspec.convert(plain, types.union)
-        except msgspec.ValidationError as exc:
-            problem = problem_from(exc, where)
+            if raw is not None:
+                plain = msgspec.json.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            problem = problem_from(exc, _where(number, _plain(raw) if raw is not None else plain))
             # The record is named already: its field is the path inside it.
             problem.field = re.sub(r"^(?:post|row|value|entry)(?:\.|$)", "", problem.field)
             raise ExchangeError("invalid", problem) from None
+        except RecursionError:
+            self._bad(_where(number, None), "", _l("is nested too deeply"))
+        where = _where(number, plain)
         kind = tag_of(typed)
         if self.ended:
             self._bad(where, "", _l("comes after the end line"))
@@ -239,6 +257,7 @@ class _Checker:
             if typed.lines != number:
                 self._bad(where, "lines", _l("says %(said)s lines, the backup has %(n)s", said=typed.lines, n=number))
             self.ended = True
+        return plain
 
     def _bad(self, where: str, field: str, what: str):
         raise ExchangeError("invalid", Problem(where, field, what))
@@ -273,6 +292,8 @@ class _Checker:
         if len(taken) >= self.registry.tables[table].max_rows:
             self._bad(where, "", _l("%(table)s holds more rows than a kiosk can", table=table))
         taken.add(number)
+        if number > MAX_SEQUENTIAL_ID and not self.registry.tables[table].random_ids:
+            self._bad(where, "id", _l("is higher than the numbers the kiosk gives its rows"))
         for field, other in self.registry.tables[table].refs:
             value = row.get(field)
             if other == "posts":

@@ -16,7 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from ...core.schema import MAX_ROWS, AuditEntry, Count, Iso, KioskId, Record, Text
-from ...core.store import MAX_RECORD_BYTES
+from ...core.store import MAX_LIVE_FILE, MAX_RECORD_BYTES
 
 FORMAT = "mutual-aid-kiosk-backup"
 SCHEMA = 2
@@ -25,8 +25,8 @@ OLD_BACKUP = "backup.json"  # schema 1: one JSON document (read, never written)
 
 MAX_LINE = 16 * 1024 * 1024  # no line is longer (what is read before a line is refused)
 MAX_POST_BYTES = MAX_RECORD_BYTES + 4096  # a post with its replies and threads, as the store keeps it
-MAX_LIVE_BYTES = 64 * 1024 * 1024  # live.json is written whole at every change: it stays small
-MAX_MONTH_BYTES = 256 * 1024 * 1024
+MAX_LIVE_BYTES = MAX_LIVE_FILE  # open posts (the store keeps live.json under this)
+MAX_MONTH_BYTES = 32 * 1024 * 1024  # a month of the archive, parsed whole when it is read
 MAX_BACKUP_BYTES = 2 * 1024**3
 MAX_OLD_BACKUP_BYTES = 64 * 1024 * 1024  # schema 1 is read whole, so it is held to less
 RowId = Annotated[int, Meta(ge=1, le=2**53)]  # a table row's number (survey answers use random ones)

@@ -11,7 +11,7 @@ import msgspec
 from flask_babel import lazy_gettext as _l
 
 from ...core import codes
-from ...core.schema import Problem
+from ...core.schema import Problem, problem_from
 from ..feature import default_registry
 from .export import ExchangeError
 from .lines import FORMAT, OLD_BACKUP, SCHEMA
@@ -21,15 +21,20 @@ def _bad(what):
     raise ExchangeError("invalid", Problem(OLD_BACKUP, "", what))
 
 
-def old_lines(path: Path, registry=None) -> Iterator[dict]:
+def old_lines(path: Path, registry=None, digest=None) -> Iterator[dict]:
     registry = registry or default_registry()
+    raw = path.read_bytes()
+    if digest is not None:
+        digest.update(raw)
     try:
-        document = msgspec.json.decode(path.read_bytes())
-    except msgspec.DecodeError:
-        raise ExchangeError("incomplete", path.name) from None
+        document = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ExchangeError("invalid", problem_from(exc, OLD_BACKUP)) from None
+    except RecursionError:
+        _bad(_l("is nested too deeply"))
     if not isinstance(document, dict) or document.get("kind") != FORMAT:
         _bad(_l("it is not a kiosk backup"))
-    if document.get("schema") != 1:
+    if type(document.get("schema")) is not int or document["schema"] != 1:
         raise ExchangeError("version", str(document.get("schema")))
     name = document.get("kiosk")
     if not isinstance(name, str):

@@ -15,13 +15,17 @@ import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import Iterator
 from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
 
 from ...core import codes, staging
 from ...core.origin import post_home, post_key, reply_key
-from ...core.errors import StoreError
+from ...core.errors import DataDamaged, StoreError
+from ...core.schema import MAX_LIVE_POSTS, Problem
 from ...core.store import Store
-from ...core.times import iso, month_of
+from ...core.times import iso, month_of, utcnow
 from ..feature import default_registry
 from .backup import Backup
 from .export import ExchangeError
@@ -69,10 +73,10 @@ def restore(data_dir: Path, backup: Backup, registry=None, *, now: dt.datetime, 
     with _ONE_AT_A_TIME:
         staged = _staged(data_dir)
         try:
-            header, live, tables, meta, audit = _stage_backup(staged, backup, registry)
-            audit.setdefault(month_of(now), []).append(_audit_entry(
-                now, handle, "restore-backup", header.get("created", ""),
-                f"{header.get('name', '')}; the data from before is in {staging.BACKUPS}/{kept_as}"))
+            header, live, tables, meta, audit = _building(lambda: _stage_backup(staged, backup, registry))
+            entry = _audit_entry(now, handle, "restore-backup", header.get("created", ""),
+                                 f"{header.get('name', '')}; the data from before is in {staging.BACKUPS}/{kept_as}")
+            audit[month_of(now)] = chain(audit.get(month_of(now), ()), [entry])
             with store.exclusive() if store is not None else nullcontext():
                 kept = unknown_tables(store.live_data(), registry) if store is not None else {}
                 _building(lambda: (staged.write_live(live, tables, meta, kept), staged.audit(audit, registry.schema),
@@ -103,15 +107,19 @@ def _stage_backup(staged: Staged, backup: Backup, registry) -> tuple:
         elif kind.startswith("setting:"):
             meta[kind[8:]] = line.get("value")
         elif kind == "audit":
-            audit.setdefault(line["entry"]["at"][:7], []).append(line["entry"])
-    meta["kiosk"] = {"id": header["id"], "since": header.get("since") or header["created"]}
+            staged.spool.add(f"audit-{line['entry']['at'][:7]}", line["entry"])
+    # A backup from before identities names its kiosk only by its name, which two kiosks may
+    # share: the restored kiosk gets an identity of its own.
+    identity = header["id"] if not header["id"].startswith("L") else codes.new_kiosk_id()
+    meta["kiosk"] = {"id": identity, "since": header.get("since") or header["created"]}
+    for key in staged.spool.keys():
+        if key.startswith("audit-"):
+            audit[key[6:]] = staged.spool.read(key)
 
-    def months() -> None:
-        for month in staged.spool.keys():
-            staged.write_month(month, list(staged.spool.read(month)))
-        staged.write_index()
-
-    _building(months)
+    for month in staged.spool.keys():
+        if not month.startswith("audit-"):
+            staged.write_month(month, staged.spool.read(month))
+    staged.write_index()
     return header, live, tables, meta, audit
 
 
@@ -132,6 +140,8 @@ def _building(step):
     building becomes a clear refusal (nothing was committed, nothing changed)."""
     try:
         return step()
+    except DataDamaged as exc:  # the result would not pass the checks of the next start
+        raise ExchangeError("result", exc.problem) from exc
     except (StoreError, OSError) as exc:
         raise ExchangeError("staging", getattr(exc, "strerror", None) or str(exc)) from exc
 
@@ -183,27 +193,25 @@ def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | Non
     """Bring another kiosk's posts in, as the board's rule says (``PostRules.merge``), matched by
     origin; returns {"added", "updated", "renumbered"}. Merging the same backup again changes
     nothing (and commits nothing). The store is held throughout: what is merged is this kiosk's
-    data as it is, and nothing written meanwhile could be lost."""
+    data as it is, and nothing written meanwhile could be lost. ``dry_run``: the counts only
+    (the preview), with nothing built."""
     registry = registry or default_registry()
     rules = registry.posts
     counts = {"added": 0, "updated": 0, "renumbered": 0}
     if rules is None:
         return counts
+    now = now or utcnow()
     kiosk = backup.header.get("name", "")
     with _ONE_AT_A_TIME, store.exclusive():
         local = _Local.of(store)
-        staged = None if dry_run else _staged(store.data_dir)
+        staged = _staged(store.data_dir)
         try:
-            matched = _sort_incoming(store, backup, rules, local, kiosk, counts, staged)
-            if dry_run or not (counts["added"] or matched):
-                if staged:
-                    staged.discard()
-                return counts
-            counts["updated"] = 0
-            changes = _apply(store, rules, kiosk, matched, staged, counts)
-            if not (counts["added"] or counts["updated"]):
+            matched = _building(lambda: _sort_incoming(backup, rules, local, kiosk, counts, staged))
+            changes = _building(lambda: _apply(store, rules, kiosk, now, matched, staged, counts))
+            if dry_run or not (counts["added"] or counts["updated"]):
                 staged.discard()
                 return counts
+            _fits(store, changes, staged)
             entry = _audit_entry(now, handle, "merge", f"{kiosk} ({backup.header.get('id', '')})",
                                  f"{counts['added']} added, {counts['updated']} updated, "
                                  f"{counts['renumbered']} under new numbers")
@@ -211,15 +219,23 @@ def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | Non
                                staged.verify(registry.schema)))
             _commit(store, staged, f"before-merge-{_stamp(now)}")
         except BaseException:
-            if staged:
-                staged.discard()
+            staged.discard()
             raise
     return counts
 
 
-def _sort_incoming(store, backup, rules, local: _Local, kiosk: str, counts: dict, staged) -> dict[str, int]:
+def _fits(store: Store, changes: dict[str, dict], staged: Staged) -> None:
+    """Refuse, before building, a merge whose result a kiosk could not hold."""
+    live = store.count_live() - len(changes.get("live", {}).get("drop", ())) + staged.spool.count("a-live")
+    if live > MAX_LIVE_POSTS:
+        raise ExchangeError("invalid", Problem(str(_l("the merge")), "", _l(
+            "the board would hold %(n)s open posts, more than the %(most)s a kiosk can", n=live, most=MAX_LIVE_POSTS)))
+
+
+def _sort_incoming(backup, rules, local: _Local, kiosk: str, counts: dict, staged) -> set[str]:
     """Give each incoming record its number here and file it: a known one by where it is now
-    (spooled "m-<where>"), a new one by where it goes ("a-<where>"). Returns {where: count}."""
+    (spooled "m-<where>"), a new one by where it goes ("a-<where>"). Returns where the known
+    ones are."""
     used: set[str] = set()
 
     def number(*candidates: str) -> str:
@@ -229,7 +245,7 @@ def _sort_incoming(store, backup, rules, local: _Local, kiosk: str, counts: dict
                 return candidate
         raise RuntimeError("no free number")  # pragma: no cover - 24 million numbers
 
-    matched: dict[str, int] = {}
+    matched: set[str] = set()
     for line in backup.lines():
         if line["t"] != "post":
             continue
@@ -240,11 +256,10 @@ def _sort_incoming(store, backup, rules, local: _Local, kiosk: str, counts: dict
         post["home_id"] = key[1]
         hit = local.posts.get(key)
         new_ids = {post["id"]: hit[0] if hit else number(post["id"], key[1])}
-        replies, unknown = [], False
+        replies = []
         for reply in post.get("replies") or ():
             rkey = reply_key(reply, home)
             replies.append({**reply, "home_id": rkey[1]})
-            unknown = unknown or rkey not in local.replies
             new_ids[reply["id"]] = local.replies.get(rkey) or number(reply["id"], rkey[1])
         post["replies"] = replies
         if any(old != new for old, new in new_ids.items()) and not hit:
@@ -252,14 +267,10 @@ def _sort_incoming(store, backup, rules, local: _Local, kiosk: str, counts: dict
         post = rules.renumber(post, new_ids)
         if hit is None:
             counts["added"] += 1
-            post = rules.merge(None, post, kiosk)
-            if staged:
-                staged.spool.add(f"a-{rules.place(post) or 'live'}", post)
-        elif post.get("updated", "") > hit[2] or unknown:
-            counts["updated"] += 1
-            matched[hit[1]] = matched.get(hit[1], 0) + 1
-            if staged:
-                staged.spool.add(f"m-{hit[1]}", post)
+            staged.spool.add(f"a-{rules.place(post) or 'live'}", rules.merge(None, post, kiosk, utcnow()))
+        else:
+            matched.add(hit[1])
+            staged.spool.add(f"m-{hit[1]}", post)
     return matched
 
 
@@ -267,14 +278,14 @@ def _load(store: Store, where: str) -> list[dict]:
     return store.live_posts() if where == "live" else store.archived_posts(where)
 
 
-def _apply(store, rules, kiosk: str, matched: dict[str, int], staged, counts: dict) -> dict[str, dict]:
+def _apply(store, rules, kiosk: str, now: dt.datetime, matched: set[str], staged, counts: dict) -> dict[str, dict]:
     """Merge known records with ours, place by place. Returns, for each place that changes,
     {"put": {id: post}, "drop": {ids}}; posts that move to another place are spooled there."""
     changes: dict[str, dict] = {}
     for where in sorted(matched):
         ours = {p["id"]: p for p in _load(store, where)}
         for incoming in staged.spool.read(f"m-{where}"):
-            merged = rules.merge(ours.get(incoming["id"]), incoming, kiosk)
+            merged = rules.merge(ours.get(incoming["id"]), incoming, kiosk, now)
             if merged is None:
                 continue
             counts["updated"] += 1
@@ -294,21 +305,29 @@ def _apply(store, rules, kiosk: str, matched: dict[str, int], staged, counts: di
 
 def _write(store: Store, staged: Staged, changes: dict[str, dict], registry) -> None:
     """Each place that changes written once; every other file linked as it is."""
-    def final(where: str) -> list[dict]:
-        change = changes[where]
-        posts = [change["put"].pop(p["id"], p) for p in _load(store, where) if p["id"] not in change["drop"]]
-        posts += list(change["put"].values()) + list(staged.spool.read(f"a-{where}"))
-        return posts
+    def final(where: str) -> Iterator[dict]:
+        change = changes.get(where, {"put": {}, "drop": set()})
+        for post in _load(store, where):
+            if post["id"] not in change["drop"]:
+                yield change["put"].pop(post["id"], post)
+        yield from change["put"].values()
+        yield from staged.spool.read(f"a-{where}")
 
+    data = store.live_data()
+    meta = {row["key"]: row.get("value") for row in (data.get("meta") or {}).values()}
+    swept = registry.posts.swept
+    months = sorted(w for w in changes if w != "live")
+    if swept and months and months[0] <= (meta.get(swept) or ""):
+        # Posts joined months that retention has swept: it sweeps them again (promise 7).
+        meta[swept] = max((m for m in store.archived_months() if m < months[0]), default="")
+        changes.setdefault("live", {"put": {}, "drop": set()})
     if "live" in changes:
-        data = store.live_data()
         tables = {name: {int(k): v for k, v in (data.get(name) or {}).items()} for name in registry.tables}
-        meta = {row["key"]: row.get("value") for row in (data.get("meta") or {}).values()}
-        staged.write_live(final("live"), tables, meta, unknown_tables(data, registry))
+        staged.write_live(list(final("live")), tables, meta, unknown_tables(data, registry))
     else:
         staged.link_live()
     files = store.month_files()
-    for month in sorted(set(files) | {w for w in changes if w != "live"}):
+    for month in sorted(set(files) | set(months)):
         if month in changes:
             staged.write_month(month, final(month))
             store.trim()

@@ -1,0 +1,114 @@
+"""How a post from another kiosk joins this one's (declared in the feature as PostRules; the
+exchange finds the matching post by where it was made and gives it this kiosk's numbers first).
+
+The rule keeps every fact either kiosk knows:
+- what people wrote (title, details, ...) follows the copy updated last, unless that copy says
+  it was updated more than a week from now (a wrong clock or a crafted stick must not win for ever);
+- closing is final: a post fulfilled, withdrawn or expired at either kiosk stays closed, with
+  its accepted reply; between open and matched the copy updated last says;
+- replies are joined by number, and a reply known to both keeps the furthest state either saw
+  and every message of its thread either saw;
+- what was decided here stays: hiding, a thank-you line, the ticket codes (a stick never
+  replaces the code of a post or reply this kiosk knows);
+- text that either kiosk erased (retention) stays erased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+
+from ..core.times import iso
+from .lifecycle import ERASED, erase_replies
+from .schema import MAX_AKA, MAX_REPLIES, MAX_THREAD
+
+CLOSED = ("fulfilled", "withdrawn", "expired")
+REPLY_STAGE = {"new": 0, "accepted": 1, "declined": 1, "withdrawn": 2, "ended": 2}
+STATE = ("status", "closed", "matched_reply", "matched", "created")  # travel together
+TRUSTED_AHEAD = dt.timedelta(days=7)
+
+
+def check_post(post: dict) -> str | None:
+    """What the post's type cannot say: the accepted reply is one of its replies."""
+    matched = post.get("matched_reply")
+    if matched and matched not in {r["id"] for r in post.get("replies") or ()}:
+        return _l("its accepted reply %(id)s is not among its replies", id=matched)
+    return None
+
+
+def renumber(post: dict, new_ids: dict[str, str]) -> dict:
+    """The post with its own number and its replies' changed (old -> new) wherever it refers to
+    them; each old number stays in ``aka``, so codes and QR codes printed with it still lead here."""
+    def moved(record: dict) -> dict:
+        old = record["id"]
+        if old not in new_ids or new_ids[old] == old:
+            return record
+        known = [n for n in dict.fromkeys([*(record.get("aka") or ()), old]) if n != new_ids[old]]
+        return {**record, "id": new_ids[old], "aka": known[-MAX_AKA:]}
+
+    post = moved(dict(post))
+    post["replies"] = [moved(dict(r)) for r in post.get("replies") or ()]
+    if post.get("matched_reply") in new_ids:
+        post["matched_reply"] = new_ids[post["matched_reply"]]
+    return post
+
+
+def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetime) -> dict | None:
+    """The post to keep, both copies already under this kiosk's numbers; None: ours as it is."""
+    if current is None:
+        return {**incoming, "source": incoming.get("source") or kiosk, "merged_from": incoming.get("merged_from") or kiosk}
+    theirs_newer = current.get("updated", "") < incoming.get("updated", "") <= iso(now + TRUSTED_AHEAD)
+    post = {**(incoming if theirs_newer else current)}
+    state = _state_side(current, incoming, theirs_newer)
+    post.update({key: state.get(key) for key in STATE if key in state or key in post})
+    post.update(claim=current.get("claim"), hidden=current.get("hidden") or incoming.get("hidden"),
+                thanks=current.get("thanks") or incoming.get("thanks"), source=current.get("source"),
+                merged_from=current.get("merged_from"), home=current.get("home"), home_id=current.get("home_id"),
+                updated=max(current.get("updated", ""), incoming.get("updated", "")),
+                aka=_numbers(current, incoming))
+    post["replies"] = _join_replies(current.get("replies") or [], incoming.get("replies") or [])
+    if current.get("erased") or incoming.get("erased"):
+        post.update(ERASED, replies=erase_replies(post["replies"]))
+    post = _tidy(post, current)
+    return None if post == current else post
+
+
+def _tidy(record: dict, current: dict) -> dict:
+    """Without the empty fields the merge added (a post merged twice must come out the same)."""
+    return {key: value for key, value in record.items() if key in current or value not in (None, [])}
+
+
+def _state_side(current: dict, incoming: dict, theirs_newer: bool) -> dict:
+    closed = [p for p in (current, incoming) if p.get("status") in CLOSED]
+    if closed:
+        return closed[0]  # ours, if both closed
+    return incoming if theirs_newer else current
+
+
+def _numbers(*records: dict) -> list[str]:
+    return list(dict.fromkeys(n for r in records for n in r.get("aka") or ()))[-MAX_AKA:]
+
+
+def _join_replies(ours: list[dict], theirs: list[dict]) -> list[dict]:
+    by_id = {r["id"]: r for r in theirs}
+    joined = [_join_reply(r, by_id[r["id"]]) if r["id"] in by_id else r for r in ours]
+    known = {r["id"] for r in ours}
+    return (joined + [r for r in theirs if r["id"] not in known])[:MAX_REPLIES]
+
+
+def _join_reply(ours: dict, theirs: dict) -> dict:
+    """One reply as both kiosks know it: the furthest state either saw, every message of its
+    thread (ours keep their numbers: reports name them), our ticket code."""
+    reply = {**ours, "aka": _numbers(ours, theirs)}
+    if REPLY_STAGE.get(theirs.get("status"), 0) > REPLY_STAGE.get(ours.get("status"), 0):
+        reply["status"] = theirs["status"]
+    thread = list(ours.get("thread") or [])
+    seen = {(m["author"], m["created"], m["text"]) for m in thread}
+    number = max((m["id"] for m in thread), default=0)
+    for message in theirs.get("thread") or ():
+        if (message["author"], message["created"], message["text"]) not in seen:
+            number += 1
+            thread.append({**message, "id": number})
+    reply["thread"] = sorted(thread, key=lambda m: (m["created"], m["id"]))[:MAX_THREAD]
+    return _tidy(reply, ours)
