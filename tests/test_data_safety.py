@@ -5,6 +5,7 @@ Every refusal is checked against the data folder byte for byte."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import os
@@ -917,8 +918,12 @@ def test_a_merge_never_undoes_an_acceptance_or_a_closing_and_keeps_every_message
     other = Visitor(a.test_client())
     other.unlock(withdrawn_code)
     other.submit("/mine/withdraw")
-    # Later at Oak (which saw none of that): another reply.
-    reply_to(Visitor(b.test_client()), post_id, "I can carry boxes")
+    # Later at Oak (which saw none of that): another reply, an hour on, so Oak's copy is newer.
+    from kiosk.board import replies
+
+    with b.app_context():
+        replies.add_reply(b_store, post_id, {"message": "I can carry boxes"}, lang="en", scrypt_n=1024,
+                          now=utcnow() + dt.timedelta(hours=1), expire_days=30)
     (tmp_path / "s2").mkdir()
     exchange.merge(a_store, exchange.read_backup(_copy_of_backup(b, tmp_path / "s2", "Oak")), now=utcnow(), handle="t")
     post = a_store.get_post(post_id)

@@ -5,7 +5,7 @@ The rule keeps every fact either kiosk knows:
 - what people wrote (title, details, ...) follows the copy updated last, unless that copy says
   it was updated more than a week from now (a wrong clock or a crafted stick must not win for ever);
 - closing is final: a post fulfilled, withdrawn or expired at either kiosk stays closed, with
-  its accepted reply; between open and matched the copy updated last says;
+  its accepted reply; otherwise it is matched while its accepted reply is still accepted;
 - replies are joined by number, and a reply known to both keeps the furthest state either saw
   and every message of its thread either saw;
 - what was decided here stays: hiding, a thank-you line, the ticket codes (a stick never
@@ -60,30 +60,42 @@ def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetim
         return {**incoming, "source": incoming.get("source") or kiosk, "merged_from": incoming.get("merged_from") or kiosk}
     theirs_newer = current.get("updated", "") < incoming.get("updated", "") <= iso(now + TRUSTED_AHEAD)
     post = {**(incoming if theirs_newer else current)}
-    state = _state_side(current, incoming, theirs_newer)
-    post.update({key: state.get(key) for key in STATE if key in state or key in post})
     post.update(claim=current.get("claim"), hidden=current.get("hidden") or incoming.get("hidden"),
                 thanks=current.get("thanks") or incoming.get("thanks"), source=current.get("source"),
                 merged_from=current.get("merged_from"), home=current.get("home"), home_id=current.get("home_id"),
                 updated=max(current.get("updated", ""), incoming.get("updated", "")),
                 aka=_numbers(current, incoming))
     post["replies"] = _join_replies(current.get("replies") or [], incoming.get("replies") or [])
+    _settle_state(post, current, incoming)
     if current.get("erased") or incoming.get("erased"):
         post.update(ERASED, replies=erase_replies(post["replies"]))
     post = _tidy(post, current)
     return None if post == current else post
 
 
+def _settle_state(post: dict, current: dict, incoming: dict) -> None:
+    """Closed if either copy is (ours first). Otherwise matched while an accepted reply is still
+    accepted in the joined replies (a copy that is merely newer may never have seen the match),
+    else open: the accepted reply ended (the poster reopened) or was withdrawn."""
+    closed = [p for p in (current, incoming) if p.get("status") in CLOSED]
+    if closed:
+        post.update({key: closed[0].get(key) for key in STATE})
+        return
+    accepted = {r["id"] for r in post["replies"] if r.get("status") == "accepted"}
+    side = next((p for p in (current, incoming) if p.get("matched_reply") in accepted), None)
+    if side is not None:
+        post.update({key: side.get(key) for key in STATE})
+        for reply in post["replies"]:  # both kiosks accepted a reply at once: ours stands
+            if reply["id"] in accepted and reply["id"] != side["matched_reply"]:
+                reply["status"] = "ended"
+        return
+    post.update(status="open", matched_reply=None, matched=None, closed=None,
+                created=max(current.get("created", ""), incoming.get("created", "")))
+
+
 def _tidy(record: dict, current: dict) -> dict:
     """Without the empty fields the merge added (a post merged twice must come out the same)."""
     return {key: value for key, value in record.items() if key in current or value not in (None, [])}
-
-
-def _state_side(current: dict, incoming: dict, theirs_newer: bool) -> dict:
-    closed = [p for p in (current, incoming) if p.get("status") in CLOSED]
-    if closed:
-        return closed[0]  # ours, if both closed
-    return incoming if theirs_newer else current
 
 
 def _numbers(*records: dict) -> list[str]:
