@@ -1094,3 +1094,20 @@ def test_a_full_disk_while_staging_gives_a_message_and_changes_nothing(large, tm
     assert "status=1" in output and "could not be written in the data folder" in output, output
     assert "Traceback" not in output
     assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()
+
+
+@pytest.mark.damages_data
+def test_months_trusted_at_start_are_checked_after_it(archived, make_app):
+    """The start trusts months whose files did not change (so it stays quick); they are checked
+    just after, and one that rotted is named in /healthz before anyone opens it."""
+    path = sorted((archived / "archive").glob("20*.json"))[-1]
+    before = path.stat()
+    raw = bytearray(path.read_bytes())
+    raw[10:20] = b"\x00" * 10
+    path.write_bytes(bytes(raw))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    app = make_app(DATA_DIR=str(archived))
+    store = app.extensions["kiosk"].store
+    assert store.check_trusted_months() == [path.stem]
+    health = app.test_client().get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["unreadable_months"] == [path.stem]

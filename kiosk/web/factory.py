@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
     # Readers' pages (board, posts) are served from a cache until the next write.
     app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
 
+    # Months whose files had not changed were trusted at start (a quick start); check them now.
+    threading.Thread(target=store.check_trusted_months, name="check-months", daemon=True).start()
     with app.app_context():
         run_upkeep(app, max_months=1)  # bounded, so a big archive never slows the start
     app.extensions["kiosk"].upkeep_due = time.monotonic() + UPKEEP_EVERY_SECONDS
