@@ -726,16 +726,21 @@ def test_twenty_kills_during_a_restore_or_merge_leave_the_old_or_the_new_data_wh
     assert outcomes[0] == "old" and outcomes[-1] == "new", outcomes
 
 
-@pytest.mark.damages_data
-def test_a_month_that_rots_without_changing_its_date_is_caught_when_read(archived, make_app, runner):
-    """Bit rot keeps a file's size and date, so start-up trusts the month; the first read finds
-    it, says so on the page and in /healthz, and kiosk doctor (which checks every month) names it."""
-    path = sorted((archived / "archive").glob("20*.json"))[0]
+def rot(path: Path) -> None:
+    """Bit rot: a few bytes changed, the size and the modification time as they were."""
     before = path.stat()
     raw = bytearray(path.read_bytes())
     raw[10:20] = b"\x00" * 10
     path.write_bytes(bytes(raw))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.damages_data
+def test_a_month_that_rots_without_changing_its_date_is_caught_when_read(archived, make_app, runner):
+    """Bit rot keeps a file's size and date, so start-up trusts the month; the first read finds
+    it, says so on the page and in /healthz, and kiosk doctor (which checks every month) names it."""
+    path = sorted((archived / "archive").glob("20*.json"))[0]
+    rot(path)
     app = make_app(DATA_DIR=str(archived))
     client = app.test_client()
     assert client.get("/stats").status_code == 503
@@ -1101,11 +1106,7 @@ def test_months_trusted_at_start_are_checked_after_it(archived, make_app):
     """The start trusts months whose files did not change (so it stays quick); they are checked
     just after, and one that rotted is named in /healthz before anyone opens it."""
     path = sorted((archived / "archive").glob("20*.json"))[-1]
-    before = path.stat()
-    raw = bytearray(path.read_bytes())
-    raw[10:20] = b"\x00" * 10
-    path.write_bytes(bytes(raw))
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rot(path)
     app = make_app(DATA_DIR=str(archived))
     store = app.extensions["kiosk"].store
     assert store.check_trusted_months() == [path.stem]
