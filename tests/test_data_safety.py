@@ -906,6 +906,33 @@ def test_a_crafted_stick_cannot_take_over_a_post_made_here(make_app, tmp_path):
     assert Visitor(here.test_client()).unlock(f"{post_id}-acorn-bloom-civic-dwarf").status_code == 403
 
 
+def test_a_crafted_reply_naming_a_reply_made_here_is_kept_apart_from_it(make_app, tmp_path):
+    from conftest import TEST_SCRYPT_N
+
+    here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
+    store = here.extensions["kiosk"].store
+    post_id, _ = Visitor(here.test_client()).create(title="Soup for two")
+    reply_id, reply_code = reply_to(Visitor(here.test_client()), post_id, "I can cook")
+    lines = lines_of(_copy_of_backup(here, tmp_path))
+    ours = first_post(lines)
+    home = ours["home"]
+    lines[0]["id"] = "ZZZZZZZZZZ"
+    # "Another kiosk's" post, whose reply claims to be the reply made here, with a code of theirs.
+    ours.update(id="QQQQQ", home="ZZZZZZZZZZ", home_id="QQQQQ", title="Crafted")
+    ours["replies"][0].update(home=home, home_id=reply_id, message="Taken over",
+                              claim=codes.hash_secret("acorn-bloom-civic-dwarf", n=TEST_SCRYPT_N))
+    folder = write_backup(tmp_path / "crafted", lines)
+    assert exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="Heron")["added"] == 1
+    replier = Visitor(here.test_client())
+    assert replier.unlock(reply_code).status_code == 303  # the replier's code still opens their reply
+    assert "Soup for two" in replier.client.get("/mine").get_data(as_text=True)
+    crafted = next(p for p in store.live_posts() if p["title"] == "Crafted")
+    assert crafted["replies"][0]["id"] != reply_id  # the copy got a number of its own
+    assert [r["message"] for r in store.get_post(post_id)["replies"]] == ["I can cook"]
+    again = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="Heron")
+    assert again["added"] == again["updated"] == 0  # and merging it again changes nothing
+
+
 def test_a_merge_never_undoes_an_acceptance_or_a_closing_and_keeps_every_message(make_app, tmp_path):
     a = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
     b = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))

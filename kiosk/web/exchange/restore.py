@@ -167,7 +167,9 @@ def _commit(store: Store | None, staged: Staged, kept_as: str) -> Path | None:
 
 @dataclass
 class _Local:
-    """This kiosk's records by origin: post key -> (id, where it is, updated); reply key -> id."""
+    """This kiosk's records by origin: post key -> (id, where it is, updated); (post id, reply
+    key) -> reply id. Replies are known within their post only: a copy naming a reply of
+    another post is a new reply, never given that reply's number."""
 
     posts: dict = field(default_factory=dict)
     replies: dict = field(default_factory=dict)
@@ -182,7 +184,7 @@ class _Local:
                 local.posts[post_key(post)] = (post["id"], where, post.get("updated", ""))
                 local.numbers.update([post["id"], *(post.get("aka") or ())])
                 for reply in post.get("replies") or ():
-                    local.replies[reply_key(reply, post_home(post))] = reply["id"]
+                    local.replies[post["id"], reply_key(reply, post_home(post))] = reply["id"]
                     local.numbers.update([reply["id"], *(reply.get("aka") or ())])
             store.trim()
         return local
@@ -260,7 +262,8 @@ def _sort_incoming(backup, rules, local: _Local, kiosk: str, counts: dict, stage
         for reply in post.get("replies") or ():
             rkey = reply_key(reply, home)
             replies.append({**reply, "home_id": rkey[1]})
-            new_ids[reply["id"]] = local.replies.get(rkey) or number(reply["id"], rkey[1])
+            known = local.replies.get((hit[0], rkey)) if hit else None
+            new_ids[reply["id"]] = known or number(reply["id"], rkey[1])
         post["replies"] = replies
         if any(old != new for old, new in new_ids.items()) and not hit:
             counts["renumbered"] += 1
