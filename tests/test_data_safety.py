@@ -606,12 +606,20 @@ def test_a_staging_that_never_committed_is_thrown_away(busy_app):
 # -- input that once crashed ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["/board\r\nSet-Cookie: x=1", "/\t/evil.example/", "/%09/evil.example/",
-                                    "//evil.example", "/\\evil.example", "https://evil.example/", "/no/such/page"])
-def test_the_language_switch_never_leaves_the_kiosk(client, target):
+@pytest.mark.parametrize("target", ["/board\r\nSet-Cookie: x=1", "/\t/evil.example/", "//evil.example", "/\\evil.example", "https://evil.example/", "/" + "a" * 3000])
+def test_a_crafted_return_address_is_refused_and_the_language_stays(client, target):
     response = client.post("/lang", data={"lang": "es", "next": target})
-    assert response.status_code == 303
-    assert response.headers["Location"] in ("/", target) and "evil" not in response.headers["Location"]
+    assert response.status_code == 400 and "Nothing was saved" in response.get_data(as_text=True)
+    assert "Location" not in response.headers
+    assert 'lang="en"' in client.get("/board").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target, lands", [("/board?kind=need", "/board?kind=need"), ("/no/such/page", "/"),
+                                           ("/%09/evil.example/", "/"), ("", "/")])
+def test_the_language_switch_returns_to_the_page_or_to_the_start(client, target, lands):
+    response = client.post("/lang", data={"lang": "es", "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == lands
+    assert 'lang="es"' in client.get("/board").get_data(as_text=True)
 
 
 def test_a_redirect_is_never_built_from_the_host_header(client):
@@ -621,9 +629,18 @@ def test_a_redirect_is_never_built_from_the_host_header(client):
         assert response.status_code < 500
 
 
-@pytest.mark.parametrize("url", ["/board?page=" + "9" * 5000, "/board?page=-1", "/board?page=%00"])
-def test_huge_or_strange_page_numbers_show_the_first_page(client, url):
-    assert client.get(url).status_code == 200
+@pytest.mark.parametrize("url", ["/board?page=" + "9" * 5000, "/board?page=-1", "/board?page=%00", "/board?page=0"])
+def test_huge_or_strange_page_numbers_are_named_and_the_first_page_shown(client, url):
+    Visitor(client).create(title="Soup for two")
+    response = client.get(url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "That page number does not exist" in page and "Soup for two" in page
+
+
+def test_a_page_number_past_the_last_page_shows_the_last_page(client):
+    Visitor(client).create(title="Soup for two")
+    response = client.get("/board?page=7")
+    assert response.status_code == 200 and "Soup for two" in response.get_data(as_text=True)
 
 
 def test_a_coordinator_typing_a_huge_number_of_days_gets_a_message(client):

@@ -3,6 +3,7 @@ server side, the flyer, direct printing, page weight."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
@@ -44,11 +45,12 @@ def test_browser_language_is_used_until_one_is_chosen(app):
     assert "Set-Cookie" not in client.get("/", headers={"Accept-Language": "es"}).headers
 
 
-def test_unknown_language_and_foreign_redirects_are_ignored(client):
-    response = choose(client, "klingon", "https://evil.example/")
-    assert response.headers["Location"] == "/"
+def test_unknown_language_is_ignored_and_foreign_redirects_refused(client):
+    response = choose(client, "klingon", "/board")
+    assert response.headers["Location"] == "/board"
     assert '<html lang="en"' in client.get("/").get_data(as_text=True)
-    assert choose(client, "es", "//evil.example").headers["Location"] == "/"
+    assert choose(client, "es", "https://evil.example/").status_code == 400
+    assert choose(client, "es", "//evil.example").status_code == 400
 
 
 def test_language_switch_needs_no_earlier_cookie(app):
@@ -232,3 +234,12 @@ def test_qr_arrival_lands_on_the_post(client, visitor):
     # What the QR encodes is PUBLIC_URL + /p/<id>; its path answers with the post.
     response = client.get(f"/p/{post_id}", environ_base=PHONE)
     assert response.status_code == 200 and "Scanned" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/p/%C3%B1and%C3%BA", "/board?kind=need&status=matched", "/board?kind=%C3%B1"])
+def test_the_language_switch_on_any_page_comes_back_to_it(client, url):
+    page = client.get(url).get_data(as_text=True)
+    here = html.unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))
+    response = choose(client, "es", here)
+    assert response.status_code == 303 and response.headers["Location"] in (url, "/")
+    assert '<html lang="es"' in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -3,9 +3,9 @@ the flyer, the health check for the deploy scripts and the captive-portal answer
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -29,6 +29,7 @@ def screen_context():
         "can_print_direct": bool(current_app.config["PRINTER"]),
         # Anything of a visitor's that the idle reset must clear (each feature declares its keys).
         "visit_in_session": any(key in session for key in services().registry.session_keys),
+        "return_address": return_address,
     }
 
 
@@ -40,15 +41,27 @@ def no_store_on_the_touchscreen(response):
     return response
 
 
+def return_address() -> str:
+    """This page, for the language switch to come back to, written as _safe_next accepts it
+    (a path may hold letters beyond ASCII; a query only where the page declares it keeps one)."""
+    here = quote(request.path)
+    if request.endpoint in services().registry.keeps_query and request.query_string:
+        here += "?" + quote(request.query_string.decode("latin-1"), safe="=&%+")
+    return here
+
+
 def _safe_next(target: str | None) -> str:
     """Only a page of this kiosk, written plainly: never an absolute URL (no open redirect),
     never a character a browser drops or a header cannot hold (browsers drop a tab, which turns
-    "/<tab>/host" into "//host", another host)."""
+    "/<tab>/host" into "//host", another host). Our own forms never send such a thing, so it is
+    refused (400); a page that cannot be opened again (a form's answer) leads to the start."""
     home = url_for(services().registry.home)
-    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+    if not target:
         return home
+    if len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        abort(400)
     if any(not "!" <= ch <= "~" or ch == "\\" for ch in target):
-        return home
+        abort(400)
     try:
         current_app.url_map.bind("kiosk").match(urlsplit(target).path, method="GET")
     except HTTPException:  # no such page (or not one to open)
@@ -61,9 +74,10 @@ def choose_language():
     # Choosing a language is harmless to forge, and exempting it (in the factory) means people
     # who only read never need a CSRF cookie; the cookie appears once they pick a language.
     lang = request.form.get("lang", "")
+    target = _safe_next(request.form.get("next"))  # first: nothing is kept from a refused request
     if lang in setting("LANGUAGES"):
         session["lang"] = lang
-    return redirect(_safe_next(request.form.get("next")), code=303)
+    return redirect(target, code=303)
 
 
 @bp.post("/reset")

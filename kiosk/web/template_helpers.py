@@ -34,7 +34,6 @@ def register_template_helpers(app: Flask, registry) -> None:
         queue_panels=lambda: _panels(registry, "queue_panels"),
         stats_panels=lambda **context: _panels(registry, "stats_panels", **context),
         home=registry.home,
-        keeps_query=registry.keeps_query,
         coordinator_lock=registry.lock,
         header_links=lambda: registry.ordered("header_links"),
         footer_links=lambda: registry.ordered("footer_links"),
