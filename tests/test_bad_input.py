@@ -151,10 +151,11 @@ def test_joiners_inside_words_are_fine(visitor):
     assert visitor.post(**{**GOOD, "title": "می\u200cخواهم 👩\u200d👧"}).status_code == 303
 
 
-def test_bad_page_numbers_show_the_first_page(client):
+def test_bad_page_numbers_are_named_and_the_first_page_shown(client):
     for page in ("²", "-1", "0", "abc", "99999999999999999999"):
         response = client.get(f"/board?page={page}")
-        assert response.status_code == 200, page
+        assert response.status_code == 400, page
+        assert "That page number does not exist" in response.get_data(as_text=True)
 
 
 def test_editing_with_bad_values_changes_nothing(client, visitor, data_dir):

@@ -9,6 +9,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -334,7 +336,7 @@ def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tm
 
     store = here.extensions["kiosk"].store
     result = exchange.merge(store, exchange.read_backup(oak_backup), now=utcnow(), handle="Heron")
-    assert result == {"added": 2, "updated": 0, "renumbered": 2}
+    assert result == {"added": 2, "updated": 0, "renumbered": 2, "not_kept": 0}
     titles = sorted(p["title"] for p in store.live_posts())
     assert titles == ["Elm: ladder", "Elm: soup", "Oak: ride", "Oak: tutoring"]
     messages = sorted(r["message"] for p in store.live_posts() for r in p.get("replies") or ())
@@ -361,7 +363,7 @@ def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tm
     # The same backup again changes nothing, on screen or on disk.
     before = folder_bytes(here.config["DATA_DIR"])
     again = exchange.merge(store, exchange.read_backup(oak_backup), now=utcnow(), handle="Heron")
-    assert again == {"added": 0, "updated": 0, "renumbered": 0}
+    assert again == {"added": 0, "updated": 0, "renumbered": 0, "not_kept": 0}
     assert folder_bytes(here.config["DATA_DIR"]) == before
 
     # And back the other way: Oak gets Elm's posts, its own come back as they were.
@@ -861,7 +863,7 @@ def test_the_screen_waits_for_an_export_before_a_restore(busy_app, stick, tmp_pa
     jobs = busy_app.extensions["kiosk"].jobs
     with jobs._lock:
         jobs._jobs["writing"] = {"state": "running"}
-    response = act(Visitor(client), "/coordinate/import", folder=str(made), mode="replace", confirm="yes")
+    response = act(Visitor(client), "/coordinate/import", folder=str(made), mode="replace")
     assert response.status_code == 409 and "safe to unplug" in response.get_data(as_text=True)
 
 
@@ -1156,3 +1158,149 @@ def test_months_trusted_at_start_are_checked_after_it(archived, make_app):
     assert store.check_trusted_months() == [path.stem]
     health = app.test_client().get("/healthz").get_json()
     assert health["status"] == "degraded" and health["unreadable_months"] == [path.stem]
+
+
+# -- third attack round ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", [b"../../escaped", b"<outside>", b"\xff\xfe", b"a\x00b", b"a/b/c", b"x" * 300])
+def test_a_damaged_commit_marker_still_ends_on_the_new_data_inside_the_folder(busy_app, tmp_path, marker):
+    store = busy_app.extensions["kiosk"].store
+    folder = store.data_dir
+    store.close()
+    old, new = _staged_change(folder)
+    (folder / staging.STAGING / staging.COMMIT).write_bytes(marker.replace(b"<outside>", bytes(tmp_path / "elsewhere")))
+    outside = sorted(p.name for p in tmp_path.iterdir())
+    Store(folder, schema=default_registry().schema).close()
+    assert (folder / "live.json").read_text() == new
+    kept = staging.kept_copies(folder)
+    assert [c.name for c in kept] == ["before-change"] and (kept[0] / "live.json").read_text() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == outside
+
+
+def test_restoring_the_same_backup_again_and_again_keeps_the_data_from_before_it(busy_app, stick, make_app, tmp_path):
+    store = busy_app.extensions["kiosk"].store
+    Visitor(busy_app.test_client()).create(title="Precious local post")
+    other = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
+    Visitor(other.test_client()).create(title="Theirs")
+    backup = exchange.read_backup(_copy_of_backup(other, stick, "Oak"))
+    for _ in range(5):  # a volunteer who is not sure it worked
+        exchange.restore(store.data_dir, backup, now=utcnow(), handle="Heron", store=store)
+    kept = [json.loads((c / "live.json").read_text()) for c in staging.kept_copies(store.data_dir)]
+    assert len(kept) == 2  # what was restored, once, and what was there before
+    assert any("Precious local post" in json.dumps(copy) for copy in kept)
+
+
+def test_a_conversation_too_long_to_join_keeps_ours_and_says_how_many_did_not_fit(make_app, tmp_path, monkeypatch):
+    from kiosk.board import merging
+
+    monkeypatch.setattr(merging, "MAX_THREAD", 6)  # the real limit (500) is the same rule, slower to fill
+    here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
+    there = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
+    poster = Visitor(here.test_client())
+    post_id, code = poster.create(title="Help moving")
+    reply_id, _ = reply_to(Visitor(here.test_client()), post_id, "I have a van")
+    poster.unlock(code)
+    poster.submit(f"/mine/replies/{reply_id}/accept", form_url="/mine")
+    (tmp_path / "s").mkdir()
+    exchange.merge(there.extensions["kiosk"].store, exchange.read_backup(_copy_of_backup(here, tmp_path / "s", "Elm")),
+                   now=utcnow(), handle="t")
+    for n in range(3):
+        poster.submit("/mine/thread", message=f"ours {n}")
+    lines = lines_of(_copy_of_backup(there, tmp_path, "Oak"))
+    theirs = first_post(lines)["replies"][0]
+    theirs["thread"] = [{"id": n, "author": "replier", "text": f"theirs {n}", "created": f"2026-01-0{n}T10:00:00Z"}
+                        for n in range(1, 6)]
+    folder = write_backup(tmp_path / "oak-copy", lines)
+    store = here.extensions["kiosk"].store
+    seen = exchange.preview(store, exchange.read_backup(folder), "merge")
+    assert seen["not_kept"] == 2
+    result = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="t")
+    assert result["not_kept"] == 2 and result["updated"] == 1
+    thread = next(r for r in store.get_post(post_id)["replies"] if r["id"] == reply_id)["thread"]
+    assert [m["text"] for m in thread if m["text"].startswith("ours")] == ["ours 0", "ours 1", "ours 2"]
+    assert len(thread) == 6 and sorted(m["id"] for m in thread) == list(range(1, 7))
+    again = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="t")
+    assert again["updated"] == 0 and again["not_kept"] == 2
+
+
+def test_doctor_names_the_newest_kept_copy_that_passes_the_checks(busy_app, stick, runner):
+    store = busy_app.extensions["kiosk"].store
+    backup = exchange.read_backup(_copy_of_backup(busy_app, stick, "Elm"))
+    exchange.restore(store.data_dir, backup, now=utcnow(), handle="Heron", store=store)
+    good = staging.kept_copies(store.data_dir)[0]
+    bad = store.data_dir / staging.BACKUPS / "before-merge-2099-01-01_000000"
+    bad.mkdir()
+    (bad / "live.json").write_bytes(b"\0" * 4096)
+    odd = store.data_dir / staging.BACKUPS / "before-restore\x1b]0;pwned\x07"
+    shutil.copytree(good, odd)
+    store.close()
+    result = runner.invoke(kiosk_main, ["doctor", "--data", str(store.data_dir)])
+    assert f"the newest good one: {good}" in result.output
+    assert f"{bad} does not pass the checks" in result.output
+    assert "\x1b" not in result.output and "pwned" not in result.output
+
+
+def test_reading_a_backup_reads_its_own_file_only(good_lines, tmp_path):
+    folder = write_backup(tmp_path / "big", good_lines)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    with open(folder / "huge.bin", "wb") as fh:  # sparse: no disk space, but 256 MiB to read
+        fh.truncate(256 * 2**20)
+    for n in range(8):
+        (folder / f"copy-{n}.csv").symlink_to(folder / "huge.bin")
+        manifest["files"][f"copy-{n}.csv"] = "0" * 64
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    def read_so_far() -> int:
+        return int(re.search(r"rchar: (\d+)", Path("/proc/self/io").read_text()).group(1))
+
+    before = read_so_far()
+    exchange.read_backup(folder)
+    assert read_so_far() - before < 4 * (folder / "backup.jsonl").stat().st_size + 2**20
+
+
+def _as_nobody(command: list[str]) -> list[str] | None:
+    if os.geteuid() != 0:
+        return command
+    if not shutil.which("setpriv"):
+        return None
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+
+
+def test_a_backup_the_kiosk_may_not_read_gets_a_message_and_its_stick_still_lists(good_lines, tmp_path):
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="kiosk-perm-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        stick_folder = base / "STICK"
+        write_backup(stick_folder / "Elm-2026-01-01_000000", good_lines)
+        write_backup(stick_folder / "Elm-2026-01-02_000000", good_lines)
+        locked = stick_folder / "Elm-2026-01-01_000000" / "backup.jsonl"
+        (stick_folder / "private").mkdir(mode=0o700)
+        for path in [stick_folder, *stick_folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() and path.name != "private" else 0o644)
+        locked.chmod(0o000)
+        (stick_folder / "private").chmod(0o000)
+        data = base / "data"
+        data.mkdir()
+        if os.geteuid() == 0:
+            os.chown(data, 65534, 65534)
+        listing = _as_nobody([sys.executable, "-c", "import sys; from kiosk.core import usb; "
+                              "print([p.name for p in usb.exports_on(sys.argv[1])])", str(stick_folder)])
+        importing = _as_nobody([kiosk_command(), "import", "--from", str(locked.parent), "--replace", "--yes",
+                                "--data", str(data)])
+        if listing is None:
+            pytest.skip("needs setpriv to drop root")
+        listed = subprocess.run(listing, capture_output=True, text=True, timeout=60, env=kiosk_env())
+        if "No module named" in listed.stderr:
+            pytest.skip("nobody cannot read this checkout")
+        assert listed.returncode == 0, listed.stderr
+        assert "Elm-2026-01-01_000000" in listed.stdout and "Elm-2026-01-02_000000" in listed.stdout
+        result = subprocess.run(importing, capture_output=True, text=True, timeout=60, env=kiosk_env())
+        assert "Traceback" not in result.stderr and result.returncode == 1
+        assert "cannot be read" in result.stderr and "backup.jsonl" in result.stderr
+    finally:
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(base)

@@ -171,11 +171,11 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
 
     store = here.extensions["kiosk"].store
-    assert merge(store, first) == {"added": 1, "updated": 0, "renumbered": 0}
+    assert merge(store, first) == {"added": 1, "updated": 0, "renumbered": 0, "not_kept": 0}
     page = here.test_client().get(f"/p/{their_id}").get_data(as_text=True)
     assert "Theirs, first version" in page and "There" in page  # shows where it came from
     files = data_bytes(here.config["DATA_DIR"])
-    assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0}
+    assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0, "not_kept": 0}
     assert data_bytes(here.config["DATA_DIR"]) == files
 
     # A newer edit over there wins; an older copy never overwrites a newer one.
@@ -184,8 +184,8 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     second_stick = stick.parent / "STICK2"
     second_stick.mkdir()
     second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
-    assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0}
-    assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0}
+    assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0, "not_kept": 0}
+    assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0, "not_kept": 0}
     assert store.get_post(their_id)["title"] == "Theirs, edited"
     assert store.get_post(local_id)["title"] == "Ours"
 
@@ -341,6 +341,19 @@ def test_screen_export_shows_progress_and_says_when_it_is_safe_to_unplug(busy_ap
     assert ("Heron", "export") in [(e["handle"], e["action"]) for e in audit.trail(busy_app.extensions["kiosk"].store)]
 
 
+def confirmation(preview) -> dict:
+    """The confirm button's form, as the preview page holds it."""
+    html = preview.get_data(as_text=True)
+    return {name: re.search(rf'name="{name}" value="([^"]*)"', html).group(1) for name in ("digest", "key")}
+
+
+def look_then_confirm(coord: Visitor, folder, mode: str):
+    """What a coordinator does: pick the backup, read what would change, confirm."""
+    preview = act(coord, "/coordinate/import", folder=str(folder), mode=mode)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    return act(coord, "/coordinate/import", folder=str(folder), mode=mode, confirm="yes", **confirmation(preview))
+
+
 def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, make_app):
     other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
     their_id, _ = Visitor(other.test_client()).create(title="From the other center")
@@ -348,9 +361,39 @@ def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, 
     preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge")
     assert "Merging adds 1 posts" in preview.get_data(as_text=True)
     assert busy_app.extensions["kiosk"].store.get_post(their_id) is None  # nothing yet
-    done = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge", confirm="yes")
+    done = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge", confirm="yes", **confirmation(preview))
     assert done.status_code == 303
     assert busy_app.extensions["kiosk"].store.get_post(their_id)["title"] == "From the other center"
+
+
+def test_a_confirmation_is_for_the_backup_seen_and_is_acted_on_once(busy_app, coord_on, stick, tmp_path):
+    store = busy_app.extensions["kiosk"].store
+    folder = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace")
+    # Meanwhile, someone copies another backup over the one previewed.
+    Visitor(busy_app.test_client()).create(title="Not what was seen")
+    swapped = exchange.export(store, tmp_path, kiosk_name="Elm", now=utcnow(), full=True)
+    for name in ("backup.jsonl", "manifest.json"):
+        (folder / name).write_bytes((swapped / name).read_bytes())
+    before = data_bytes(busy_app.config["DATA_DIR"])
+    refused = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", **confirmation(preview))
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "not the one you looked at" in page and "Yes, restore" in page
+    assert data_bytes(busy_app.config["DATA_DIR"]) == before
+    # Confirmed after a second look: done once; the same confirmation sent again does nothing.
+    again = confirmation(refused)
+    cookie = coord_on.client.get_cookie("kiosk").value  # a double tap sends the same cookie twice
+    assert act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", **again).status_code == 303
+    after = data_bytes(busy_app.config["DATA_DIR"])
+    coord_on.client.set_cookie("kiosk", cookie)
+    repeat = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", **again)
+    assert repeat.status_code == 409 and "confirmed already" in repeat.get_data(as_text=True)
+    assert data_bytes(busy_app.config["DATA_DIR"]) == after
+    # A confirmation this browser was never shown is not acted on either.
+    forged = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes",
+                 digest=again["digest"], key="guessed")
+    assert forged.status_code == 409 and "confirm again" in forged.get_data(as_text=True)
+    assert data_bytes(busy_app.config["DATA_DIR"]) == after
 
 
 def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
@@ -358,7 +401,7 @@ def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
     folder = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
     _break(folder, "edited")
     before = data_bytes(busy_app.config["DATA_DIR"])
-    response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes")
+    response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace")
     assert response.status_code == 422 and "does not match its checksum" in response.get_data(as_text=True)
     assert data_bytes(busy_app.config["DATA_DIR"]) == before
 
@@ -410,7 +453,7 @@ def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stic
     second_stick = stick.parent / "S2"
     second_stick.mkdir()
     second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
-    assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0}
+    assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0, "not_kept": 0}
     merged = store.get_post(their_id)
     assert merged["title"] == "Shared post, edited" and merged["hidden"]["reason"] == "reported here"
     assert merged["merged_from"] == "There"

@@ -54,8 +54,13 @@ def renumber(post: dict, new_ids: dict[str, str]) -> dict:
     return post
 
 
-def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetime) -> dict | None:
-    """The post to keep, both copies already under this kiosk's numbers; None: ours as it is."""
+def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetime,
+               notes: dict | None = None) -> dict | None:
+    """The post to keep, both copies already under this kiosk's numbers; None: ours as it is.
+    ``notes["not_kept"]`` counts the replies and messages of theirs that did not fit (a post
+    holds MAX_REPLIES replies, a conversation MAX_THREAD messages: ours stay, theirs join while
+    there is room, and stay on the other kiosk)."""
+    notes = notes if notes is not None else {}
     if current is None:
         return {**incoming, "source": incoming.get("source") or kiosk, "merged_from": incoming.get("merged_from") or kiosk}
     theirs_newer = current.get("updated", "") < incoming.get("updated", "") <= iso(now + TRUSTED_AHEAD)
@@ -65,7 +70,8 @@ def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetim
                 merged_from=current.get("merged_from"), home=current.get("home"), home_id=current.get("home_id"),
                 updated=max(current.get("updated", ""), incoming.get("updated", "")),
                 aka=_numbers(current, incoming))
-    post["replies"] = _join_replies(current.get("replies") or [], incoming.get("replies") or [])
+    post["replies"] = _join_replies(current.get("replies") or [], incoming.get("replies") or [],
+                                    incoming.get("matched_reply"), notes)
     _settle_state(post, current, incoming)
     if current.get("erased") or incoming.get("erased"):
         post.update(ERASED, replies=erase_replies(post["replies"]))
@@ -102,14 +108,19 @@ def _numbers(*records: dict) -> list[str]:
     return list(dict.fromkeys(n for r in records for n in r.get("aka") or ()))[-MAX_AKA:]
 
 
-def _join_replies(ours: list[dict], theirs: list[dict]) -> list[dict]:
+def _join_replies(ours: list[dict], theirs: list[dict], their_match: str | None, notes: dict) -> list[dict]:
     by_id = {r["id"]: r for r in theirs}
-    joined = [_join_reply(r, by_id[r["id"]]) if r["id"] in by_id else r for r in ours]
+    joined = [_join_reply(r, by_id[r["id"]], notes) if r["id"] in by_id else r for r in ours]
     known = {r["id"] for r in ours}
-    return (joined + [r for r in theirs if r["id"] not in known])[:MAX_REPLIES]
+    # Room for theirs after ours; their accepted reply first, as their copy's state names it.
+    new = sorted((r for r in theirs if r["id"] not in known), key=lambda r: r["id"] != their_match)
+    room = max(0, MAX_REPLIES - len(joined))
+    _not_kept(notes, len(new) - room)
+    kept = {r["id"] for r in new[:room]}
+    return joined + [r for r in theirs if r["id"] in kept]
 
 
-def _join_reply(ours: dict, theirs: dict) -> dict:
+def _join_reply(ours: dict, theirs: dict, notes: dict) -> dict:
     """One reply as both kiosks know it: the furthest state either saw, every message of its
     thread (ours keep their numbers: reports name them), our ticket code."""
     reply = {**ours, "aka": _numbers(ours, theirs)}
@@ -117,10 +128,16 @@ def _join_reply(ours: dict, theirs: dict) -> dict:
         reply["status"] = theirs["status"]
     thread = list(ours.get("thread") or [])
     seen = {(m["author"], m["created"], m["text"]) for m in thread}
-    number = max((m["id"] for m in thread), default=0)
-    for message in theirs.get("thread") or ():
-        if (message["author"], message["created"], message["text"]) not in seen:
-            number += 1
-            thread.append({**message, "id": number})
-    reply["thread"] = sorted(thread, key=lambda m: (m["created"], m["id"]))[:MAX_THREAD]
+    new = [m for m in theirs.get("thread") or () if (m["author"], m["created"], m["text"]) not in seen]
+    room = max(0, MAX_THREAD - len(thread))
+    _not_kept(notes, len(new) - room)
+    used = {m["id"] for m in thread}
+    free = (n for n in range(1, MAX_THREAD + 1) if n not in used)
+    thread += [{**message, "id": next(free)} for message in new[:room]]
+    reply["thread"] = sorted(thread, key=lambda m: (m["created"], m["id"]))
     return _tidy(reply, ours)
+
+
+def _not_kept(notes: dict, count: int) -> None:
+    if count > 0:
+        notes["not_kept"] = notes.get("not_kept", 0) + count

@@ -47,6 +47,10 @@ def seed_command(data_dir: str, live: int, archived: int, keep_text: bool) -> No
     click.echo(f"Seeded {live} open and {archived} closed posts into {data_dir} in {time.monotonic() - started:.1f} s.")
 
 
+NOT_KEPT = ("{n} replies or messages of theirs do not fit (a post or a conversation here is full): this kiosk's "
+            "stay, and theirs stay on the other kiosk.")
+
+
 def _exchange_message(exc) -> str:
     messages = {
         "no-target": "that folder does not exist",
@@ -61,6 +65,8 @@ def _exchange_message(exc) -> str:
         "too-large": "this backup is larger than a kiosk's data can be; nothing was read from it",
         "invalid": "this backup holds data the kiosk cannot use; nothing was changed",
         "no-full": "this is an anonymized export, not a full backup: it cannot restore or merge",
+        "unreadable": "a file of the backup cannot be read (is the stick damaged, or was it pulled out? "
+                      "run as the kiosk's user?); nothing was changed",
         "staging": "the new data could not be written in the data folder (is the disk full? kiosk doctor says); "
                    "nothing was changed",
         "result": "the restored or merged data would not pass the kiosk's own checks; nothing was changed",
@@ -136,19 +142,7 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
     try:
         click.echo(f"Backup of {plain(backup.header['name'])} made {backup.header['created']}: "
                    f"{backup.counts['posts']} posts.")
-        if store is None:
-            click.echo("The data here is damaged: it will be kept in the data folder's backups/ and replaced.")
-        elif mode == "replace":
-            seen = exchange.preview(store, backup, mode, registry)
-            click.echo(f"This kiosk has {seen['posts_now']} posts now; all of its data will be replaced "
-                       "(the data from before is kept in the data folder's backups/).")
-            if not seen["same_kiosk"]:
-                click.echo(f"This backup was made by another kiosk ({plain(seen['kiosk'])}, {seen['kiosk_id']}): this kiosk "
-                           "takes over its identity. Do that only to replace it; to combine two kiosks, --merge.")
-        else:
-            seen = exchange.preview(store, backup, mode, registry)
-            click.echo(f"Merging adds {seen['merge_new']} posts ({seen['renumbered']} under new numbers, as "
-                       f"theirs are taken here) and updates {seen['merge_newer']}.")
+        _what_would_change(store, backup, mode, registry)
         if not yes and not click.confirm("Go on?"):
             sys.exit(1)
         if mode == "replace":
@@ -158,6 +152,8 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
             result = exchange.merge(store, backup, registry, now=wall_now(), handle="(command line)")
             click.echo(f"Merged: {result['added']} added ({result['renumbered']} under new numbers), "
                        f"{result['updated']} updated.")
+            if result["not_kept"]:
+                click.echo(NOT_KEPT.format(n=result["not_kept"]))
     except exchange.ExchangeError as exc:  # the stick changed since it was checked, or the disk is full
         click.echo(_exchange_message(exc), err=True)
         sys.exit(1)
@@ -169,6 +165,24 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
             store.close()
         if lock is not None:
             release_folder_lock(lock)
+
+
+def _what_would_change(store, backup, mode: str, registry) -> None:
+    if store is None:
+        click.echo("The data here is damaged: it will be kept in the data folder's backups/ and replaced.")
+        return
+    seen = exchange.preview(store, backup, mode, registry)
+    if mode == "replace":
+        click.echo(f"This kiosk has {seen['posts_now']} posts now; all of its data will be replaced "
+                   "(the data from before is kept in the data folder's backups/).")
+        if not seen["same_kiosk"]:
+            click.echo(f"This backup was made by another kiosk ({plain(seen['kiosk'])}, {seen['kiosk_id']}): this kiosk "
+                       "takes over its identity. Do that only to replace it; to combine two kiosks, --merge.")
+        return
+    click.echo(f"Merging adds {seen['merge_new']} posts ({seen['renumbered']} under new numbers, as "
+               f"theirs are taken here) and updates {seen['merge_newer']}.")
+    if seen["not_kept"]:
+        click.echo(NOT_KEPT.format(n=seen["not_kept"]))
 
 
 def _open_for_import(folder: Path, registry, mode: str):

@@ -160,10 +160,7 @@ def _files_and_lock(folder: Path, found: list) -> None:
     for line in recent:
         found.append((WARN, f"Start-up mended the data: {line}. Nothing to do, unless this keeps happening "
                             "(then the SD card may be failing: back up to a USB stick)."))
-    kept = staging.kept_copies(folder)
-    if kept:
-        found.append((OK, f"{len(kept)} copy(ies) of the data kept before a restore or merge, newest: {kept[0]} "
-                          f"(restore it with: kiosk import --from {kept[0]} --replace)."))
+    _kept_copies(folder, found)
     lock = folder / LOCK_FILE
     if lock.exists():
         try:
@@ -178,6 +175,25 @@ def _files_and_lock(folder: Path, found: list) -> None:
             found.append((OK, "A kiosk server is running on this data folder."))
         finally:
             os.close(fd)
+
+
+def _kept_copies(folder: Path, found: list) -> None:
+    """The copies kept before restores and merges: the newest that passes the start's checks is
+    the one to name (a copy may be damaged too, and a restore from it would be refused)."""
+    from ..web.feature import default_registry
+    from . import plain
+
+    kept = staging.kept_copies(folder)
+    for copy in kept:
+        try:
+            Store(copy, read_only=True, schema=default_registry().schema, check_all=True).close()
+        except (StoreError, OSError) as exc:  # DataDamaged is a StoreError
+            found.append((WARN, f"The copy kept in {plain(copy)} does not pass the checks, so it is no copy to "
+                                f"restore from ({plain(getattr(exc, 'strerror', None) or exc)})."))
+            continue
+        found.append((OK, f"{len(kept)} copy(ies) of the data kept before a restore or merge; the newest good one: "
+                          f"{plain(copy)} (restore it with: kiosk import --from {plain(copy)} --replace)."))
+        return
 
 
 def _clock(folder: Path, wall: dt.datetime, found: list) -> None:

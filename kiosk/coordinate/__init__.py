@@ -13,6 +13,7 @@ FEATURE = Feature(
     name="coordinate",
     blueprints=(views.bp,),
     private_endpoints=("coordinate.*",),
+    session_keys=(usb_views.IMPORT_KEY,),
     audit_actions={
         "unlock": _l("unlocked coordinator mode"),
         "lock": _l("locked coordinator mode"),

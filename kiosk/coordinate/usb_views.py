@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+import secrets
+
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..core import usb
@@ -11,6 +13,9 @@ from ..web.audit import log
 from ..web.services import now, services
 from ..web.settings import setting
 from .views import bp, done
+
+
+IMPORT_KEY = "import_key"  # the confirmation the import screen showed last (see _confirmation)
 
 
 def exchange_message(exc: exchange.ExchangeError) -> str:
@@ -26,6 +31,7 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "version": _("This backup comes from another version of the kiosk. Nothing was changed."),
         "too-large": _("This backup is larger than a kiosk's data can be (%(file)s). Nothing was read from it and nothing was changed.", file=exc.detail),
         "invalid": _invalid(exc.detail),
+        "unreadable": _("The kiosk cannot read %(file)s on the stick (is it damaged, or was it pulled out?). Nothing was changed.", file=exc.detail),
         "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
         "result": _("The restored or merged data would not pass the kiosk's own checks (%(file)s). Nothing was changed.", file=exc.detail),
         "staging": _("The new data could not be written on the kiosk (%(file)s). Nothing was changed. Is its disk full? The command kiosk doctor says.", file=exc.detail),
@@ -75,6 +81,22 @@ def export_status(job_id: str):
     return render_template("coordinate/export_status.html", job=job, error=error, job_id=job_id)
 
 
+def _confirmation(backup) -> str | None:
+    """Why the confirmation cannot be acted on, or None: it must be for the backup that was
+    previewed (a stick can change in between) and is acted on once (a second tap, a page sent
+    again). The session is a cookie a repeat sends again, so "once" is kept on the server."""
+    if not secrets.compare_digest(request.form.get("digest", ""), backup.digest):
+        return "changed"
+    key = request.form.get("key", "")
+    if not key or not secrets.compare_digest(key.encode("utf-8", "replace"),
+                                             str(session.get(IMPORT_KEY, "")).encode("utf-8", "replace")):
+        return "expired"
+    if not services().once.begin(f"import:{key}")[0]:
+        return "repeat"
+    session.pop(IMPORT_KEY, None)
+    return None
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def import_page():
     sticks = _sticks()
@@ -94,9 +116,21 @@ def import_page():
             "An export to a USB stick is being written. Wait until it says it is safe to unplug, then try again.")}), 409
     try:
         backup = exchange.read_backup(chosen, svc.registry)
-        if request.form.get("confirm") != "yes":
-            return render_template("coordinate/import.html", **{**page, "seen": exchange.preview(svc.store, backup, mode, svc.registry)},
-                                   chosen=chosen, mode=mode)
+
+        def preview(error=None, status=200):
+            key = session[IMPORT_KEY] = secrets.token_urlsafe(16)
+            seen = exchange.preview(svc.store, backup, mode, svc.registry)
+            return render_template("coordinate/import.html", **{**page, "error": error, "seen": seen},
+                                   chosen=chosen, mode=mode, digest=backup.digest, key=key), status
+
+        why = _confirmation(backup) if request.form.get("confirm") == "yes" else "preview"
+        if why == "repeat":
+            return render_template("coordinate/import.html", **{**page, "error": _(
+                "This was confirmed already (a second tap, or the page sent again): it was done once. The log says when.")}), 409
+        if why:
+            refusals = {"changed": _("The backup on the stick is not the one you looked at: it changed since. Check what it would change now, below."),
+                        "expired": _("Check what it would change, below, and confirm again.")}
+            return preview(refusals.get(why), 409 if why in refusals else 200)
         if mode == "replace":
             kept = exchange.restore(svc.store.data_dir, backup, svc.registry, now=now(), handle=g.handle, store=svc.store)
             return done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).",
@@ -104,5 +138,13 @@ def import_page():
         result = exchange.merge(svc.store, backup, svc.registry, now=now(), handle=g.handle)
     except exchange.ExchangeError as exc:
         return render_template("coordinate/import.html", **{**page, "error": exchange_message(exc)}), 422
-    return done(_("Merged: %(added)d posts added (%(renumbered)d under new numbers, as theirs were taken here), %(updated)d updated.",
-                  added=result["added"], renumbered=result["renumbered"], updated=result["updated"]))
+    message = _("Merged: %(added)d posts added (%(renumbered)d under new numbers, as theirs were taken here), %(updated)d updated.",
+                added=result["added"], renumbered=result["renumbered"], updated=result["updated"])
+    if result["not_kept"]:
+        message += " " + not_kept_message(result["not_kept"])
+    return done(message)
+
+
+def not_kept_message(count: int) -> str:
+    return _("%(count)d replies or messages of theirs did not fit (a post or a conversation here was full): this kiosk's stay, and theirs stay on the other kiosk.",
+             count=count)

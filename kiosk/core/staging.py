@@ -15,7 +15,9 @@ comes back on exactly the old or exactly the new data.
 
 from __future__ import annotations
 
+import filecmp
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +29,9 @@ COMMIT = "COMMIT"
 ITEMS = ("live.json", "archive", "audit")  # what a restore or a merge replaces
 BACKUPS = "backups"  # copies kept before each restore or merge
 KEEP = 3  # how many such copies stay
+# What a commit marker may name (see restore.py): a plain folder name, never a path.
+KEPT_NAME = re.compile(r"(before|damaged)-(restore|merge|change)(-[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{6})?")
+_KEPT_FOLDER = re.compile(KEPT_NAME.pattern + r"(-[0-9]{1,4})?")  # a second one the same second: "-2"
 
 
 def staging_folder(data_dir: Path) -> Path:
@@ -96,7 +101,9 @@ def _roll_forward(data_dir: Path) -> Path | None:
             os.replace(current, previous / f"{name}.unexpected")
         os.replace(new, current)
         fsync_dir(data_dir)
-    kept_as = (staging / COMMIT).read_text("utf-8").strip() or "before-change"
+    kept_as = (staging / COMMIT).read_bytes().decode("ascii", "replace").strip()
+    if not KEPT_NAME.fullmatch(kept_as):  # a marker damaged or written by hand: the data still wins
+        kept_as = "before-change"
     kept = _keep(data_dir, previous, kept_as)  # before the marker goes: a cut here repeats this
     shutil.rmtree(staging)
     fsync_dir(data_dir)
@@ -109,6 +116,12 @@ def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
     if not any(previous.iterdir()):
         previous.rmdir()
         return None
+    copies = kept_copies(data_dir)
+    if copies and _same_data(previous, copies[0]):
+        # The same data as the copy kept last (a restore done twice): keeping it again would
+        # push an older, different copy out of the three kept.
+        shutil.rmtree(previous)
+        return copies[0]
     backups = data_dir / BACKUPS
     backups.mkdir(exist_ok=True, mode=0o700)
     target = backups / name
@@ -120,6 +133,21 @@ def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
     for old in kept_copies(data_dir)[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _same_data(one: Path, other: Path) -> bool:
+    """Whether two copies hold the same posts, archive and tables (the audit trail aside: a
+    restore joins it to the new data, so nothing of it is lost)."""
+    def same_file(a: Path, b: Path) -> bool:
+        return a.is_file() and b.is_file() and (os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False))
+
+    if not same_file(one / "live.json", other / "live.json"):
+        return False
+    ours, theirs = one / "archive", other / "archive"
+    names = sorted(p.name for p in ours.iterdir()) if ours.is_dir() else []
+    if names != (sorted(p.name for p in theirs.iterdir()) if theirs.is_dir() else []):
+        return False
+    return all(same_file(ours / name, theirs / name) for name in names)
 
 
 def prune_kept(data_dir: Path, now_timestamp: float, retain_days: int) -> int:
@@ -138,5 +166,6 @@ def kept_copies(data_dir: Path) -> list[Path]:
     backups = Path(data_dir) / BACKUPS
     if not backups.is_dir():
         return []
-    found = [p for p in backups.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "live.json").is_file()]
+    found = [p for p in backups.iterdir()
+             if _KEPT_FOLDER.fullmatch(p.name) and p.is_dir() and not p.is_symlink() and (p / "live.json").is_file()]
     return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)

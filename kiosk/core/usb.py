@@ -49,11 +49,15 @@ def find(extra_roots: str = "") -> list[Stick]:
             found[stick.path] = stick
     for root in [r for r in (extra_roots or "").split(os.pathsep) if r.strip()]:
         folder = Path(root).expanduser()
-        if not folder.is_dir():
+        try:
+            listed = sorted(folder.iterdir()) if os.path.isdir(folder) else None
+        except OSError:  # not readable by the kiosk: no stick it can use
+            listed = None
+        if listed is None:
             continue
         # A folder of mount points (like /media/kiosk), or a stick mounted right there. An empty
         # folder that is no mount point is not a stick: it is /media/kiosk with nothing plugged in.
-        children = [c for c in sorted(folder.iterdir()) if c.is_dir() and not c.name.startswith(".")]
+        children = [c for c in listed if os.path.isdir(c) and not c.name.startswith(".")]
         for candidate in children or ([folder] if os.path.ismount(folder) else []):
             if str(candidate) in NEVER:
                 continue
@@ -66,7 +70,9 @@ def find(extra_roots: str = "") -> list[Stick]:
 def exports_on(stick_path: str) -> list[Path]:
     """Export folders on a stick (those with a manifest), newest name first."""
     root = Path(stick_path)
-    if not root.is_dir():
+    try:  # os.path's checks, unlike Path's, answer False for a folder this user may not read
+        entries = list(root.iterdir()) if os.path.isdir(root) else []
+    except OSError:
         return []
-    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()),
+    return sorted((p for p in entries if not p.name.startswith(".") and os.path.isfile(p / "manifest.json")),
                   key=lambda p: p.name, reverse=True)

@@ -83,7 +83,7 @@ ExportFiles = Callable[..., Iterable[tuple[str, Iterable[bytes]]]]
 class PostRules:
     """How the board's posts travel in a backup (they live in the store's own live file and
     archive, not in a record table): ``schema`` is their type, ``place(post)`` gives the archive
-    month of a closed post or None for a live one, ``merge(current, incoming)`` gives the post to
+    month of a closed post or None for a live one, ``merge(current, incoming, kiosk, now, notes=)`` gives the post to
     store or None to keep the current one (both already under this kiosk's numbers), and
     ``renumber(post, new_ids)`` changes the numbers of a post and its replies (old -> new),
     everywhere the post refers to them."""

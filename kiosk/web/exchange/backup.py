@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Literal, Optional
@@ -63,8 +64,11 @@ class Backup:
         preview): before anything that was read is committed."""
         check = _Checker(self.registry)
         digest = hashlib.sha256()
-        for number, raw, plain in self._raw(digest):
-            yield check.line(number, raw, plain, self.types)
+        try:
+            for number, raw, plain in self._raw(digest):
+                yield check.line(number, raw, plain, self.types)
+        except OSError as exc:  # the stick, not the kiosk: never "the kiosk could not write"
+            raise ExchangeError("unreadable", _file_of(exc, self.folder)) from None
         check.finish()
         if self.digest and digest.hexdigest() != self.digest:
             raise ExchangeError("checksum", BACKUP if self.kind == "jsonl" else OLD_BACKUP)
@@ -91,9 +95,19 @@ def _types(registry) -> LineTypes:
 
 def read_backup(folder, registry=None) -> Backup:
     """Check a backup whole and return it; raises ExchangeError("not-backup" | "incomplete" |
-    "checksum" | "version" | "no-full" | "too-large" | "invalid")."""
+    "checksum" | "version" | "no-full" | "too-large" | "invalid" | "unreadable")."""
     folder = Path(folder)
-    registry = registry or default_registry()
+    try:
+        return _read_backup(folder, registry or default_registry())
+    except OSError as exc:  # a file the kiosk may not read, a stick pulled out, a failing one
+        raise ExchangeError("unreadable", _file_of(exc, folder)) from None
+
+
+def _file_of(exc: OSError, folder: Path) -> str:
+    return Path(exc.filename).name[:255] if isinstance(exc.filename, str) and exc.filename else folder.name[:255]
+
+
+def _read_backup(folder: Path, registry) -> Backup:
     if folder.is_dir() and not (folder / MANIFEST).is_file() and (folder / "live.json").is_file():
         backup = Backup(folder, "data", registry)
     else:
@@ -114,7 +128,7 @@ def read_backup(folder, registry=None) -> Backup:
 def _manifest(folder: Path) -> dict[str, str]:
     """The manifest's files, each present, within the size limit and matching its checksum."""
     path = folder / MANIFEST
-    if not folder.is_dir() or not path.is_file():
+    if not os.path.isdir(folder) or not path.is_file():
         raise ExchangeError("not-backup", str(folder))
     if path.stat().st_size > MAX_MANIFEST:
         raise ExchangeError("not-backup", MANIFEST)
@@ -126,13 +140,17 @@ def _manifest(folder: Path) -> dict[str, str]:
         raise ExchangeError("not-backup", MANIFEST) from None
     except msgspec.DecodeError:
         raise ExchangeError("not-backup", MANIFEST) from None
+    # Every file listed is there, within the limit; only the one a restore reads is hashed
+    # (the others, spreadsheets for people, are never read here: hashing them all would let a
+    # stick listing one huge file many times keep the kiosk busy for minutes).
+    read = next((name for name in (BACKUP, OLD_BACKUP) if name in manifest.files), None)
     for name, digest in manifest.files.items():
         target = folder / name
         if not target.is_file():
             raise ExchangeError("incomplete", name)
         if target.stat().st_size > MAX_BACKUP_BYTES:
             raise ExchangeError("too-large", name)
-        if _sha256(target) != digest:
+        if name == read and _sha256(target) != digest:
             raise ExchangeError("checksum", name)
     return manifest.files
 

@@ -50,11 +50,12 @@ def preview(store: Store, backup: Backup, mode: str, registry=None) -> dict:
         "posts_now": store.count_live() + store.count_archived(),
         "posts_in_backup": backup.counts.get("posts", 0),
         "coordinators_in_backup": backup.counts.get("table:coordinators", 0),
-        "merge_new": 0, "merge_newer": 0, "renumbered": 0,
+        "merge_new": 0, "merge_newer": 0, "renumbered": 0, "not_kept": 0,
     }
     if mode == "merge":
         counts = merge(store, backup, registry, now=None, handle="", dry_run=True)
-        seen.update(merge_new=counts["added"], merge_newer=counts["updated"], renumbered=counts["renumbered"])
+        seen.update(merge_new=counts["added"], merge_newer=counts["updated"], renumbered=counts["renumbered"],
+                    not_kept=counts["not_kept"])
     return seen
 
 
@@ -193,13 +194,13 @@ class _Local:
 def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | None, handle: str,
           dry_run: bool = False) -> dict:
     """Bring another kiosk's posts in, as the board's rule says (``PostRules.merge``), matched by
-    origin; returns {"added", "updated", "renumbered"}. Merging the same backup again changes
+    origin; returns {"added", "updated", "renumbered", "not_kept"}. Merging the same backup again changes
     nothing (and commits nothing). The store is held throughout: what is merged is this kiosk's
     data as it is, and nothing written meanwhile could be lost. ``dry_run``: the counts only
     (the preview), with nothing built."""
     registry = registry or default_registry()
     rules = registry.posts
-    counts = {"added": 0, "updated": 0, "renumbered": 0}
+    counts = {"added": 0, "updated": 0, "renumbered": 0, "not_kept": 0}
     if rules is None:
         return counts
     now = now or utcnow()
@@ -288,7 +289,7 @@ def _apply(store, rules, kiosk: str, now: dt.datetime, matched: set[str], staged
     for where in sorted(matched):
         ours = {p["id"]: p for p in _load(store, where)}
         for incoming in staged.spool.read(f"m-{where}"):
-            merged = rules.merge(ours.get(incoming["id"]), incoming, kiosk, now)
+            merged = rules.merge(ours.get(incoming["id"]), incoming, kiosk, now, notes=counts)
             if merged is None:
                 continue
             counts["updated"] += 1
