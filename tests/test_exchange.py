@@ -393,6 +393,8 @@ def test_a_confirmation_is_for_the_backup_seen_and_is_acted_on_once(busy_app, co
     forged = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes",
                  digest=again["digest"], key="guessed")
     assert forged.status_code == 409 and "confirm again" in forged.get_data(as_text=True)
+    odd = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", digest="ü", key="é")
+    assert odd.status_code == 409
     assert data_bytes(busy_app.config["DATA_DIR"]) == after
 
 

@@ -86,6 +86,10 @@ def _settle_state(post: dict, current: dict, incoming: dict) -> None:
     closed = [p for p in (current, incoming) if p.get("status") in CLOSED]
     if closed:
         post.update({key: closed[0].get(key) for key in STATE})
+        if post.get("matched_reply") not in {r["id"] for r in post["replies"]}:
+            # Their accepted reply found no room here (a post full of replies): closed all
+            # the same, without naming a reply this kiosk does not hold.
+            post.update(matched_reply=None, matched=None)
         return
     accepted = {r["id"] for r in post["replies"] if r.get("status") == "accepted"}
     side = next((p for p in (current, incoming) if p.get("matched_reply") in accepted), None)

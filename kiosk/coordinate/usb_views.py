@@ -85,7 +85,7 @@ def _confirmation(backup) -> str | None:
     """Why the confirmation cannot be acted on, or None: it must be for the backup that was
     previewed (a stick can change in between) and is acted on once (a second tap, a page sent
     again). The session is a cookie a repeat sends again, so "once" is kept on the server."""
-    if not secrets.compare_digest(request.form.get("digest", ""), backup.digest):
+    if not secrets.compare_digest(request.form.get("digest", "").encode("utf-8", "replace"), backup.digest.encode()):
         return "changed"
     key = request.form.get("key", "")
     if not key or not secrets.compare_digest(key.encode("utf-8", "replace"),

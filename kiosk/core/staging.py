@@ -16,6 +16,7 @@ comes back on exactly the old or exactly the new data.
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import re
 import shutil
@@ -117,7 +118,7 @@ def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
         previous.rmdir()
         return None
     copies = kept_copies(data_dir)
-    if copies and _same_data(previous, copies[0]):
+    if copies and _same_data(previous, copies[0]) and _audit_kept(previous, data_dir):
         # The same data as the copy kept last (a restore done twice): keeping it again would
         # push an older, different copy out of the three kept.
         shutil.rmtree(previous)
@@ -136,18 +137,37 @@ def _keep(data_dir: Path, previous: Path, name: str) -> Path | None:
 
 
 def _same_data(one: Path, other: Path) -> bool:
-    """Whether two copies hold the same posts, archive and tables (the audit trail aside: a
-    restore joins it to the new data, so nothing of it is lost)."""
+    """Whether two copies hold the same posts, archive and tables. The archive's index is left
+    out (it is derived, and names each month file's inode and time); the audit trail too (see
+    _audit_kept)."""
     def same_file(a: Path, b: Path) -> bool:
         return a.is_file() and b.is_file() and (os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False))
+
+    def months(folder: Path) -> list[str]:
+        return sorted(p.name for p in folder.iterdir() if p.name != "index.json") if folder.is_dir() else []
 
     if not same_file(one / "live.json", other / "live.json"):
         return False
     ours, theirs = one / "archive", other / "archive"
-    names = sorted(p.name for p in ours.iterdir()) if ours.is_dir() else []
-    if names != (sorted(p.name for p in theirs.iterdir()) if theirs.is_dir() else []):
-        return False
-    return all(same_file(ours / name, theirs / name) for name in names)
+    names = months(ours)
+    return names == months(theirs) and all(same_file(ours / name, theirs / name) for name in names)
+
+
+def _audit_kept(previous: Path, data_dir: Path) -> bool:
+    """Whether every audit entry of the replaced data is in the new data (a restore joins them;
+    a month it could not read is left out and stays only in the copy, which must then be kept)."""
+    def entries(path: Path) -> list:
+        rows = json.loads(path.read_bytes())["audit"]
+        return [json.dumps(row, sort_keys=True) for row in rows.values()]
+
+    for old in sorted((previous / "audit").glob("*.json")) if (previous / "audit").is_dir() else ():
+        try:
+            new = set(entries(data_dir / "audit" / old.name))
+            if not all(entry in new for entry in entries(old)):
+                return False
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # unreadable: keep the copy
+            return False
+    return True
 
 
 def prune_kept(data_dir: Path, now_timestamp: float, retain_days: int) -> int:

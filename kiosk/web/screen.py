@@ -54,11 +54,12 @@ def _safe_next(target: str | None) -> str:
     """Only a page of this kiosk, written plainly: never an absolute URL (no open redirect),
     never a character a browser drops or a header cannot hold (browsers drop a tab, which turns
     "/<tab>/host" into "//host", another host). Our own forms never send such a thing, so it is
-    refused (400); a page that cannot be opened again (a form's answer) leads to the start."""
+    refused (400); a page that cannot be opened again (a form's answer, an address too long to
+    keep) leads to the start."""
     home = url_for(services().registry.home)
-    if not target:
+    if not target or len(target) > 2000:  # a page's own address can be long (a long 404 path)
         return home
-    if len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith("//"):
         abort(400)
     if any(not "!" <= ch <= "~" or ch == "\\" for ch in target):
         abort(400)
