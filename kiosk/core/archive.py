@@ -252,8 +252,8 @@ class ArchiveMonths:
             if doc is None:
                 return None
             moved = {**doc, **fields}
-            self._index_posts(month, [moved])
             self._archive(month).table(POSTS).upsert(self._document(moved, doc_id))
+            self._index_posts(month, [moved])  # after: a write that failed leaves it live, as it is
             self._posts.remove(doc_ids=[doc_id])
             return _copy(moved)
 

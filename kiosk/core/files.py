@@ -27,37 +27,37 @@ def fsync_dir(path: Path) -> None:
 
 def write_atomic(path: Path, payload: bytes, mode: int = 0o600) -> None:
     """Write ``payload`` so that ``path`` is always either the old or the new content."""
+    write_atomic_pieces(path, (payload,), mode)
+
+
+def write_atomic_pieces(path: Path, pieces: Iterable[bytes], mode: int = 0o600) -> int:
+    """Write content made a piece at a time (never all in memory) so that ``path`` is always
+    either the old or the new content: a temporary file, fsynced, renamed over it, the folder
+    fsynced. Returns the size written."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        view = memoryview(payload)
+    size, buffer = 0, bytearray()
+
+    def flush() -> None:
+        view = memoryview(buffer)
         while view:
-            written = os.write(fd, view)
-            view = view[written:]
+            view = view[os.write(fd, view):]
+        view.release()
+        buffer.clear()
+
+    try:
+        for piece in pieces:  # gathered into writes of about a MiB, not one per small piece
+            buffer += piece
+            size += len(piece)
+            if len(buffer) >= 1 << 20:
+                flush()
+        flush()
         os.fsync(fd)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def write_atomic_pieces(path: Path, pieces: Iterable[bytes], mode: int = 0o600) -> int:
-    """``write_atomic`` for content made a piece at a time (never all in memory); returns its size."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    size = 0
-    try:
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as out:
-            for piece in pieces:
-                out.write(piece)
-                size += len(piece)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     os.replace(tmp, path)
     fsync_dir(path.parent)
     return size
