@@ -356,6 +356,8 @@ def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tm
     # A printed QR code with a number both kiosks used asks which post; Oak's own opens Oak's.
     choose = here.test_client().get("/p/AAAAA").get_data(as_text=True)
     assert "Which post do you mean?" in choose and "Elm: soup" in choose and "Oak: ride" in choose
+    # Each as the board shows a post, with the kiosk it comes from: one card each, links to both.
+    assert choose.count('<li class="card kind-') == 2 and "· Elm Street" in choose and "· Oak Hall" in choose
     oak_ride = next(p for p in store.live_posts() if p["title"] == "Oak: ride")
     assert "AAAAA" in oak_ride["aka"] and oak_ride["home_id"] == "AAAAA"
     assert "Oak: ride" in here.test_client().get(f"/p/{oak_ride['id']}").get_data(as_text=True)

@@ -477,3 +477,18 @@ def test_import_refuses_both_replace_and_merge(runner, tmp_path):
                                         "--data", str(tmp_path / "data")])
     assert result.exit_code == 2 and "not both" in result.output
     assert not (tmp_path / "data").exists()
+
+
+def test_the_preview_counts_posts_that_get_new_numbers_in_words_that_fit_one(busy_app, coord_on, stick, tmp_path):
+    from test_data_safety import first_post, lines_of, with_end
+
+    store = busy_app.extensions["kiosk"].store
+    lines = lines_of(exchange.export(store, tmp_path, kiosk_name="Elm", now=utcnow(), full=True))
+    lines[0]["id"] = "ZZZZZZZZZZ"  # another kiosk, whose one post has a number this kiosk uses
+    theirs = {"t": "post", "post": {**first_post(lines), "home": "ZZZZZZZZZZ"}}
+    write_backup(stick / "Oak-2026-01-01_000000", with_end([line for line in lines if line["t"] != "post"] + [theirs]))
+    preview = act(coord_on, "/coordinate/import", folder=str(stick / "Oak-2026-01-01_000000"), mode="merge")
+    assert "1 new post gets a new number here" in preview.get_data(as_text=True)
+    coord_on.client.post("/lang", data={"lang": "es", "next": "/coordinate"})
+    preview = act(coord_on, "/coordinate/import", folder=str(stick / "Oak-2026-01-01_000000"), mode="merge")
+    assert "1 publicación nueva recibe un número nuevo aquí" in preview.get_data(as_text=True)

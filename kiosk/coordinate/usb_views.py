@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from ..core import usb
 from ..web import exchange
@@ -146,5 +146,6 @@ def import_page():
 
 
 def not_kept_message(count: int) -> str:
-    return _("%(count)d replies or messages of theirs did not fit (a post or a conversation here was full): this kiosk's stay, and theirs stay on the other kiosk.",
-             count=count)
+    return ngettext("%(num)d reply or message of theirs did not fit (a post or a conversation here was full): this kiosk's stay, and theirs stays on the other kiosk.",
+                    "%(num)d replies or messages of theirs did not fit (a post or a conversation here was full): this kiosk's stay, and theirs stay on the other kiosk.",
+                    count)
