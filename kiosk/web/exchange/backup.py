@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Iterator, Literal, Optional
 
@@ -84,13 +85,10 @@ class Backup:
             yield from ((n, None, line) for n, line in enumerate(_folder_lines(self.folder, self.registry), 1))
 
 
-_TYPES: dict[int, LineTypes] = {}
-
-
+@lru_cache(maxsize=16)
 def _types(registry) -> LineTypes:
-    if id(registry) not in _TYPES:
-        _TYPES[id(registry)] = LineTypes(registry.schema)
-    return _TYPES[id(registry)]
+    # Keyed by the registry itself (held by the cache), so a new one never gets another's types.
+    return LineTypes(registry.schema)
 
 
 def read_backup(folder, registry=None) -> Backup:
