@@ -19,6 +19,7 @@ import pytest
 
 from kiosk.cli import main as kiosk_main
 from kiosk.core import codes, staging
+from kiosk.core.journal import read_live
 from kiosk.core.store import Store
 from kiosk.core.times import utcnow
 from kiosk.web import exchange
@@ -31,10 +32,20 @@ from test_replies import reply_to
 
 
 def folder_bytes(folder) -> dict[str, str]:
-    """Every file of a data folder (the lock file aside) and its SHA-256."""
+    """Every file of a data folder (the lock file aside) and its SHA-256; the live file as the
+    kiosk reads it (with its journal: folding the journal into it changes no data)."""
     folder = Path(folder)
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "kiosk.lock"}
+    found = {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(folder.rglob("*"))
+             if p.is_file() and p.name != "kiosk.lock" and p.parent.name != "journal"}
+    try:
+        live = read_live(folder)
+    except ValueError:  # a damaged file: its bytes, and every segment as it is
+        return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "kiosk.lock"}
+    if "live.json" in found:
+        found["live.json"] = hashlib.sha256(json.dumps(live, sort_keys=True).encode()).hexdigest()
+    return found
 
 
 def lines_of(folder) -> list[dict]:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 
+from kiosk.core.journal import read_live
 from kiosk.core.store import ARCHIVE_DIR, LIVE_FILE, Store, all_post_ids, iter_json_files
 
 from conftest import Visitor, csrf_token
 from server import Browser, KioskServer, free_port, kiosk_env, serve_command
 
 
-def test_eight_threads_posting_200_each_leave_exactly_1600_posts(app, data_dir):
+def test_eight_threads_posting_200_each_leave_exactly_1600_posts(make_app, data_dir):
+    app = make_app(WRITE_BUDGET_SCALE=0)  # one "session" per thread posts far past its budget
     threads, per_thread = 8, 200
     created: list[list[str]] = [[] for _ in range(threads)]
     errors: list[BaseException] = []
@@ -42,7 +43,7 @@ def test_eight_threads_posting_200_each_leave_exactly_1600_posts(app, data_dir):
 
     ids = {post_id for batch in created for post_id in batch}
     assert len(ids) == threads * per_thread
-    parsed = json.loads((data_dir / LIVE_FILE).read_text("utf-8"))
+    parsed = read_live(data_dir)
     assert len(parsed["posts"]) == 1600
     assert {doc["id"] for doc in parsed["posts"].values()} == ids
     assert app.test_client().get("/healthz").get_json()["live_posts"] == 1600
@@ -90,7 +91,7 @@ def test_twenty_kills_while_posting_lose_no_acknowledged_post(tmp_path):
     everything: list[str] = []
     lock = threading.Lock()
     for round_no in range(20):
-        server = KioskServer(data_dir).start()  # starts every time, on whatever the kill left
+        server = KioskServer(data_dir, KIOSK_WRITE_BUDGET_SCALE="0").start()  # on whatever the kill left
         try:
             # Everything answered so far is there, after every kill.
             browser = Browser(server.port)
@@ -128,11 +129,15 @@ def test_interrupted_archive_move_is_repaired_at_start(make_app, data_dir):
     app = make_app()
     visitor = Visitor(app.test_client())
     post_id, code = visitor.create(title="moving")
+    store = app.extensions["kiosk"].store
+    store.checkpoint()
     live_before = (data_dir / LIVE_FILE).read_bytes()
     visitor.unlock(code)
     visitor.submit("/mine/fulfil")
-    app.extensions["kiosk"].store.close()
+    store.close()
     (data_dir / LIVE_FILE).write_bytes(live_before)  # as if the last write never happened
+    for segment in (data_dir / "journal").glob("*.log"):
+        segment.unlink()
 
     store = Store(data_dir)
     try:
@@ -179,7 +184,7 @@ def test_failed_write_leaves_memory_and_file_as_they_were(app, data_dir, monkeyp
 
     visitor = Visitor(app.test_client())
     post_id, _ = visitor.create(title="before the disk filled")
-    before = (data_dir / LIVE_FILE).read_bytes()
+    before = {p.name: p.read_bytes() for p in iter_json_files(data_dir)}
     real_write = os.write
 
     def full_disk(fd, data):
@@ -189,22 +194,45 @@ def test_failed_write_leaves_memory_and_file_as_they_were(app, data_dir, monkeyp
     with pytest.raises(OSError):
         app.extensions["kiosk"].store.update_post(post_id, {"title": "after"})
     monkeypatch.setattr(os, "write", real_write)
-    assert (data_dir / LIVE_FILE).read_bytes() == before
+    assert {p.name: p.read_bytes() for p in iter_json_files(data_dir)} == before  # the journal too
     assert app.extensions["kiosk"].store.get_post(post_id)["title"] == "before the disk filled"
     assert not list(data_dir.glob(".*.tmp-*"))
 
 
-def test_every_write_is_fsynced_before_it_replaces_the_file(app, monkeypatch):
-    """A SIGKILL cannot show a missing fsync (the kernel keeps the data); a power cut would.
-    So check the order the store asks for: write, fsync the file, rename, fsync the folder."""
+def _disk_calls(monkeypatch, data_dir) -> list[str]:
+    """The order of the store's writes, fsyncs and renames in the data folder."""
     import os
 
     calls = []
-    real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
-    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    real_write, real_fsync, real_replace = os.write, os.fsync, os.replace
+
+    def where(fd) -> str:
+        return os.readlink(f"/proc/self/fd/{fd}")
+
+    monkeypatch.setattr(os, "write", lambda fd, data: (calls.append(f"write {where(fd)}"), real_write(fd, data))[1])
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(f"fsync {where(fd)}"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append(f"replace {b}"), real_replace(a, b))[1])
+    return calls
+
+
+def test_a_post_is_fsynced_in_the_journal_before_it_is_acknowledged(app, data_dir, monkeypatch):
+    """A SIGKILL cannot show a missing fsync (the kernel keeps the data); a power cut would.
+    So check the order the store asks for: the change written to the journal, then the journal
+    fsynced, then the answer."""
+    visitor = Visitor(app.test_client())
+    token = csrf_token(visitor.client, "/new/request")
+    calls = _disk_calls(monkeypatch, data_dir)
+    response = visitor.client.post("/new/request", data={"csrf_token": token, "category": "food", "title": "synced"})
+    assert response.status_code == 303
+    journal = [c for c in calls if "/journal/" in c]
+    assert journal and journal[0].startswith("write") and journal[-1].startswith("fsync"), calls
+
+
+def test_every_snapshot_is_fsynced_before_it_replaces_the_file(app, data_dir, monkeypatch):
     Visitor(app.test_client()).create()
-    assert calls and calls.count("replace") >= 1
-    for i, call in enumerate(calls):
-        if call == "replace":
-            assert calls[i - 1] == "fsync" and calls[i + 1] == "fsync", calls
+    calls = _disk_calls(monkeypatch, data_dir)
+    app.extensions["kiosk"].store.checkpoint()  # the journal folded into live.json
+    replaced = [i for i, call in enumerate(calls) if call.startswith("replace") and call.endswith(LIVE_FILE)]
+    assert replaced, calls
+    for i in replaced:
+        assert calls[i - 1].startswith("fsync") and calls[i + 1].startswith("fsync"), calls

@@ -4,13 +4,13 @@ KIOSK_RETAIN_DAYS (promise 7); a clock that jumps does not break either."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
+from kiosk.core.journal import read_live
 from kiosk.core.times import utcnow
 from kiosk import run_upkeep
 from kiosk.board import lifecycle, posts
-from kiosk.core.store import ARCHIVE_DIR, LIVE_FILE
+from kiosk.core.store import ARCHIVE_DIR
 
 from conftest import TEST_SCRYPT_N
 
@@ -41,7 +41,7 @@ def test_old_posts_leave_the_board_and_move_to_the_archive(make_app, data_dir):
 
     # ...and moved to the archive by it.
     run_upkeep(app)
-    live = json.loads((data_dir / LIVE_FILE).read_text())
+    live = read_live(data_dir)
     assert {d["id"] for d in live["posts"].values()} == {fresh["id"]}
     page = client.get(f"/p/{old['id']}")
     assert page.status_code == 200 and "Expired" in page.get_data(as_text=True)

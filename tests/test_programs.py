@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from kiosk.core.store import LIVE_FILE, iter_json_files
+from kiosk.core.journal import read_live
+from kiosk.core.store import iter_json_files
 
 from conftest import Visitor
 from test_coordinate import act, team, unlock  # noqa: F401 - fixtures
@@ -80,7 +80,7 @@ def test_check_in_is_anonymous_and_read_by_coordinators(team, data_dir):  # noqa
     visitor = Visitor(team.test_client())
     response = visitor.submit("/check-in", working="The Friday soup!", change="More rides on Sundays")
     assert response.status_code == 303
-    stored = json.loads((data_dir / LIVE_FILE).read_text())["checkins"]
+    stored = read_live(data_dir)["checkins"]
     (note,) = stored.values()
     assert set(note) == {"month", "working", "change"} and re.fullmatch(r"\d{4}-\d\d", note["month"])
     assert team.test_client().get("/coordinate/check-ins").status_code == 303  # coordinators only

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from kiosk.core.journal import read_live
 from kiosk.web import audit as coordinators
 from kiosk.web import charts
 from kiosk.survey import rules as surveys
@@ -35,7 +36,7 @@ def store_of(app):
 
 
 def live_json(data_dir) -> dict:
-    return json.loads((data_dir / "live.json").read_bytes())
+    return read_live(data_dir)
 
 
 def answer_rows(data_dir) -> list[dict]:
@@ -137,12 +138,12 @@ BAD_DEFINITIONS = [
 
 @pytest.mark.parametrize("change, field", BAD_DEFINITIONS)
 def test_bad_survey_definitions_store_nothing(coord, team, data_dir, change, field):  # noqa: F811
-    before = (data_dir / "live.json").read_bytes()
+    before = live_json(data_dir)
     response = edit(coord, **{**QUESTIONS, **change})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Nothing was saved yet" in html and f'href="#{field}"' in html
-    assert (data_dir / "live.json").read_bytes() == before
+    assert live_json(data_dir) == before
 
 
 def test_an_empty_survey_is_refused(coord, team):  # noqa: F811
@@ -219,12 +220,12 @@ BAD_ANSWERS = [
 
 @pytest.mark.parametrize("fields", BAD_ANSWERS)
 def test_bad_answers_store_nothing(open_survey, team, data_dir, fields):
-    before = (data_dir / "live.json").read_bytes()
+    before = live_json(data_dir)
     person = Visitor(team.test_client())
     response = person.submit("/survey", **fields)
     assert response.status_code == 422
     assert "Nothing was saved yet" in response.get_data(as_text=True)
-    assert (data_dir / "live.json").read_bytes() == before
+    assert live_json(data_dir) == before
     assert person.submit("/survey", q1="0").status_code == 303  # and the browser may try again
 
 
@@ -311,6 +312,7 @@ def test_chart_is_valid_svg_with_escaped_labels():
 
 
 def test_answers_are_stored_in_an_order_that_says_nothing_about_time(make_app):
+    from kiosk.core.journal import JOURNAL_DIR
     from kiosk.core.store import LIVE_FILE
     import json
     from pathlib import Path
@@ -319,7 +321,11 @@ def test_answers_are_stored_in_an_order_that_says_nothing_about_time(make_app):
     store = app.extensions["kiosk"].store
     for n in range(30):
         surveys.store_answer(store, {"month": "2026-11", "answers": {"q1": str(n)}})  # a free-text answer
-    stored = json.loads((Path(app.config["DATA_DIR"]) / LIVE_FILE).read_text())["survey_answers"]
+    folder = Path(app.config["DATA_DIR"])
+    # Answers go straight into the live file, in id order: never into the journal, whose lines
+    # would keep the order they came in.
+    assert not any(b"survey_answers" in p.read_bytes() for p in (folder / JOURNAL_DIR).glob("*.log"))
+    stored = json.loads((folder / LIVE_FILE).read_bytes())["survey_answers"]
     keys = [int(k) for k in stored]
     assert keys == sorted(keys)  # kept in random-id order...
     order = [int(v["answers"]["q1"]) for v in stored.values()]

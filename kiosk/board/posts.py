@@ -86,23 +86,36 @@ def is_expired(post: dict, now: dt.datetime, expire_days: int) -> bool:
     return now - parse_iso(start) > dt.timedelta(days=expire_days)
 
 
+def _board_row(post: dict) -> tuple:
+    # What the board sorts and filters by; read without copying the post (store.scan_live).
+    start = post["updated"] if post["status"] == "matched" else post["created"]
+    return (post["created"], post["status"], bool(post.get("hidden")), post["kind"], post["category"], start, post["id"])
+
+
+def board_ids(store: Store, now: dt.datetime, expire_days: int, kind: str | None = None,
+              category: str | None = None, status: str = "open") -> list[str]:
+    """Ids of the live posts of one status, newest first, as ``board`` lists them. The rows are
+    worked out once per write, so a page costs its own posts, not the whole board."""
+    rows = store.memo("board-rows", lambda: store.scan_live(_board_row))
+    # Stored times are ISO text of one format: comparing text compares times (is_expired).
+    cutoff = iso(now - dt.timedelta(days=expire_days))
+    found = [
+        (created, order, post_id)
+        for order, (created, post_status, hidden, post_kind, post_category, start, post_id) in enumerate(rows)
+        if post_status == status and not hidden and start >= cutoff
+        and (kind is None or post_kind == kind) and (category is None or post_category == category)
+    ]
+    # The store keeps insertion order, which breaks ties between posts of the same second.
+    found.sort(reverse=True)
+    return [post_id for _, _, post_id in found]
+
+
 def board(store: Store, now: dt.datetime, expire_days: int, kind: str | None = None,
           category: str | None = None, status: str = "open") -> list[dict]:
     """Posts of one status (open by default), newest first; requests and offers side by side."""
     if status == "fulfilled":
         return _recently_fulfilled(store, now, kind, category)
-    # The store keeps insertion order, which breaks ties between posts of the same second.
-    found = [
-        (p["created"], order, p)
-        for order, p in enumerate(store.live_posts())
-        if p["status"] == status
-        and not p.get("hidden")
-        and not is_expired(p, now, expire_days)
-        and (kind is None or p["kind"] == kind)
-        and (category is None or p["category"] == category)
-    ]
-    found.sort(key=lambda item: item[:2], reverse=True)
-    return [p for _, _, p in found]
+    return store.get_posts(board_ids(store, now, expire_days, kind, category, status))
 
 
 def _recently_fulfilled(store: Store, now: dt.datetime, kind, category) -> list[dict]:
@@ -143,5 +156,5 @@ def public_view(post: dict) -> dict:
 def suggestions(store: Store, post: dict, now: dt.datetime, expire_days: int, limit: int = 5) -> list[dict]:
     """Open posts of the other kind in the same category: the simplest useful matching."""
     other = "offer" if post["kind"] == "request" else "request"
-    found = board(store, now, expire_days, kind=other, category=post["category"])
-    return [public_view(p) for p in found if p["id"] != post["id"]][:limit]
+    found = board_ids(store, now, expire_days, kind=other, category=post["category"])
+    return [public_view(p) for p in store.get_posts([i for i in found if i != post["id"]][:limit])]

@@ -11,6 +11,7 @@ from ..core import config as config_module
 from ..core import counts
 from ..core.errors import Invalid, Refused
 from ..web import charts
+from ..web.budget import budgeted
 from ..web.audit import audit, monthly_counts
 from ..web.gate import coordinator_required, handles
 from ..web.helpers import fewer_than, needs_contact_ok
@@ -23,6 +24,7 @@ bp = Blueprint("community", __name__, template_folder="templates")
 
 
 @bp.route("/check-in", methods=["GET", "POST"])
+@budgeted("checkin")
 def check_in():
     if request.method == "GET":
         return render_template("community/check_in.html", values={}, errors={})

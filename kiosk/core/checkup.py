@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from . import codes, staging
+from . import codes, journal, staging
 from .errors import DataDamaged, StoreError
 from .files import write_atomic
 from .schema import DataSchema, Problem, decode
@@ -75,18 +75,34 @@ def read_file(data_dir: Path, path: Path) -> bytes | None:
         raise unusable(data_dir, exc) from None
 
 
-def check_live(data_dir: Path, path: Path, schema: DataSchema) -> dict | None:
-    """live.json as plain data, after checking it whole; None when there is none yet."""
+def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = True) -> tuple[dict | None, int]:
+    """live.json with its journal replayed (journal.py), as plain data, after checking it whole,
+    and the snapshot's size; (None, 0) when there is none yet. ``repair``: cut off a journal
+    line a power cut left unfinished."""
     raw = read_file(data_dir, path)
     if raw is None or not raw.strip():
         if any(any((Path(data_dir) / folder).glob("[0-9]*.json")) for folder in ("archive", "audit")):
             # An archive without its live file is not a new kiosk: the live file was lost.
             raise damaged(data_dir, path, "it is empty or missing, while the archive and audit trail are there")
-        return None
+        return None, 0
+    size = len(raw)
     try:
-        typed = decode(raw, schema.decoder("live"), "live.json")
         data = msgspec.json.decode(raw)
-    except Problem as problem:
+        if not isinstance(data, dict):
+            raise Problem("live.json", "", "is not a JSON object")
+        if journal.replay(Path(data_dir) / journal.JOURNAL_DIR, data, repair):
+            raw = journal.encode(data)  # checked as a whole, as if it were the file
+        typed = decode(raw, schema.decoder("live"), "live.json")
+    except journal.JournalDamaged as exc:
+        raise damaged(data_dir, exc.path, exc.problem) from None
+    except OSError as exc:
+        raise unusable(data_dir, exc) from None
+    except (Problem, msgspec.DecodeError) as problem:
+        if isinstance(problem, msgspec.DecodeError):
+            try:
+                decode(raw, schema.decoder("live"), "live.json")
+            except Problem as named:
+                problem = named
         raise damaged(data_dir, path, problem) from None
     except RecursionError:
         raise damaged(data_dir, path, "it is nested too deeply") from None
@@ -95,11 +111,12 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema) -> dict | None:
         if meta_id(getattr(row, "key", None) or type(row).__struct_config__.tag) != int(key):
             raise damaged(data_dir, path, f"setting number {key} is filed under the wrong number")
     ids_unique(data_dir, path, typed.posts.values())
+    del typed
     unknown = sorted(set(data) - schema.known_tables()) if schema.strict else []
     if unknown:
         log.warning("live.json holds tables no feature of this version declares (%s): kept as they are",
                     ", ".join(unknown))
-    return data
+    return data, size
 
 
 def filed_by_number(data_dir: Path, path: Path, posts: dict) -> None:

@@ -35,6 +35,12 @@ DEFAULTS = {
     "REPLY_LIMIT_PER_HOUR": 10,
     "MESSAGE_LIMIT_PER_HOUR": 30,
     "REPORT_LIMIT_PER_HOUR": 5,
+    # Anonymous writes per browser session and overall, per hour (web/budget.py): the limits
+    # times this number; 0 turns them off (benchmarks and load tests only).
+    "WRITE_BUDGET_SCALE": 1,
+    # Readers' pages served from memory until the next write (web/pagecache.py); off only to
+    # measure what a page costs without it.
+    "PAGE_CACHE": True,
     # scrypt work factor for claim codes (a power of two).
     "SCRYPT_N": codes.DEFAULT_SCRYPT_N,
     # How long /mine stays unlocked without use (the touchscreen's idle reset locks it sooner).
@@ -139,24 +145,7 @@ def check(config) -> None:
     if is_loopback_host(url.hostname) and not config.get("TESTING"):
         # Allowed (a laptop demo), but printed codes would not work on phones.
         config["PUBLIC_URL_IS_LOCAL"] = True
-    for key, low in (
-        ("EXPIRE_DAYS", 1),
-        ("RETAIN_DAYS", 0),
-        ("GUESS_LIMIT", 1),
-        ("GUESS_WINDOW_SECONDS", 1),
-        ("GUESS_GLOBAL_LIMIT", 1),
-        ("MINE_IDLE_SECONDS", 30),
-        ("SCRYPT_N", 2),
-        ("IDLE_SECONDS", 10),
-        ("REPLY_LIMIT_PER_HOUR", 1),
-        ("COORDINATOR_IDLE_MINUTES", 1),
-        ("MESSAGE_LIMIT_PER_HOUR", 1),
-        ("REPORT_LIMIT_PER_HOUR", 1),
-        ("IDLE_GRACE_SECONDS", 5),
-    ):
-        value = config[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"KIOSK_{key} must be a whole number of at least {low}, got {value!r}")
+    _check_numbers(config)
     n = config["SCRYPT_N"]
     if n & (n - 1) or n > 2**codes.MAX_SCRYPT_LOG2:
         raise ConfigError(f"KIOSK_SCRYPT_N must be a power of two up to {2**codes.MAX_SCRYPT_LOG2}, got {n}")
@@ -171,6 +160,7 @@ def check(config) -> None:
         )
     config["LANGUAGES"] = list(dict.fromkeys(languages))
     config["TOUCHSCREEN"] = _flag(config["TOUCHSCREEN"], "TOUCHSCREEN")
+    config["PAGE_CACHE"] = _flag(config["PAGE_CACHE"], "PAGE_CACHE")
     for key in ("WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "NAME", "USB_ROOTS"):
         config[key] = "" if config[key] is None else str(config[key])
     for key, most in LENGTHS.items():
@@ -208,6 +198,30 @@ def _system_timezone() -> str:
     except OSError:
         pass
     return "UTC"
+
+
+def _check_numbers(config) -> None:
+    for key, low in (
+        ("EXPIRE_DAYS", 1),
+        ("RETAIN_DAYS", 0),
+        ("GUESS_LIMIT", 1),
+        ("GUESS_WINDOW_SECONDS", 1),
+        ("GUESS_GLOBAL_LIMIT", 1),
+        ("MINE_IDLE_SECONDS", 30),
+        ("SCRYPT_N", 2),
+        ("IDLE_SECONDS", 10),
+        ("REPLY_LIMIT_PER_HOUR", 1),
+        ("COORDINATOR_IDLE_MINUTES", 1),
+        ("MESSAGE_LIMIT_PER_HOUR", 1),
+        ("REPORT_LIMIT_PER_HOUR", 1),
+        ("IDLE_GRACE_SECONDS", 5),
+    ):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"KIOSK_{key} must be a whole number of at least {low}, got {value!r}")
+    scale = config["WRITE_BUDGET_SCALE"]
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1000:
+        raise ConfigError(f"KIOSK_WRITE_BUDGET_SCALE must be a number from 0 to 1000, got {scale!r}")
 
 
 def _flag(value, name: str) -> bool:

@@ -126,16 +126,23 @@ def secret_key(path: Path) -> bytes:
 
 
 def iter_json_files(data_dir: Path) -> Iterator[Path]:
-    """Every data file, for tests and tools that check the folder as a whole."""
+    """Every data file (the live file's journal too), for tests and tools that check the folder
+    as a whole."""
     data_dir = Path(data_dir)
     yield from sorted(data_dir.glob("*.json"))
     yield from sorted((data_dir / ARCHIVE_DIR).glob("*.json"))
+    yield from sorted((data_dir / "journal").glob("*.log"))
 
 
 def all_post_ids(files: Iterable[Path]) -> set[str]:
+    """Every post id any of these files holds (a journal segment: every post it saved)."""
+    from .journal import read_segment
+
     ids: set[str] = set()
     for path in files:
-        data = load_json(path) or {}
-        for doc in (data.get("posts") or {}).values():
-            ids.add(doc["id"])
+        if path.suffix == ".log":
+            tables = [change.get("set") or {} for change in read_segment(path)[0] if change["t"] == "posts"]
+        else:
+            tables = [(load_json(path) or {}).get("posts") or {}]
+        ids.update(doc["id"] for table in tables for doc in table.values())
     return ids

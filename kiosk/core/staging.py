@@ -1,6 +1,6 @@
 """Replacing the data folder's contents in one step that a pulled plug cannot split.
 
-A restore or a merge builds the new ``live.json``, ``archive/`` and ``audit/`` in a hidden
+A restore or a merge builds the new ``live.json``, ``journal/``, ``archive/`` and ``audit/`` in a hidden
 folder inside the data folder (``.staging/``): inside, not beside, because the service may
 write only its data folder, and renames are atomic only within one file system. Files that do
 not change are hard links, so staging costs what changes. When everything is written, fsynced
@@ -27,7 +27,9 @@ from .files import fsync_dir, write_atomic
 STAGING = ".staging"
 PREVIOUS = ".previous"
 COMMIT = "COMMIT"
-ITEMS = ("live.json", "archive", "audit")  # what a restore or a merge replaces
+# What a restore or a merge replaces: the live file's journal too (the new data has none; one
+# left from a server that was killed would otherwise be replayed over the restored file).
+ITEMS = ("live.json", "journal", "archive", "audit")
 BACKUPS = "backups"  # copies kept before each restore or merge
 KEEP = 3  # how many such copies stay
 # What a commit marker may name (see restore.py): a plain folder name, never a path.
@@ -147,6 +149,9 @@ def _same_data(one: Path, other: Path) -> bool:
         return sorted(p.name for p in folder.iterdir() if p.name != "index.json") if folder.is_dir() else []
 
     if not same_file(one / "live.json", other / "live.json"):
+        return False
+    logs = [sorted(p.name for p in (copy / "journal").glob("*.log")) for copy in (one, other)]
+    if logs[0] != logs[1] or not all(same_file(one / "journal" / n, other / "journal" / n) for n in logs[0]):
         return False
     ours, theirs = one / "archive", other / "archive"
     names = months(ours)

@@ -24,21 +24,22 @@ numbers it was printed under (``aka``): ``holders`` finds every record a printed
 from __future__ import annotations
 
 import os
-import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from tinydb import TinyDB
-from tinydb.storages import Storage
 from tinydb.table import Document
 
 from . import codes, staging
+from .livedb import DurableJSONStorage, WriteLock
+from .livefile import MAX_LIVE_FILE, LiveFile  # noqa: F401  (MAX_LIVE_FILE: for the backup's limits)
 from .archive import POSTS, ArchiveMonths, record_ids
 from .audit_log import AUDIT_DIR, AuditTrail
-from .checkup import check_audit, check_live, meta_id, note_repair, unusable
+from .checkup import check_audit, meta_id, note_repair, unusable
 from .errors import StoreError
-from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_files, load_json,  # noqa: F401
-                    release_folder_lock, secret_key, sweep_temp_files, take_folder_lock, write_atomic)
+from .files import (ARCHIVE_DIR, LIVE_FILE, all_post_ids, dump_json, iter_json_files,  # noqa: F401
+                    release_folder_lock, secret_key, sweep_temp_files, take_folder_lock)
 from .records import RecordTables, _copy
 from .schema import MAX_LIVE_POSTS, DataSchema
 from .times import iso, utcnow
@@ -47,44 +48,6 @@ SECRET_FILE = "secret_key"
 META = "meta"
 KIOSK = "kiosk"  # the settings key of this kiosk's identity
 MAX_RECORD_BYTES = 4 * 1024 * 1024  # one post with all its replies and threads, as stored
-# live.json is rewritten whole at every change and parsed whole at start: it never grows past
-# this (honest use stays far below; a backup that would pass it is refused, lines.py).
-MAX_LIVE_FILE = 32 * 1024 * 1024
-
-
-class DurableJSONStorage(Storage):
-    """TinyDB storage that keeps the parsed data in memory and writes atomically and durably."""
-
-    def __init__(self, path: str | os.PathLike, read_only: bool = False, on_write=None, data=None,
-                 max_bytes: int | None = None):
-        self.path = Path(path)
-        self.read_only = read_only
-        self.on_write = on_write
-        self.max_bytes = max_bytes
-        self._data = load_json(self.path) if data is None else data
-
-    def read(self):
-        return self._data
-
-    def write(self, data) -> None:
-        if self.read_only:
-            raise StoreError("this data folder was opened read-only")
-        try:
-            payload = dump_json(data)
-            if self.max_bytes and len(payload) > self.max_bytes:
-                raise StoreError(f"{self.path.name} would grow past {self.max_bytes >> 20} MiB")
-            write_atomic(self.path, payload)
-        except BaseException:
-            # TinyDB changed the dict we handed out before calling write(); the file still
-            # holds the last good version, so go back to it.
-            self._data = load_json(self.path)
-            raise
-        self._data = data
-        if self.on_write:
-            self.on_write()
-
-    def close(self) -> None:
-        pass
 
 
 def _doc(post: dict) -> Document:
@@ -97,7 +60,7 @@ def _fits(post: dict) -> dict:
     return post
 
 
-class Store(ArchiveMonths, RecordTables, AuditTrail):
+class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
     """Posts, records, settings and the audit trail in one data folder. Every public method
     takes the lock."""
 
@@ -111,10 +74,11 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         self.read_only = read_only
         self.check_all = check_all
         self.frozen = False
-        self._numbers_version = -1
         self.schema = schema or DataSchema()
-        self._lock = threading.RLock()
+        self._lock = WriteLock()
         self._lock_fd = None
+        self._opened = False  # a start that failed half-way writes nothing at close
+        self._memos: dict[str, tuple[int, Any]] = {}
         self._live = None
         self._archives = {}
         # Goes up with every write, so caches of rendered pages know when they are stale.
@@ -140,8 +104,7 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
                 note_repair(self.data_dir, done, self.read_only)
             sweep_temp_files(self.data_dir, self.data_dir / ARCHIVE_DIR, self.data_dir / AUDIT_DIR)
             (self.data_dir / ARCHIVE_DIR).mkdir(exist_ok=True, mode=0o700)
-        data = check_live(self.data_dir, self.data_dir / LIVE_FILE, self.schema)
-        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data, max_bytes=MAX_LIVE_FILE)
+        self._open_live()
         self._load_archive()
         audit = self.data_dir / AUDIT_DIR
         if audit.exists() or not self.read_only:
@@ -154,6 +117,7 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             if self.get_meta(KIOSK) is None:
                 self.set_meta(KIOSK, {"id": codes.new_kiosk_id(), "since": iso(utcnow())})
         self._bump()
+        self._opened = True
 
     def freeze(self) -> None:
         """Refuse every write from now on (a restore or merge could not finish under this
@@ -168,12 +132,12 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         """Read the folder afresh after its files were replaced (a restore or a merge)."""
         with self._lock:
             self.trim()
-            self._live.close()
+            self._close_live(checkpoint=False)
             self._open()
 
-    def _open_db(self, path: Path, on_write=None, data=None, max_bytes=None) -> TinyDB:
-        return TinyDB(path, storage=DurableJSONStorage, read_only=self.read_only, on_write=on_write, data=data,
-                      max_bytes=max_bytes)
+    def _open_db(self, path: Path, on_write=None, data=None) -> TinyDB:
+        """An archive month (the live file is opened by livefile.py)."""
+        return TinyDB(path, storage=DurableJSONStorage, read_only=self.read_only, on_write=on_write, data=data)
 
     @staticmethod
     def _document(value: dict, doc_id: int) -> Document:
@@ -190,12 +154,10 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         self.version += 1
 
     def close(self) -> None:
+        self._close_live(checkpoint=self._opened)
         with self._lock:
             if self._archives:
                 self.trim()
-            if self._live is not None:
-                self._live.close()
-                self._live = None
             if self._lock_fd is not None:
                 release_folder_lock(self._lock_fd)
                 self._lock_fd = None
@@ -208,10 +170,13 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             except OSError as exc:
                 raise unusable(self.data_dir, exc) from None
 
+    @contextmanager
     def exclusive(self):
         """The store's lock, for a change made of many steps (a restore, a merge): nothing else
-        reads or writes until it is released."""
-        return self._lock
+        reads or writes until it is released, and the files hold every change (no journal)."""
+        with self._lock:
+            self.checkpoint()
+            yield self
 
     @property
     def kiosk_id(self) -> str:
@@ -239,38 +204,20 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         """Every record a number may mean, as (post id, reply id or None): the post or reply
         with that id here, and those printed under it at another kiosk (their ``aka``)."""
         with self._lock:
-            live_aka = self._live_numbers()[1]
-            meant = [printed, *sorted(self._archived_aka.get(printed, ())), *sorted(live_aka.get(printed, ()))]
+            meant = [printed, *sorted(self._archived_aka.get(printed, ())), *sorted(self._live_aka.get(printed, ()))]
             found = [self._holder(local) for local in dict.fromkeys(meant)]
             return [h for h in found if h is not None]
 
     def _holder(self, local: str) -> tuple[str, str | None] | None:
         if local in self._index or self._posts.contains(doc_id=codes.post_id_to_int(local)):
             return local, None
-        owner = self._reply_index.get(local) or self._live_reply_owner(local)
+        owner = self._reply_index.get(local) or self._owners.get(local)
         return (owner, local) if owner else None
-
-    def _live_numbers(self) -> tuple[dict[str, str], dict[str, set[str]]]:
-        """(reply id -> post id, printed number -> records) of the live posts, worked out again
-        only after a write, so a page that looks a number up costs no scan of the board."""
-        if self._numbers_version != self.version:
-            owners: dict[str, str] = {}
-            aka: dict[str, set[str]] = {}
-            for doc in self._posts.all():
-                ids, reply_ids, pairs = record_ids(doc)
-                owners.update((reply_id, ids[0]) for reply_id in reply_ids)
-                for number, local in pairs:
-                    aka.setdefault(number, set()).add(local)
-            self._numbers, self._numbers_version = (owners, aka), self.version
-        return self._numbers
-
-    def _live_reply_owner(self, reply_id: str) -> str | None:
-        return self._live_numbers()[0].get(reply_id)
 
     def find_reply_post(self, reply_id: str) -> dict | None:
         """The post (live or archived) that holds the reply with this id."""
         with self._lock:
-            owner = self._live_reply_owner(reply_id) or self._reply_index.get(reply_id)
+            owner = self._owners.get(reply_id) or self._reply_index.get(reply_id)
             return self.get_post(owner) if owner else None
 
     def _table_of(self, post_id: str):
@@ -331,6 +278,28 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
         with self._lock:
             return [_copy(doc) for doc in self._posts.all()]
 
+    def scan_live(self, pick: Callable[[dict], Any]) -> list:
+        """``pick(post)`` for every live post, in stored order, without copying the posts:
+        ``pick`` only reads, and returns what it needs (never the post itself)."""
+        with self._lock:
+            return [pick(doc) for doc in self._live.storage.read().get(POSTS, {}).values()]
+
+    def get_posts(self, post_ids) -> list[dict]:
+        """These posts (live or archived) as fresh dicts, in the order asked; missing ones left out."""
+        with self._lock:
+            found = (self.get_post(post_id) for post_id in post_ids)
+            return [post for post in found if post is not None]
+
+    def memo(self, name: str, make: Callable[[], Any]) -> Any:
+        """``make()``'s value, kept until the next write (what pages derive from the live posts)."""
+        version = self.version
+        kept = self._memos.get(name)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        value = make()
+        self._memos[name] = (version, value)
+        return value
+
     def count_live(self) -> int:
         with self._lock:
             return len(self._posts)
@@ -354,10 +323,10 @@ class Store(ArchiveMonths, RecordTables, AuditTrail):
             self.trim()
 
     def _rewrite_live(self, data: dict) -> None:
-        """Write the whole live file, then open it afresh so TinyDB's tables hold no stale ids."""
+        """Write the whole live file as a new snapshot; TinyDB's tables are dropped from its
+        cache so they hold no stale ids."""
         self._live.storage.write(data)
-        self._live.close()
-        self._live = self._open_db(self.data_dir / LIVE_FILE, on_write=self._bump, data=data, max_bytes=MAX_LIVE_FILE)
+        self._live._tables.clear()
 
     # -- small settings ------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from ..core.errors import Invalid, Refused
 from ..web import qr
+from ..web.budget import budgeted
 from ..web.audit import audit
 from ..web.gate import coordinator_required, current_handle
 from ..web.helpers import found_or_404
@@ -100,6 +101,7 @@ def event_qr(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/come/<day>", methods=["GET", "POST"])
+@budgeted("come")
 def come(event_id: int, day: str):
     event = _event_or_404(event_id)
     occurrence = next((o for o in domain.event_occurrences(event, now(), days=366, tz=_tz()) if o["date"] == day), None)

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from ..core import fields, text
 from ..core.errors import Invalid
 from ..web import charts
+from ..web.budget import budgeted
 from ..web.audit import audit
 from ..web.gate import coordinator_required, current_handle
 from ..web.helpers import fewer_than, needs_contact_ok
@@ -35,6 +36,7 @@ def _answer_page(survey, closed=False, errors=None, values=None, contact=None):
 
 
 @bp.route("/survey", methods=["GET", "POST"])
+@budgeted("survey")
 def answer():
     store = services().store
     survey = surveys.get(store)

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, make_response, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -19,6 +19,7 @@ from ..core.clock import GuardedClock
 from ..core.errors import DataDamaged, StoreError
 from ..core.store import Store
 from . import security
+from .budget import OverBudget, make_budgets, over_budget_page
 from .feature import Registry, discover
 from .pagecache import CachingMiddleware
 from .screen import choose_language
@@ -53,6 +54,7 @@ def _services(app: Flask, store: Store, registry: Registry) -> Services:
         coord_throttle=GuessThrottle(5, 300, 30, max_lock=900),
         clock=GuardedClock(store),
         limits={name: RateLimit(config[key]) for name, key in registry.limits.items()},
+        budgets=make_budgets(config["WRITE_BUDGET_SCALE"]),
     )
 
 
@@ -88,7 +90,8 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
                 svc.upkeep_lock.release()
 
     # Readers' pages (board, posts) are served from a cache until the next write.
-    app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
+    if app.config["PAGE_CACHE"]:
+        app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
 
     # Months whose files had not changed were trusted at start (a quick start); check them now.
     threading.Thread(target=store.check_trusted_months, name="check-months", daemon=True).start()
@@ -114,6 +117,7 @@ def _build(app: Flask, store: Store, registry: Registry) -> None:
     if app.config.get("TESTING"):
         _check_declared(app, registry, store)
     register_errors(app)
+    app.register_error_handler(OverBudget, over_budget_page)
     register_template_helpers(app, registry)
 
 

@@ -13,6 +13,7 @@ from flask import current_app
 from ..core.clock import GuardedClock
 from ..core.store import Store
 from .exchange.jobs import ExportJobs
+from .budget import Budget, make_budgets
 from .feature import Registry
 from .handoff import SubmitOnce, TicketHandoff, Unlocks
 from .pagecache import PageCache
@@ -27,6 +28,7 @@ class Services:
     coord_throttle: GuessThrottle  # coordinators' passphrases
     clock: GuardedClock
     limits: dict[str, RateLimit]  # by the names features declare
+    budgets: dict[str, Budget | None] = field(default_factory=lambda: make_budgets(1))  # anonymous writes
     handoff: TicketHandoff = field(default_factory=TicketHandoff)
     once: SubmitOnce = field(default_factory=SubmitOnce)
     unlocks: Unlocks = field(default_factory=Unlocks)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale, gettext as _
 
 from ...core.errors import Invalid, Refused
+from ...web.budget import budgeted
 from ...web.forms import Submission, new_form_key
 from ...web.helpers import minutes, needs_contact_ok, post_or_404
 from ...web.services import limit, now, services
@@ -28,6 +29,7 @@ def _reply_form(post, values, errors, contact, form_key, status=200):
 
 
 @bp.route("/p/<post_id>/reply", methods=["GET", "POST"])
+@budgeted("reply")
 def reply(post_id: str):
     post = post_or_404(post_id)
     expire_days = setting("EXPIRE_DAYS")
@@ -66,6 +68,7 @@ def reply(post_id: str):
 
 
 @bp.route("/p/<post_id>/report", methods=["GET", "POST"])
+@budgeted("report")
 def report(post_id: str):
     post = post_or_404(post_id)
     action = url_for("answers.report", post_id=post["id"])

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 
 from ...core.errors import BadCode, Invalid, Refused, TooManyTries
+from ...web.budget import budgeted
 from ...web.helpers import minutes, needs_contact_ok
 from ...web.services import limit, now, services
 from ...web.settings import categories
@@ -216,6 +217,7 @@ def reopen():
 
 
 @bp.route("/mine/thread", methods=["GET", "POST"])
+@budgeted("message")
 def thread():
     mine, away = _require()
     if away:
@@ -271,6 +273,7 @@ def thanks():
 
 @bp.route("/mine/report/<reply_id>", methods=["GET", "POST"])
 @bp.route("/mine/report/<reply_id>/<int:message_id>", methods=["GET", "POST"])
+@budgeted("report")
 def report(reply_id: str, message_id: int | None = None):
     """Report a reply (the poster) or a message of the other side (either), for coordinators."""
     mine, away = _require()

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from ...core import codes, printing
 from ...core.errors import Invalid
 from ...web import qr
+from ...web.budget import budgeted
 from ...web.forms import Submission, new_form_key, take_code
 from ...web.helpers import found_or_404, needs_contact_ok
 from ...web.services import now, services
@@ -32,6 +33,7 @@ def to_ticket(some_id: str):
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
+@budgeted("post")
 def new(kind: str):
     if kind not in posts.KINDS:
         abort(404)

@@ -19,6 +19,7 @@ from ...core.checkup import check_audit, meta_id
 from ...core.errors import DataDamaged
 from ...core.files import ARCHIVE_DIR, LIVE_FILE, dump_json, load_json, write_atomic, write_atomic_pieces
 from ...core.idindex import MonthEntry, index_bytes
+from ...core.journal import JOURNAL_DIR
 from ...core.schema import MAX_AUDIT_MONTH, MAX_MONTH_POSTS, Problem
 from ...core.store import MAX_LIVE_FILE, Store
 from .export import ExchangeError
@@ -76,6 +77,7 @@ class Staged:
         self.folder = staging.staging_folder(self.data_dir)
         (self.folder / ARCHIVE_DIR).mkdir(mode=0o700)
         (self.folder / AUDIT_DIR).mkdir(mode=0o700)
+        (self.folder / JOURNAL_DIR).mkdir(mode=0o700)  # empty: the new live.json holds everything
         self.spool = Spool(self.folder / ".spool")
         self.months: dict[str, MonthEntry] = {}
 

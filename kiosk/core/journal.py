@@ -1,0 +1,244 @@
+"""The live file's journal: each change appended and fsynced, instead of the whole file rewritten.
+
+``live.json`` is a snapshot; ``journal/NNNNNNNN.log`` segments hold the changes made since,
+one line each: ``<crc32, 8 hex digits> <json>``, the JSON ``{"t": table, "set": {doc id: row},
+"del": [doc id], "clear": true}``. A change always sets whole rows (or empties a table), so
+replaying changes the snapshot already holds changes nothing. That is why the snapshot and the
+segments need no shared marker: a newer snapshot is written while new changes go to a new
+segment, and only once it is in place are the segments it covers deleted, oldest first, so a
+power cut anywhere leaves the snapshot plus a run of segments whose replay is right.
+
+Group commit: ``append`` only writes (under the store's lock); ``wait`` makes a write durable
+with one fsync shared by every writer that arrived meanwhile, so sixteen people posting at once
+cost one disk sync, not sixteen in a row, and nobody holds the store's lock during a sync.
+
+A line cut short by a power cut was never acknowledged (its fsync had not returned): it is
+dropped at start. A bad line followed by good ones is damage, and stops the start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import zlib
+from pathlib import Path
+
+import msgspec
+
+from .errors import StoreError
+from .files import fsync_dir
+
+JOURNAL_DIR = "journal"
+SEGMENT = re.compile(r"[0-9]{8}\.log")
+encode = msgspec.json.Encoder().encode
+
+
+class JournalDamaged(Exception):
+    def __init__(self, path: Path, problem: str):
+        super().__init__(problem)
+        self.path, self.problem = path, problem
+
+
+def encode_line(change: dict) -> bytes:
+    body = encode(change)
+    return b"%08x " % zlib.crc32(body) + body + b"\n"
+
+
+def segments(folder: Path) -> list[Path]:
+    """The journal's segments, oldest first (an empty list when there is no journal)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [folder / name for name in sorted(names) if SEGMENT.fullmatch(name)]
+
+
+def read_segment(path: Path) -> tuple[list[dict], int]:
+    """The changes in one segment and the length of its good part. A bad or unfinished line
+    with nothing good after it is a cut-off tail (left out); one followed by good lines is damage."""
+    raw = path.read_bytes()
+    changes: list[dict] = []
+    good = position = 0
+    bad_at = None
+    while position < len(raw):
+        end = raw.find(b"\n", position)
+        line = raw[position:] if end < 0 else raw[position:end]
+        change = _parse(line) if end >= 0 else None
+        if change is None:
+            bad_at = position if bad_at is None else bad_at
+        elif bad_at is not None:
+            raise JournalDamaged(path, f"a damaged change at byte {bad_at}, with later changes after it")
+        else:
+            changes.append(change)
+            good = end + 1
+        position = len(raw) if end < 0 else end + 1
+    return changes, good
+
+
+def _parse(line: bytes) -> dict | None:
+    if len(line) < 10 or line[8:9] != b" ":
+        return None
+    body = line[9:]
+    try:
+        if int(line[:8], 16) != zlib.crc32(body):
+            return None
+        change = msgspec.json.decode(body)
+    except (ValueError, msgspec.DecodeError):
+        return None
+    if not isinstance(change, dict) or not isinstance(change.get("t"), str):
+        return None
+    if not isinstance(change.get("set", {}), dict) or not isinstance(change.get("del", []), list):
+        return None
+    return change
+
+
+def apply(data: dict, change: dict) -> None:
+    table = data.setdefault(change["t"], {})
+    if change.get("clear"):
+        table.clear()
+    for key in change.get("del", ()):
+        table.pop(str(key), None)
+    table.update(change.get("set", {}))
+
+
+def replay(folder: Path, data: dict, repair: bool) -> int:
+    """Apply every segment to ``data`` (the snapshot's content); returns how many changes.
+    ``repair``: cut a segment's unfinished tail off the file (not when reading beside a server)."""
+    count = 0
+    for path in segments(folder):
+        changes, good = read_segment(path)
+        for change in changes:
+            apply(data, change)
+        count += len(changes)
+        if repair and good < path.stat().st_size:
+            with open(path, "r+b") as fh:
+                fh.truncate(good)
+                os.fsync(fh.fileno())
+    return count
+
+
+def read_live(data_dir: Path) -> dict:
+    """The live file's content as the kiosk sees it (the snapshot with its journal replayed),
+    read beside a running server: for tools and tests; nothing is checked or repaired."""
+    try:
+        data = msgspec.json.decode((Path(data_dir) / "live.json").read_bytes()) or {}
+    except FileNotFoundError:
+        data = {}
+    replay(Path(data_dir) / JOURNAL_DIR, data, repair=False)
+    return data
+
+
+class Journal:
+    """The segments of one data folder, appended to by one server."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.bytes = 0  # in segments not yet covered by a snapshot
+        self._fd: int | None = None
+        self._segment_size = 0
+        found = segments(self.folder)
+        self.bytes = sum(p.stat().st_size for p in found)
+        self._next = int(found[-1].name[:8]) + 1 if found else 1
+        self._cond = threading.Condition()
+        self._written = self._durable = 0
+        self._syncing = False
+        self.failed: OSError | None = None
+
+    def append(self, line: bytes) -> int:
+        """Write one change (the caller holds the store's lock); returns the ticket ``wait``
+        takes. A failed write leaves the segment as it was."""
+        if self.failed is not None:
+            raise StoreError(f"the disk failed to save a change earlier ({self.failed}); restart the kiosk")
+        if self._fd is None:
+            self._open_segment()
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self._fd, view):]
+        except OSError:
+            try:
+                os.ftruncate(self._fd, self._segment_size)
+            except OSError as exc:  # the segment's end is unknown now: never write to it again
+                self.failed = exc
+            raise
+        self._segment_size += len(line)
+        self.bytes += len(line)
+        with self._cond:
+            self._written += 1
+            return self._written
+
+    def _open_segment(self) -> None:
+        self.folder.mkdir(exist_ok=True, mode=0o700)
+        path = self.folder / f"{self._next:08d}.log"
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._segment_size = os.fstat(self._fd).st_size
+        self._next += 1
+        fsync_dir(self.folder)  # the new file's name survives a cut as well as its content
+
+    def wait(self, ticket: int) -> None:
+        """Return once the change ``ticket`` is on the disk. One caller syncs for all who wait."""
+        with self._cond:
+            while self._durable < ticket:
+                if self.failed is not None:
+                    raise StoreError(f"the disk failed to save a change ({self.failed}); restart the kiosk")
+                if self._syncing:
+                    self._cond.wait()
+                    continue
+                self._sync_locked()
+
+    def _sync_locked(self) -> None:
+        """fsync what is written so far; called holding the condition, released during the sync."""
+        self._syncing = True
+        target, fd = self._written, self._fd
+        self._cond.release()
+        try:
+            if fd is not None:
+                os.fsync(fd)
+        except OSError as exc:
+            self.failed = exc
+        finally:
+            self._cond.acquire()
+            self._syncing = False
+            if self.failed is None:
+                self._durable = max(self._durable, target)
+            self._cond.notify_all()
+
+    def rotate(self) -> int:
+        """Close the current segment (made durable first) so later changes go to a new one;
+        returns the number of the last segment a snapshot taken now covers. Under the store's lock."""
+        with self._cond:
+            while self._syncing:
+                self._cond.wait()
+            if self._fd is not None:
+                self._sync_locked()
+                if self.failed is not None:
+                    raise StoreError(f"the disk failed to save a change ({self.failed}); restart the kiosk")
+                os.close(self._fd)
+                self._fd = None
+            self._segment_size = 0
+            covered = self._next - 1
+            self.bytes = 0
+            return covered
+
+    def drop(self, covered: int) -> None:
+        """Delete the segments up to ``covered``, oldest first (a snapshot holds them now)."""
+        gone = False
+        for path in segments(self.folder):
+            if int(path.name[:8]) <= covered:
+                path.unlink(missing_ok=True)
+                gone = True
+        if gone:
+            fsync_dir(self.folder)
+
+    def close(self) -> None:
+        with self._cond:
+            while self._syncing:
+                self._cond.wait()
+            if self._fd is not None:
+                try:
+                    os.fsync(self._fd)
+                except OSError:
+                    pass
+                os.close(self._fd)
+                self._fd = None

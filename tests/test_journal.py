@@ -1,0 +1,238 @@
+"""Writes that follow the change, not the file (the journal), shared fsyncs, readers that never
+wait for a writer's disk sync, and the write budgets for anonymous pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+
+import pytest
+
+from kiosk.core import codes, livefile
+from kiosk.core.journal import JOURNAL_DIR, read_live, segments
+from kiosk.core.store import LIVE_FILE, Store, all_post_ids, iter_json_files
+
+from conftest import Visitor, csrf_token
+from server import Browser, KioskServer
+
+
+def _counting_writes(monkeypatch) -> list[int]:
+    """Bytes of every os.write the store makes from now on."""
+    written: list[int] = []
+    real = os.write
+
+    def write(fd, data):
+        written.append(len(data))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    return written
+
+
+def _fill(app, count: int) -> None:
+    """``count`` open posts, made by `kiosk seed` (in one write)."""
+    from kiosk.cli.seed import seed
+    from kiosk.core.times import utcnow
+
+    seed(app.extensions["kiosk"].store, count, 0, utcnow())
+
+
+def test_a_post_writes_the_same_bytes_with_2000_open_posts_as_with_20(make_app, tmp_path, monkeypatch):
+    costs = []
+    for count, folder in ((20, "small"), (2000, "large")):
+        app = make_app(DATA_DIR=str(tmp_path / folder))
+        _fill(app, count)
+        visitor = Visitor(app.test_client())
+        csrf_token(visitor.client, "/new/request")
+        written = _counting_writes(monkeypatch)
+        assert visitor.post(title="one more").status_code == 303
+        monkeypatch.undo()
+        costs.append(sum(written))
+    small, large = costs
+    assert large < 2 * small, costs  # before the journal: the whole live file, ~1,000 times more
+
+
+def test_the_journal_is_folded_into_the_live_file_and_survives_a_restart(make_app, data_dir, monkeypatch):
+    monkeypatch.setattr(livefile, "COMPACT_AT", 4096)
+    app = make_app(WRITE_BUDGET_SCALE=0)
+    visitor = Visitor(app.test_client())
+    made = [visitor.create(title=f"post {n}", details="x" * 400)[0] for n in range(40)]
+    store = app.extensions["kiosk"].store
+    store.checkpoint()
+    snapshot = json.loads((data_dir / LIVE_FILE).read_bytes())
+    assert {p["id"] for p in snapshot["posts"].values()} == set(made)
+    assert not segments(data_dir / JOURNAL_DIR)  # everything is in the snapshot now
+    more = visitor.create(title="after the snapshot")[0]
+    assert segments(data_dir / JOURNAL_DIR)
+    store.close()
+    reopened = Store(data_dir)
+    try:
+        assert {p["id"] for p in reopened.live_posts()} == {*made, more}
+    finally:
+        reopened.close()
+
+
+@pytest.mark.damages_data
+def test_a_cut_off_journal_line_is_dropped_and_a_damaged_one_stops_the_start(make_app, data_dir):
+    from kiosk.core.errors import StoreError
+
+    app = make_app()
+    visitor = Visitor(app.test_client())
+    first = visitor.create(title="kept")[0]
+    store = app.extensions["kiosk"].store
+    store.checkpoint()
+    second = visitor.create(title="acknowledged")[0]
+    # The server dies without a clean stop: the journal is all the second post has.
+    store._journal.close()
+    store._journal = store._lock.journal = None
+    store._live = None
+    store.close()
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    good = segment.read_bytes()
+    segment.write_bytes(good + b'0badc0de {"t": "posts", "set": {"1": ')  # a cut mid-line
+    again = Store(data_dir)
+    try:
+        assert again.get_post(first) and again.get_post(second)
+    finally:
+        again.close()
+    assert not segments(data_dir / JOURNAL_DIR)  # folded in at the clean stop
+    # A damaged line with good lines after it is not a cut: the start stops and says which file.
+    again = Store(data_dir)
+    again.set_meta("a", 1)
+    again.set_meta("b", 2)
+    again._journal.close()
+    again._journal = again._lock.journal = None
+    again._live = None
+    again.close()
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    lines = segment.read_bytes().split(b"\n")
+    lines[0] = lines[0][:-3] + b"xx}"
+    segment.write_bytes(b"\n".join(lines))
+    with pytest.raises(StoreError, match=r"journal.*damaged|damaged.*journal"):
+        Store(data_dir)
+
+
+def test_writers_arriving_together_share_one_fsync(make_app, monkeypatch):
+    app = make_app(WRITE_BUDGET_SCALE=0)
+    store = app.extensions["kiosk"].store
+    visitor = Visitor(app.test_client())
+    made = [visitor.create(title=f"post {n}")[0] for n in range(8)]
+    syncs = []
+    entered = threading.Event()
+    release = threading.Event()
+    real_fsync = os.fsync
+
+    def slow_disk(fd):
+        syncs.append(fd)
+        entered.set()
+        release.wait(10)  # the disk is busy until every writer has queued behind this sync
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_disk)
+    written_before = store._journal._written
+    writers = [threading.Thread(target=store.update_post, args=(made[n], {"title": f"changed {n}"}))
+               for n in range(8)]
+    writers[0].start()
+    assert entered.wait(10)
+    for w in writers[1:]:
+        w.start()
+    while store._journal._written < written_before + 8:
+        threading.Event().wait(0.01)  # until all eight wrote their change (polling, no timing)
+    release.set()
+    for w in writers:
+        w.join(10)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert [store.get_post(made[n])["title"] for n in range(8)] == [f"changed {n}" for n in range(8)]
+    assert len(syncs) <= 2, len(syncs)  # the first writer's sync, then one for the seven others
+
+
+def test_readers_answer_while_a_writer_waits_for_the_disk(make_app, monkeypatch):
+    app = make_app()
+    visitor = Visitor(app.test_client())
+    post_id, _ = visitor.create(title="already there")
+    entered, release = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def stuck_disk(fd):
+        entered.set()
+        release.wait(20)
+        return real_fsync(fd)
+
+    writer = Visitor(app.test_client())
+    token = csrf_token(writer.client, "/new/offer")
+    monkeypatch.setattr(os, "fsync", stuck_disk)
+    posting = threading.Thread(target=lambda: writer.client.post("/new/offer", data={
+        "csrf_token": token, "category": "food", "title": "waiting for the disk"}))
+    posting.start()
+    try:
+        assert entered.wait(10)
+        answers = {}
+
+        def read():
+            reader = app.test_client()
+            reader.set_cookie("lang", "x")  # past the page cache: a real render
+            answers["board"] = reader.get("/board").status_code
+            answers["post"] = reader.get(f"/p/{post_id}").status_code
+            answers["qr"] = reader.get(f"/p/{post_id}/qr.svg").status_code
+
+        reading = threading.Thread(target=read)
+        reading.start()
+        reading.join(15)
+        assert answers == {"board": 200, "post": 200, "qr": 200}, "a reader waited for a writer's fsync"
+    finally:
+        release.set()
+        posting.join(15)
+
+
+def test_a_failed_journal_write_changes_neither_memory_nor_disk(app, data_dir, monkeypatch):
+    visitor = Visitor(app.test_client())
+    post_id, _ = visitor.create(title="before the disk filled")
+    before = {p.name: p.read_bytes() for p in iter_json_files(data_dir)}
+
+    def full_disk(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(OSError):
+        app.extensions["kiosk"].store.update_post(post_id, {"title": "after"})
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in iter_json_files(data_dir)} == before
+    assert app.extensions["kiosk"].store.get_post(post_id)["title"] == "before the disk filled"
+    assert read_live(data_dir)["posts"][str(codes.post_id_to_int(post_id))]["title"] == "before the disk filled"
+
+
+# -- SIGKILL while snapshots are written ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_twenty_kills_during_snapshots_lose_no_acknowledged_post(tmp_path):
+    """A snapshot every few kilobytes of journal (KIOSK_TEST_COMPACT_AT), so kills land while one
+    is encoded, written or replacing the file, and while its segments are deleted."""
+    from test_durability import post_until_killed
+
+    rnd = random.Random(11)
+    data_dir = tmp_path / "data"
+    everything: list[str] = []
+    lock = threading.Lock()
+    snapshots = set()
+    for round_no in range(20):
+        server = KioskServer(data_dir, KIOSK_TEST_COMPACT_AT="2048", KIOSK_WRITE_BUDGET_SCALE="0").start()
+        try:
+            browser = Browser(server.port)
+            for post_id in everything:
+                assert browser.get(f"/p/{post_id}")[0] == 200, (round_no, post_id)
+            acknowledged: list[str] = []
+            post_until_killed(server, acknowledged, lock, kill_after=rnd.randint(5, 40))
+            everything.extend(acknowledged)
+        finally:
+            server.stop()
+        snapshots.add((data_dir / LIVE_FILE).stat().st_mtime_ns)
+        assert set(everything) <= all_post_ids(iter_json_files(data_dir))
+    assert len(snapshots) >= 10, "snapshots were not being written while the kills came"
+    final = Store(data_dir)
+    try:
+        assert set(everything) <= {p["id"] for p in final.live_posts()}
+    finally:
+        final.close()
