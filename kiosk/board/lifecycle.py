@@ -65,7 +65,10 @@ def close(store: Store, post_id: str, status: str, now: dt.datetime | None = Non
 
 def expire_due(store: Store, now: dt.datetime, expire_days: int) -> int:
     """Move open posts older than the expiry period to the archive as expired."""
-    due = [p["id"] for p in store.live_posts() if p["status"] in LIVE_STATUSES and is_expired(p, now, expire_days)]
+    # Stored times are ISO text of one format: comparing text compares times (posts.is_expired).
+    cutoff = iso(now - dt.timedelta(days=expire_days))
+    found = store.scan_live(lambda p: (p["id"], p["status"], p["updated"] if p["status"] == "matched" else p["created"]))
+    due = [post_id for post_id, status, start in found if status in LIVE_STATUSES and start < cutoff]
     for post_id in due:
         close(store, post_id, "expired", now)
     return len(due)
@@ -93,11 +96,11 @@ def erase_old_text(store: Store, now: dt.datetime, retain_days: int, max_months:
     last_full_month = ""
     pending = [m for m in store.archived_months() if done_through < m <= month_of(cutoff)]
     for month in pending[:max_months]:
-        changes = {
-            p["id"]: {**ERASED, "replies": erase_replies(p.get("replies") or [])}
-            for p in store.archived_posts(month)
-            if not p.get("erased") and p.get("closed") and parse_iso(p["closed"]) <= cutoff
-        }
+        # The month is parsed whole only when some of its posts are due (most upkeeps: none).
+        due = [post_id for post_id, erased, closed in store.closings(month)
+               if not erased and closed and parse_iso(closed) <= cutoff]
+        changes = {post["id"]: {**ERASED, "replies": erase_replies(post.get("replies") or [])}
+                   for post in store.get_posts(due)}
         store.update_archived_month(month, changes)
         erased += len(changes)
         if month < month_of(cutoff):

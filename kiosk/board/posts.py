@@ -94,20 +94,22 @@ def _board_row(post: dict) -> tuple:
 
 def board_ids(store: Store, now: dt.datetime, expire_days: int, kind: str | None = None,
               category: str | None = None, status: str = "open") -> list[str]:
-    """Ids of the live posts of one status, newest first, as ``board`` lists them. The rows are
-    worked out once per write, so a page costs its own posts, not the whole board."""
-    rows = store.memo("board-rows", lambda: store.scan_live(_board_row))
+    """Ids of the live posts of one status, newest first, as ``board`` lists them. Each filter's
+    sorted rows are worked out once per write, so a page costs its own posts, not the board."""
+    def sorted_rows() -> list[tuple]:
+        rows = store.memo("board-rows", lambda: store.scan_live(_board_row))
+        # The store keeps insertion order, which breaks ties between posts of the same second.
+        found = [(created, order, start, post_id)
+                 for order, (created, post_status, hidden, post_kind, post_category, start, post_id) in enumerate(rows)
+                 if post_status == status and not hidden
+                 and (kind is None or post_kind == kind) and (category is None or post_category == category)]
+        found.sort(reverse=True)
+        return found
+
     # Stored times are ISO text of one format: comparing text compares times (is_expired).
     cutoff = iso(now - dt.timedelta(days=expire_days))
-    found = [
-        (created, order, post_id)
-        for order, (created, post_status, hidden, post_kind, post_category, start, post_id) in enumerate(rows)
-        if post_status == status and not hidden and start >= cutoff
-        and (kind is None or post_kind == kind) and (category is None or post_category == category)
-    ]
-    # The store keeps insertion order, which breaks ties between posts of the same second.
-    found.sort(reverse=True)
-    return [post_id for _, _, post_id in found]
+    return [post_id for _, _, start, post_id in store.memo(f"board:{status}:{kind}:{category}", sorted_rows)
+            if start >= cutoff]
 
 
 def board(store: Store, now: dt.datetime, expire_days: int, kind: str | None = None,

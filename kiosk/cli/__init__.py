@@ -21,14 +21,16 @@ MAX_BODY = 1024 * 1024
 
 
 def _make_app(overrides: dict):
-    from .memory import tune_malloc
+    from .memory import give_back_freed, tune_malloc
 
     tune_malloc()  # before any thread starts, see memory.py
     try:
-        return create_app(overrides)
+        app = create_app(overrides)
     except (StoreError, ConfigError) as exc:
         click.echo(f"kiosk: {exc}", err=True)
         sys.exit(1)
+    give_back_freed()
+    return app
 
 
 def _serve(app, host: str, port: int) -> None:

