@@ -831,7 +831,7 @@ def test_a_post_larger_than_the_kiosk_keeps_one_is_refused(good_lines, tmp_path,
 def test_an_empty_live_file_beside_an_archive_is_damage_not_a_new_kiosk(archived):
     (archived / "live.json").write_bytes(b"")
     result = serve_briefly(archived)
-    assert result.returncode == 1 and "it is empty or missing, while the archive" in result.stderr
+    assert result.returncode == 1 and "it is empty or missing, while the journal, archive" in result.stderr
 
 
 @pytest.mark.damages_data

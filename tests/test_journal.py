@@ -236,3 +236,195 @@ def test_twenty_kills_during_snapshots_lose_no_acknowledged_post(tmp_path):
         assert set(everything) <= {p["id"] for p in final.live_posts()}
     finally:
         final.close()
+
+
+# -- what start-up takes for a power cut, and what it refuses as damage ---------------------------
+
+
+def _unclean_stop(store) -> None:
+    """The server dies: no snapshot at stop, the journal as it is."""
+    store._journal.close()
+    store._journal = store._lock.journal = None
+    store._live = None
+    store.close()
+
+
+def _journaled(make_app, data_dir, titles) -> list[str]:
+    app = make_app(WRITE_BUDGET_SCALE=0)
+    visitor = Visitor(app.test_client())
+    made = [visitor.create(title=title)[0] for title in titles]
+    _unclean_stop(app.extensions["kiosk"].store)
+    return made
+
+
+@pytest.mark.damages_data
+def test_a_journal_copied_with_windows_line_ends_is_refused_not_emptied(make_app, data_dir):
+    from kiosk.core.errors import StoreError
+
+    _journaled(make_app, data_dir, ["one", "two"])
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    crlf = segment.read_bytes().replace(b"\n", b"\r\n")
+    segment.write_bytes(crlf)
+    with pytest.raises(StoreError, match="journal.*does not read"):
+        Store(data_dir)
+    assert segment.read_bytes() == crlf  # nothing cut
+
+
+@pytest.mark.damages_data
+def test_a_bad_line_in_an_older_segment_is_damage_even_at_its_end(make_app, data_dir):
+    from kiosk.core.errors import StoreError
+
+    _journaled(make_app, data_dir, ["in the first segment"])
+    _journaled(make_app, data_dir, ["in the second segment"])  # a start opens a new segment
+    older = segments(data_dir / JOURNAL_DIR)[0]
+    raw = bytearray(older.read_bytes())
+    raw[-5] ^= 1  # one flipped bit in its last line: fsynced when it was closed, so not a cut
+    older.write_bytes(bytes(raw))
+    with pytest.raises(StoreError, match="does not read.*truncate -s"):
+        Store(data_dir)
+
+
+def test_a_line_cut_off_by_a_power_cut_is_dropped_and_said(make_app, data_dir):
+    from kiosk.core.checkup import repairs
+
+    made = _journaled(make_app, data_dir, ["acknowledged"])
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    segment.write_bytes(segment.read_bytes() + b'0badc0de {"t": "posts", "set": {"1": ' + b"\0" * 300)
+    store = Store(data_dir)
+    try:
+        assert store.get_post(made[0])["title"] == "acknowledged"
+    finally:
+        store.close()
+    assert any("unfinished change a power cut left" in line for line in repairs(data_dir))
+
+
+@pytest.mark.damages_data
+def test_a_lost_live_file_beside_its_journal_is_damage_not_a_new_kiosk(make_app, data_dir):
+    from kiosk.core.errors import StoreError
+
+    _journaled(make_app, data_dir, ["only in the journal"])
+    kept = {p.name: p.read_bytes() for p in segments(data_dir / JOURNAL_DIR)}
+    (data_dir / LIVE_FILE).write_bytes(b"")
+    with pytest.raises(StoreError, match="empty or missing, while the journal"):
+        Store(data_dir)
+    assert {p.name: p.read_bytes() for p in segments(data_dir / JOURNAL_DIR)} == kept
+
+
+def test_a_restore_never_waits_for_a_snapshot_that_waits_for_it(app, data_dir):
+    """The restore holds the store's lock; a snapshot thread started by the last write waits
+    for that lock: reopening must not wait for the thread."""
+    Visitor(app.test_client()).create(title="before the restore")
+    store = app.extensions["kiosk"].store
+    done = threading.Event()
+
+    def restore_like():
+        with store.exclusive():
+            store._compactor = threading.Thread(target=store._compact, daemon=True)
+            store._compactor.start()  # blocks on the lock this thread holds
+            store.reopen()
+        done.set()
+
+    worker = threading.Thread(target=restore_like, daemon=True)
+    worker.start()
+    assert done.wait(20), "the restore and the snapshot thread wait for each other"
+    assert store.count_live() == 1
+
+
+def test_a_reader_beside_the_server_sees_every_acknowledged_post_while_snapshots_come(make_app, data_dir,
+                                                                                       monkeypatch):
+    monkeypatch.setattr(livefile, "COMPACT_AT", 2048)
+    monkeypatch.setattr(livefile, "COMPACT_RATIO", 0)
+    app = make_app(WRITE_BUDGET_SCALE=0)
+    visitor = Visitor(app.test_client())
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def post():
+        while not stop.is_set() and len(acknowledged) < 150:
+            acknowledged.append(visitor.create(title=f"post {len(acknowledged)}", details="d" * 300)[0])
+
+    writer = threading.Thread(target=post)
+    writer.start()
+    misses = reads = 0
+    try:
+        while writer.is_alive():
+            before = list(acknowledged)
+            seen = {row["id"] for row in read_live(data_dir).get("posts", {}).values()}
+            misses += len(set(before) - seen)
+            reads += 1
+    finally:
+        stop.set()
+        writer.join(60)
+    assert reads > 5 and misses == 0, (reads, misses)
+
+
+def test_a_clean_stop_folds_the_journal_into_the_live_file(tmp_path):
+    data_dir = tmp_path / "data"
+    server = KioskServer(data_dir).start()
+    try:
+        browser = Browser(server.port)
+        token = browser.token("/new/request")
+        status, headers, _ = browser.post("/new/request", {"csrf_token": token, "category": "food", "title": "kept"})
+        assert status == 303
+        post_id = headers["Location"].rsplit("/", 1)[1]
+    finally:
+        server.stop()  # SIGTERM, as systemd stops the service
+    assert not segments(data_dir / JOURNAL_DIR)
+    snapshot = json.loads((data_dir / LIVE_FILE).read_bytes())
+    assert post_id in {p["id"] for p in snapshot["posts"].values()}
+
+
+# -- write budgets -------------------------------------------------------------------------------
+
+
+def _post_form(client, title="Soup"):
+    return {"csrf_token": csrf_token(client, "/new/request"), "category": "food", "title": title}
+
+
+def test_a_session_past_its_budget_gets_a_clear_page_and_nothing_is_stored(make_app, data_dir):
+    app = make_app()
+    client = app.test_client()
+    client.set_cookie("kiosk_lang_probe", "1")
+    for n in range(10):
+        assert client.post("/new/request", data=_post_form(client, f"post {n}")).status_code == 303
+    stored = {p.name: p.read_bytes() for p in iter_json_files(data_dir)}
+    refused = client.post("/new/request", data=_post_form(client, "one too many"),
+                          headers={"Accept-Language": "es"})
+    assert refused.status_code == 429 and 3000 < int(refused.headers["Retry-After"]) <= 3600
+    assert "Inténtelo de nuevo en 60 minutos" in refused.get_data(as_text=True)
+    assert {p.name: p.read_bytes() for p in iter_json_files(data_dir)} == stored
+    # Nothing about who was refused is kept on disk: no session digest, no address.
+    from kiosk.web.budget import session_key
+
+    with app.test_request_context():
+        from flask import session
+
+        session["csrf_token"] = "probe"
+        digest = session_key()
+    everything = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert b"127.0.0.1" not in everything and digest.encode() not in everything
+    # Another browser still posts.
+    other = app.test_client()
+    assert other.post("/new/request", data=_post_form(other)).status_code == 303
+
+
+def test_forms_shown_again_cost_nothing(make_app):
+    app = make_app()
+    client = app.test_client()
+    for _ in range(15):  # an empty title: the form again, 422
+        assert client.post("/new/request", data={**_post_form(client), "title": ""}).status_code == 422
+    assert client.post("/new/request", data=_post_form(client)).status_code == 303
+
+
+def test_the_overall_budget_does_not_lock_out_the_touchscreen(make_app):
+    app = make_app(WRITE_BUDGET_SCALE=0.1, TOUCHSCREEN=True)  # 1 post a session, 30 for everybody
+    phone = {"REMOTE_ADDR": "10.0.0.7"}
+    for n in range(30):
+        client = app.test_client()
+        form = {"csrf_token": csrf_token(client, "/new/request"), "category": "food", "title": f"flood {n}"}
+        assert client.post("/new/request", data=form, environ_base=phone).status_code == 303
+    late = app.test_client()
+    form = {"csrf_token": csrf_token(late, "/new/request"), "category": "food", "title": "a neighbor"}
+    assert late.post("/new/request", data=form, environ_base=phone).status_code == 429
+    screen = app.test_client()  # the kiosk's own browser, on the machine itself
+    assert screen.post("/new/request", data=_post_form(screen, "at the screen")).status_code == 303

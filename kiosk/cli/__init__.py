@@ -34,19 +34,31 @@ def _make_app(overrides: dict):
 
 
 def _serve(app, host: str, port: int) -> None:
+    import signal
+
     from waitress import serve
 
-    # No access log is configured: Waitress writes none unless asked (DESIGN promise 3).
-    serve(
-        app,
-        host=host,
-        port=port,
-        threads=8,
-        ident="kiosk",
-        max_request_body_size=MAX_BODY,
-        clear_untrusted_proxy_headers=True,
-        expose_tracebacks=False,
-    )
+    def stop(signum, frame):
+        raise KeyboardInterrupt  # out of Waitress's loop, into the clean stop below
+
+    # systemd stops the service with SIGTERM: a clean stop folds the journal into live.json.
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        # No access log is configured: Waitress writes none unless asked (DESIGN promise 3).
+        serve(
+            app,
+            host=host,
+            port=port,
+            threads=8,
+            ident="kiosk",
+            max_request_body_size=MAX_BODY,
+            clear_untrusted_proxy_headers=True,
+            expose_tracebacks=False,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["kiosk"].store.close()
 
 
 DATA_HELP = "Data folder (default: KIOSK_DATA_DIR, read from kiosk.env on an installed kiosk; else ./data)."

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import zlib
 from pathlib import Path
@@ -80,43 +81,36 @@ def read_file(data_dir: Path, path: Path) -> bytes | None:
 def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = True) -> tuple[dict | None, int]:
     """live.json with its journal replayed (journal.py), as plain data, after checking it whole,
     and the snapshot's size; (None, 0) when there is none yet. ``repair``: cut off a journal
-    line a power cut left unfinished."""
-    raw = read_file(data_dir, path)
-    if raw is None or not raw.strip():
-        if any(any((Path(data_dir) / folder).glob("[0-9]*.json")) for folder in ("archive", "audit")):
-            # An archive without its live file is not a new kiosk: the live file was lost.
-            raise damaged(data_dir, path, "it is empty or missing, while the archive and audit trail are there")
-        return None, 0
-    size = len(raw)
+    line a power cut left unfinished (saying so), not when reading beside a running server."""
+    folder = Path(data_dir) / journal.JOURNAL_DIR
     try:
-        if journal.segments(Path(data_dir) / journal.JOURNAL_DIR):
-            data = msgspec.json.decode(raw)
-            if not isinstance(data, dict):
-                raise Problem("live.json", "", "is not a JSON object")
-            journal.replay(Path(data_dir) / journal.JOURNAL_DIR, data, repair)
-            raw = journal.encode(data)  # checked as a whole, as if it were the file
-            del data
-        # Checked typed first, then parsed plain: the two are never in memory at once.
-        typed = decode(raw, schema.decoder("live"), "live.json")
+        raw, replayed, count, cut = journal.read_snapshot_and_journal(data_dir, lambda p: read_file(data_dir, p))
+        if repair and cut:
+            journal.replay(folder, {}, repair=True)  # the same cut, made in the file this time
+            for words in cut:
+                note_repair(data_dir, words, read_only=False)
     except journal.JournalDamaged as exc:
-        raise damaged(data_dir, exc.path, exc.problem) from None
+        raise damaged(data_dir, exc.path, exc.problem, _cut_hint(exc)) from None
     except OSError as exc:
         raise unusable(data_dir, exc) from None
-    except (Problem, msgspec.DecodeError) as problem:
-        if isinstance(problem, msgspec.DecodeError):
-            try:
-                decode(raw, schema.decoder("live"), "live.json")
-            except Problem as named:
-                problem = named
-        raise damaged(data_dir, path, problem) from None
-    except RecursionError:
-        raise damaged(data_dir, path, "it is nested too deeply") from None
+    if raw is None or not raw.strip():
+        if journal.segments(folder) or any(any((Path(data_dir) / f).glob("[0-9]*.json")) for f in ("archive", "audit")):
+            # A journal or an archive without its live file is not a new kiosk: the file was lost.
+            raise damaged(data_dir, path, "it is empty or missing, while the journal, archive or audit trail are there")
+        return None, 0
+    size = len(raw)
+    snapshot = raw
+    if replayed is not None:
+        raw = journal.encode(replayed)  # checked as a whole, as if it were the file
+        del replayed
+    # Checked typed first, then parsed plain: the two are never in memory at once.
+    typed = _typed_live(data_dir, path, raw, schema, snapshot if raw is not snapshot else None)
     filed_by_number(data_dir, path, typed.posts)
     for key, row in typed.meta.items():
         if meta_id(getattr(row, "key", None) or type(row).__struct_config__.tag) != int(key):
             raise damaged(data_dir, path, f"setting number {key} is filed under the wrong number")
     ids_unique(data_dir, path, typed.posts.values())
-    del typed
+    del typed, snapshot
     # The standard library's parser makes each key one object for the whole file (msgspec makes
     # one per row): measured, 5,000 posts take 20 MB instead of 28.
     data = json.loads(raw)
@@ -127,6 +121,35 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = Tr
         log.warning("live.json holds tables no feature of this version declares (%s): kept as they are",
                     ", ".join(unknown))
     return data, size
+
+
+def _typed_live(data_dir: Path, path: Path, raw: bytes, schema: DataSchema, snapshot: bytes | None):
+    """The live data decoded against the schema; a refusal names the journal when the snapshot
+    alone passes (the change that breaks it is in the journal)."""
+    try:
+        return decode(raw, schema.decoder("live"), "live.json")
+    except Problem as problem:
+        if snapshot is not None:
+            try:
+                decode(snapshot, schema.decoder("live"), "live.json")
+            except Problem:
+                pass
+            else:
+                folder = Path(data_dir) / journal.JOURNAL_DIR
+                raise damaged(data_dir, folder, f"a change in it: {problem.english()}",
+                              "Or, to start without the journal's changes (those since the last snapshot), "
+                              f"move the folder {folder} out of the data folder.") from None
+        raise damaged(data_dir, path, problem) from None
+    except RecursionError:
+        raise damaged(data_dir, path, "it is nested too deeply") from None
+
+
+def _cut_hint(exc) -> str:
+    at = re.search(r"at byte ([0-9]+)", exc.problem)
+    if not at:
+        return ""
+    return (f"Or, to start with the changes before that one (the later ones are lost), cut the file there: "
+            f"truncate -s {at[1]} {exc.path}")
 
 
 def _share_short_texts(value) -> None:

@@ -54,25 +54,24 @@ def segments(folder: Path) -> list[Path]:
     return [folder / name for name in sorted(names) if SEGMENT.fullmatch(name)]
 
 
-def read_segment(path: Path) -> tuple[list[dict], int]:
-    """The changes in one segment and the length of its good part. A bad or unfinished line
-    with nothing good after it is a cut-off tail (left out); one followed by good lines is damage."""
+def read_segment(path: Path, last: bool = True) -> tuple[list[dict], int]:
+    """The changes in one segment and the length of its good part. Only the newest segment can
+    end in a change a power cut left unfinished (older ones were fsynced when they were closed),
+    and only as a cut-off last line or zeroed blocks: that tail was never acknowledged and is
+    left out. Anything else that does not read is damage."""
     raw = path.read_bytes()
     changes: list[dict] = []
     good = position = 0
-    bad_at = None
     while position < len(raw):
         end = raw.find(b"\n", position)
-        line = raw[position:] if end < 0 else raw[position:end]
-        change = _parse(line) if end >= 0 else None
+        change = _parse(raw[position:end]) if end >= 0 else None
         if change is None:
-            bad_at = position if bad_at is None else bad_at
-        elif bad_at is not None:
-            raise JournalDamaged(path, f"a damaged change at byte {bad_at}, with later changes after it")
-        else:
-            changes.append(change)
-            good = end + 1
-        position = len(raw) if end < 0 else end + 1
+            break
+        changes.append(change)
+        good = position = end + 1
+    tail = raw[good:]
+    if tail and not (last and b"\n" not in tail.strip(b"\0\n")):
+        raise JournalDamaged(path, f"a change that does not read, at byte {good}")
     return changes, good
 
 
@@ -102,31 +101,79 @@ def apply(data: dict, change: dict) -> None:
     table.update(change.get("set", {}))
 
 
-def replay(folder: Path, data: dict, repair: bool) -> int:
-    """Apply every segment to ``data`` (the snapshot's content); returns how many changes.
-    ``repair``: cut a segment's unfinished tail off the file (not when reading beside a server)."""
-    count = 0
-    for path in segments(folder):
-        changes, good = read_segment(path)
+def replay(folder: Path, data: dict, repair: bool) -> tuple[int, list[str]]:
+    """Apply every segment to ``data`` (the snapshot's content); returns how many changes, and
+    what was cut off (in words). ``repair``: cut an unfinished tail off the file (not when
+    reading beside a server, where the newest line may be being written)."""
+    count, cut = 0, []
+    found = segments(folder)
+    for path in found:
+        changes, good = read_segment(path, last=path == found[-1])
         for change in changes:
+            if not isinstance(data.get(change["t"], {}), dict):
+                raise JournalDamaged(path, f"a change to {change['t']}, which is not a table in live.json")
             apply(data, change)
         count += len(changes)
-        if repair and good < path.stat().st_size:
-            with open(path, "r+b") as fh:
-                fh.truncate(good)
-                os.fsync(fh.fileno())
-    return count
+        size = path.stat().st_size
+        if good < size:
+            cut.append(f"journal/{path.name}: an unfinished change a power cut left ({size - good} bytes, "
+                       "never acknowledged) was dropped")
+            if repair:
+                with open(path, "r+b") as fh:
+                    fh.truncate(good)
+                    os.fsync(fh.fileno())
+    return count, cut
+
+
+def read_snapshot_and_journal(data_dir: Path, read) -> tuple[bytes | None, dict | None, int, list[str]]:
+    """live.json's bytes and, when there is a journal, the content with it replayed, read so
+    that a snapshot written meanwhile (which deletes the segments it covers) is never mixed with
+    segments it no longer has: read again until live.json is the same file before and after."""
+    path, folder = Path(data_dir) / "live.json", Path(data_dir) / JOURNAL_DIR
+    for _ in range(20):
+        before = _identity(path)
+        raw = read(path)
+        try:
+            if not segments(folder):
+                if _identity(path) == before:
+                    return raw, None, 0, []
+                continue
+            try:
+                data = msgspec.json.decode(raw) if raw and raw.strip() else {}
+            except msgspec.DecodeError:
+                return raw, None, 0, []  # the snapshot's own check says what is wrong with it
+            if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
+                return raw, None, 0, []
+            count, cut = replay(folder, data, repair=False)
+        except FileNotFoundError:  # a segment went with a new snapshot: read again
+            continue
+        if _identity(path) == before:
+            return raw, data, count, cut
+    raise JournalDamaged(folder, "the live file kept changing while it was read")
+
+
+def _identity(path: Path):
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def read_live(data_dir: Path) -> dict:
     """The live file's content as the kiosk sees it (the snapshot with its journal replayed),
     read beside a running server: for tools and tests; nothing is checked or repaired."""
+    raw, data, _, _ = read_snapshot_and_journal(Path(data_dir), _read_or_none)
+    if data is not None:
+        return data
+    return msgspec.json.decode(raw) if raw and raw.strip() else {}
+
+
+def _read_or_none(path: Path) -> bytes | None:
     try:
-        data = msgspec.json.decode((Path(data_dir) / "live.json").read_bytes()) or {}
+        return path.read_bytes()
     except FileNotFoundError:
-        data = {}
-    replay(Path(data_dir) / JOURNAL_DIR, data, repair=False)
-    return data
+        return None
 
 
 class Journal:

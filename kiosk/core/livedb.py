@@ -132,6 +132,7 @@ class JournaledStorage(Storage):
         self._file_lock = threading.Lock()
         self._written_generation = 0
         self._generation = 0
+        self.closed = False  # once its store closed or reopened: a late snapshot writes nothing
 
     def read(self):
         return self._data
@@ -178,7 +179,7 @@ class JournaledStorage(Storage):
     def save_snapshot(self, generation: int, payload: bytes, covered: int) -> None:
         """Write a snapshot, unless a newer one was written meanwhile; then drop what it covers."""
         with self._file_lock:
-            if generation <= self._written_generation:
+            if generation <= self._written_generation or self.closed:
                 return
             write_atomic(self.path, payload)
             self._written_generation = generation
@@ -186,7 +187,9 @@ class JournaledStorage(Storage):
         self.size = max(self.size, len(payload))
 
     def close(self) -> None:
-        pass
+        """Waits for a snapshot being written (never for the store's lock), then refuses more."""
+        with self._file_lock:
+            self.closed = True
 
 
 def _snapshot_bytes(data: dict, max_bytes: int | None, path: Path) -> bytes:

@@ -90,7 +90,8 @@ class LiveFile:
         """A new snapshot, written while writers go on into a new journal segment."""
         try:
             with self._lock:
-                if self._live is None or self.read_only:
+                # A store closed or reopened meanwhile (a restore) has nothing for this thread.
+                if self._live is None or self.read_only or self._compactor is not threading.current_thread():
                     return
                 storage = self._live.storage
                 generation, payload, covered = storage.snapshot()
@@ -98,7 +99,9 @@ class LiveFile:
         except Exception:  # the journal still holds everything: the next write tries again
             log.exception("could not write a snapshot of the live file")
         finally:
-            self._compactor = None
+            with self._lock:
+                if self._compactor is threading.current_thread():
+                    self._compactor = None
 
     def checkpoint(self) -> None:
         """Fold the journal into live.json now (before a restore or merge reads the files, and
@@ -113,16 +116,18 @@ class LiveFile:
 
     def _close_live(self, checkpoint: bool) -> None:
         """``checkpoint``: write the live file first (a clean stop); not when the files were
-        just replaced under us (a restore: memory holds the old data)."""
-        compactor = self._compactor
-        if compactor is not None and compactor is not threading.current_thread():
-            compactor.join()  # never while holding the store's lock: it needs it to encode
+        just replaced under us (a restore: memory holds the old data). A snapshot thread still
+        running is never waited for (it may be waiting for the lock a restore holds): it finds
+        the store closed, and its storage refuses to write (livedb.py)."""
         with self._lock:
             if checkpoint and self._live is not None and not self.read_only:
                 try:
                     self.checkpoint()
                 except Exception:  # the journal keeps every change; the next start replays it
                     log.exception("could not write the live file at stop")
+            self._compactor = None
+            if self._live is not None:
+                self._live.storage.close()
             if self._journal is not None:
                 self._journal.close()
                 self._journal = None

@@ -1,5 +1,6 @@
 """Anonymous writes are budgeted: each kind (a post, a reply, a message, a report, a check-in, a
-survey answer, an "I'll come") has a limit per browser session and one for everybody, per hour.
+survey answer, an "I'll come") has a limit per browser session and one for everybody, per hour; so do a ticket holder's
+changes to their post (each one is written whole to the journal).
 
 The limits sit far above what a neighborhood does by honest use (README: "Write budgets") and
 exist so that one browser, or a script, cannot fill the kiosk's storage or slow every later
@@ -17,7 +18,7 @@ from collections import deque
 from functools import wraps
 
 from cachetools import TTLCache
-from flask import render_template, request, session
+from flask import current_app, make_response, render_template, request, session
 from flask_babel import ngettext
 
 from .throttle import MAX_KEYS
@@ -32,6 +33,7 @@ BUDGETS = {
     "checkin": (6, 600),
     "survey": (3, 600),
     "come": (30, 1200),
+    "edit": (60, 1200),  # a ticket holder's changes: edits, answers to replies, closing, thanks
 }
 
 
@@ -51,9 +53,9 @@ class Budget:
         self._sessions: TTLCache = TTLCache(MAX_KEYS, window, timer=clock)
         self._all: deque = deque()
 
-    def spend(self, key: str) -> int:
-        """Count one write for the session ``key``: 0 if allowed, else the seconds to wait (and
-        nothing is counted)."""
+    def spend(self, key: str, overall: bool = True) -> tuple[int, float | None]:
+        """Count one write for the session ``key`` (and for everybody, if ``overall``): returns
+        (0, a stamp for ``refund``) if allowed, else (the seconds to wait, None), counting nothing."""
         now = self._clock()
         with self._lock:
             while self._all and self._all[0] <= now - self.window:
@@ -62,16 +64,26 @@ class Budget:
             while mine and mine[0] <= now - self.window:
                 mine.popleft()
             waits = []
-            if len(self._all) >= self.overall:
+            if overall and len(self._all) >= self.overall:
                 waits.append(self._all[len(self._all) - self.overall] + self.window - now)
             if len(mine) >= self.per_session:
                 waits.append(mine[len(mine) - self.per_session] + self.window - now)
             if waits:
-                return max(1, int(max(waits) + 0.999))
-            self._all.append(now)
+                return max(1, int(max(waits) + 0.999)), None
+            if overall:
+                self._all.append(now)
             mine.append(now)
             self._sessions[key] = mine  # stored again: kept for a window after the last write
-            return 0
+            return 0, now
+
+    def refund(self, key: str, stamp: float) -> None:
+        """Take back a write that stored nothing (a form shown again, a refusal)."""
+        with self._lock:
+            for spent in (self._all, self._sessions.get(key) or ()):
+                try:
+                    spent.remove(stamp)
+                except ValueError:
+                    pass
 
 
 def make_budgets(scale: float) -> dict[str, Budget | None]:
@@ -87,21 +99,36 @@ def session_key() -> str:
 
 
 def budgeted(name: str):
-    """A view whose POST spends one of ``name``'s budget before anything else happens."""
+    """A view whose POST spends one of ``name``'s budget before anything else happens; given
+    back when the answer is not a redirect (a write answers with one: nothing was stored)."""
     if name not in BUDGETS:
         raise KeyError(f"no write budget named {name}")
 
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
-            if request.method == "POST":
-                from .services import services
+            if request.method != "POST":
+                return view(*args, **kwargs)
+            from .pagecache import from_touchscreen
+            from .services import services
 
-                budget = services().budgets.get(name)
-                wait = budget.spend(session_key()) if budget is not None else 0
-                if wait:
-                    raise OverBudget(wait)
-            return view(*args, **kwargs)
+            budget = services().budgets.get(name)
+            if budget is None:
+                return view(*args, **kwargs)
+            key = session_key()
+            # The screen in the room is limited by people standing at it: a flood from the
+            # Wi-Fi that uses up everybody's budget does not lock it out.
+            wait, stamp = budget.spend(key, overall=not from_touchscreen(current_app.config, request.remote_addr))
+            if wait:
+                raise OverBudget(wait)
+            try:
+                response = make_response(view(*args, **kwargs))
+            except BaseException:
+                budget.refund(key, stamp)
+                raise
+            if not 300 <= response.status_code < 400:
+                budget.refund(key, stamp)
+            return response
         return inner
     return wrap
 

@@ -122,6 +122,7 @@ def enter():
 
 
 @bp.route("/mine/edit", methods=["GET", "POST"])
+@budgeted("edit")
 def edit():
     mine, away = _require(poster=True)
     if away:
@@ -148,6 +149,7 @@ def edit():
 
 
 @bp.route("/mine/<action>", methods=["GET", "POST"])
+@budgeted("edit")
 def close(action: str):
     if action == "done":
         abort(405)  # locking is a POST, from the button
@@ -182,6 +184,7 @@ def close(action: str):
 
 
 @bp.route("/mine/replies/<reply_id>/<answer>", methods=["GET", "POST"])
+@budgeted("edit")
 def answer(reply_id: str, answer: str):
     if answer not in ("accept", "decline"):
         abort(404)
@@ -204,6 +207,7 @@ def answer(reply_id: str, answer: str):
 
 
 @bp.route("/mine/reopen", methods=["GET", "POST"])
+@budgeted("edit")
 def reopen():
     mine, away = _require(poster=True)
     if away:
@@ -257,6 +261,7 @@ def thread():
 
 
 @bp.route("/mine/thanks", methods=["POST"])
+@budgeted("edit")
 def thanks():
     mine, away = _require(poster=True)
     if away:
