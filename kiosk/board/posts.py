@@ -12,6 +12,7 @@ they closed.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 
 from flask_babel import lazy_gettext as _l
 
@@ -106,10 +107,16 @@ def board_ids(store: Store, now: dt.datetime, expire_days: int, kind: str | None
         found.sort(reverse=True)
         return found
 
+    def columns() -> tuple[list[str], list[str]]:
+        found = sorted_rows()
+        return [post_id for *_, post_id in found], [start for _, _, start, _ in reversed(found)]
+
     # Stored times are ISO text of one format: comparing text compares times (is_expired).
     cutoff = iso(now - dt.timedelta(days=expire_days))
-    return [post_id for _, _, start, post_id in store.memo(f"board:{status}:{kind}:{category}", sorted_rows)
-            if start >= cutoff]
+    ids, rising_starts = store.memo(f"board:{status}:{kind}:{category}", columns)
+    if status == "open":  # an open post ages from its creation, the order of the list: a prefix
+        return ids[:len(ids) - bisect_left(rising_starts, cutoff)]
+    return [post_id for post_id, start in zip(ids, reversed(rising_starts)) if start >= cutoff]
 
 
 def board(store: Store, now: dt.datetime, expire_days: int, kind: str | None = None,

@@ -15,6 +15,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Callable
 
+import msgspec
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
@@ -25,58 +26,115 @@ from .journal import Journal, encode, encode_line
 from .records import _copy
 
 _MISSING = object()
+_decode = msgspec.json.decode
+
+
+class LazyRows(dict):
+    """A table whose rows stay as their JSON (msgspec.Raw) until one is read: the open posts,
+    thousands of them on a network's board, take the size of their JSON in memory, not ~3x
+    that as Python objects. Reading a row decodes a fresh dict (a change goes through
+    ``Changes``, which writes it back); the encoder writes the rows as they are."""
+
+    def __getitem__(self, key):
+        return _decode(dict.__getitem__(self, key))
+
+    def get(self, key, default=None):
+        raw = dict.get(self, key)
+        return default if raw is None else _decode(raw)
+
+    def values(self):
+        return (_decode(raw) for raw in dict.values(self))
+
+    def items(self):
+        return ((key, _decode(raw)) for key, raw in dict.items(self))
+
+    def __setitem__(self, key, value) -> None:
+        dict.__setitem__(self, key, value if isinstance(value, msgspec.Raw) else msgspec.Raw(encode(value)))
+
+    def raw(self, key):
+        return dict.get(self, key, _MISSING)
+
+    def pop(self, key, *default):
+        raw = dict.pop(self, key, *default)
+        return _decode(raw) if isinstance(raw, msgspec.Raw) else raw
+
+    def update(self, other=(), **more) -> None:
+        for key, value in dict(other, **more).items():
+            self[key] = value
+
+    def __eq__(self, other):
+        return isinstance(other, dict) and dict(self.items()) == dict(other.items() if not isinstance(other, LazyRows)
+                                                                     else other.items())
+
+    __hash__ = None
 
 
 class Changes(MutableMapping):
     """A table's rows as TinyDB's updaters see them (int keys), changed in place; remembers
-    each touched row's old value so the change can be journaled, or undone."""
+    each touched row's old value so the change can be journaled, or undone. Over ``LazyRows``
+    the old value is the row's JSON, and a row handed out to be changed in place is written
+    back when the change is journaled."""
 
     def __init__(self, raw: dict):
         self.raw = raw
+        self.lazy = isinstance(raw, LazyRows)
         self.old: dict[str, object] = {}
+        self.handed: dict[str, dict] = {}
         self.cleared = False
 
     def _touch(self, key: str) -> None:
         if key not in self.old:
-            value = self.raw.get(key, _MISSING)
-            self.old[key] = value if value is _MISSING else _copy(value)
+            if self.lazy:
+                self.old[key] = self.raw.raw(key)
+            else:
+                value = self.raw.get(key, _MISSING)
+                self.old[key] = value if value is _MISSING else _copy(value)
 
     def __getitem__(self, doc_id):
         key = str(doc_id)
         value = self.raw[key]
         self._touch(key)  # the updater may change the row in place
+        if self.lazy:
+            self.handed[key] = value
         return value
 
     def __setitem__(self, doc_id, value) -> None:
         key = str(doc_id)
         self._touch(key)
+        self.handed.pop(key, None)
         self.raw[key] = value
 
     def __delitem__(self, doc_id) -> None:
         key = str(doc_id)
         self._touch(key)
+        self.handed.pop(key, None)
         del self.raw[key]
 
     def __contains__(self, doc_id) -> bool:
         return str(doc_id) in self.raw
 
     def __iter__(self):
-        return (int(key) for key in list(self.raw))
+        return (int(key) for key in list(self.raw.keys()))
 
     def __len__(self) -> int:
         return len(self.raw)
 
     def clear(self) -> None:
-        for key in list(self.raw):
+        for key in list(self.raw.keys()):
             self._touch(key)
+        self.handed.clear()
         self.raw.clear()
         self.cleared = True
 
     def changed(self) -> tuple[dict, list, dict]:
         """(rows set, keys deleted, old values of both), leaving out rows read but not changed."""
+        for key, value in self.handed.items():
+            self.raw[key] = value  # the row changed in place, as JSON again
+        self.handed.clear()
+        now_of = self.raw.raw if self.lazy else (lambda key: self.raw.get(key, _MISSING))
         sets, dels, old = {}, [], {}
         for key, before in self.old.items():
-            now = self.raw.get(key, _MISSING)
+            now = now_of(key)
             if now is _MISSING:
                 if before is not _MISSING:
                     dels.append(key)
@@ -87,6 +145,7 @@ class Changes(MutableMapping):
         return sets, dels, old
 
     def undo(self) -> None:
+        self.handed.clear()
         for key, before in self.old.items():
             if before is _MISSING:
                 self.raw.pop(key, None)
@@ -151,8 +210,7 @@ class JournaledStorage(Storage):
         self.wait(self.journal.append(line))
         self.size += grown
         if self.on_change:
-            self.on_change(table, {key: (None if before is _MISSING else before, self._data[table].get(key))
-                                   for key, before in old.items()})
+            self.on_change(table, {key: (_row(before), self._data[table].get(key)) for key, before in old.items()})
 
     def write(self, data) -> None:
         """The whole database: written as a snapshot at once (rare: a rewrite, a dropped table)."""
@@ -190,6 +248,12 @@ class JournaledStorage(Storage):
         """Waits for a snapshot being written (never for the store's lock), then refuses more."""
         with self._file_lock:
             self.closed = True
+
+
+def _row(value):
+    if value is _MISSING:
+        return None
+    return _decode(value) if isinstance(value, msgspec.Raw) else value
 
 
 def _snapshot_bytes(data: dict, max_bytes: int | None, path: Path) -> bytes:
