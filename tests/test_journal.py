@@ -428,3 +428,37 @@ def test_the_overall_budget_does_not_lock_out_the_touchscreen(make_app):
     assert late.post("/new/request", data=form, environ_base=phone).status_code == 429
     screen = app.test_client()  # the kiosk's own browser, on the machine itself
     assert screen.post("/new/request", data=_post_form(screen, "at the screen")).status_code == 303
+
+
+@pytest.mark.damages_data
+@pytest.mark.parametrize("spoil", ["flip", "zeros-then-line"])
+def test_a_whole_last_line_that_does_not_read_is_damage_not_a_cut(make_app, data_dir, spoil):
+    from kiosk.core.errors import StoreError
+
+    _journaled(make_app, data_dir, ["first", "second", "third"])
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    lines = segment.read_bytes().split(b"\n")[:-1]
+    if spoil == "flip":  # a flipped bit in the last line, which ends as a written line does
+        last = bytearray(lines[-1])
+        last[20] ^= 1
+        lines[-1] = bytes(last)
+    else:  # zeroed blocks, then a line that reads: it was written, it may have been acknowledged
+        lines[-1] = b"\0" * 64 + lines[-1]
+    spoiled = b"\n".join(lines) + b"\n"
+    segment.write_bytes(spoiled)
+    with pytest.raises(StoreError, match="does not read"):
+        Store(data_dir)
+    assert segment.read_bytes() == spoiled
+
+
+@pytest.mark.damages_data
+def test_a_live_file_lost_after_a_clean_stop_is_damage_not_a_new_kiosk(make_app, data_dir):
+    from kiosk.core.errors import StoreError
+
+    app = make_app()
+    Visitor(app.test_client()).create(title="on the board")
+    app.extensions["kiosk"].store.close()  # a clean stop: the journal folded in, no segment left
+    assert not segments(data_dir / JOURNAL_DIR)
+    (data_dir / LIVE_FILE).unlink()
+    with pytest.raises(StoreError, match="empty or missing"):
+        Store(data_dir)

@@ -39,6 +39,8 @@ def _serve(app, host: str, port: int) -> None:
     from waitress import serve
 
     def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the stop short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt  # out of Waitress's loop, into the clean stop below
 
     # systemd stops the service with SIGTERM: a clean stop folds the journal into live.json.

@@ -95,8 +95,10 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = Tr
     except OSError as exc:
         raise unusable(data_dir, exc) from None
     if raw is None or not raw.strip():
-        if journal.segments(folder) or any(any((Path(data_dir) / f).glob("[0-9]*.json")) for f in ("archive", "audit")):
-            # A journal or an archive without its live file is not a new kiosk: the file was lost.
+        if folder.exists() or (Path(data_dir) / "secret_key").exists() or \
+                any(any((Path(data_dir) / f).glob("[0-9]*.json")) for f in ("archive", "audit")):
+            # A folder a kiosk has run in (it made its journal and its key at its first start)
+            # without its live file is not a new kiosk: the file was lost.
             raise damaged(data_dir, path, "it is empty or missing, while the journal, archive or audit trail are there")
         return None, 0
     size = len(raw)
@@ -151,8 +153,8 @@ def _cut_hint(exc) -> str:
     at = re.search(r"at byte ([0-9]+)", exc.problem)
     if not at:
         return ""
-    return (f"Or, to start with the changes before that one (the later ones are lost), cut the file there: "
-            f"truncate -s {at[1]} {exc.path}")
+    return (f"Or, to start with the changes before that one (the rest of that file is lost), cut the file "
+            f"there: truncate -s {at[1]} {exc.path}")
 
 
 def _share_short_texts(value) -> None:

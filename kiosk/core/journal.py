@@ -69,8 +69,9 @@ def read_segment(path: Path, last: bool = True) -> tuple[list[dict], int]:
             break
         changes.append(change)
         good = position = end + 1
+    # What a cut can leave after the last whole line: zeroed blocks, then a line without its end.
     tail = raw[good:]
-    if tail and not (last and b"\n" not in tail.strip(b"\0\n")):
+    if tail and not (last and b"\n" not in tail.lstrip(b"\0")):
         raise JournalDamaged(path, f"a change that does not read, at byte {good}")
     return changes, good
 
