@@ -219,13 +219,25 @@ def seeded(folder: Path, live: int, archived: int, env: dict) -> Path:
     return folder
 
 
-def pages(port: int, clients: int, seconds: float, prefix: str, results: dict) -> None:
+def drop_os_caches() -> bool:
+    """Empty the kernel's page cache (root only), so nothing a page needs is in it as a file."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3")
+        return True
+    except OSError:
+        return False
+
+
+def pages(port: int, clients: int, seconds: float, prefix: str, results: dict, cold: bool = False) -> None:
     client = Client(port)
     board = client.send("GET", "/board")[1].decode()
     post_id = re.search(r'href="/p/([A-Z0-9]{5})"', board).group(1)
     for name, request in (("board", get("/board")), ("post", get(f"/p/{post_id}")),
                           ("qr", get(f"/p/{post_id}/qr.svg"))):
         print(f"driving {prefix}{name} ...", flush=True)
+        if cold and not drop_os_caches():
+            raise SystemExit("--drop-os-caches needs root")
         results[prefix + name] = drive(port, clients, seconds, request)
 
 
@@ -237,13 +249,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--json", dest="json_path", default="tests/perf/results/bench.json")
+    parser.add_argument("--drop-os-caches", action="store_true",
+                        help="empty the kernel's page cache before each page is driven (root only)")
     args = parser.parse_args()
 
     env = {**os.environ, "KIOSK_PUBLIC_URL": "http://aid.lan", "KIOSK_NAME": "Bench", "KIOSK_WRITE_BUDGET_SCALE": "0"}
     work = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     results: dict = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
                      "date": time.strftime("%Y-%m-%d"), "live": args.live, "base_live": args.base_live,
-                     "archived": args.archived, "clients": args.clients, "seconds": args.seconds}
+                     "archived": args.archived, "clients": args.clients, "seconds": args.seconds,
+                     "os_caches_dropped": args.drop_os_caches}
     try:
         print(f"seeding {args.live} and {args.base_live} live + {args.archived} archived posts ...", flush=True)
         full = seeded(work / "full", args.live, args.archived, env)
@@ -255,13 +270,13 @@ def main() -> None:
         serve = [KIOSK, "serve", "--host", "127.0.0.1", "--port", "{port}", "--data"]
         with Server(serve + [str(full)], env) as kiosk, Server(serve + [str(base)], env) as other:
             results["startup_s"] = kiosk.startup
-            pages(kiosk.port, args.clients, args.seconds, "", results)
+            pages(kiosk.port, args.clients, args.seconds, "", results, cold=args.drop_os_caches)
             print(f"driving posting with {args.live} and {args.base_live} live, in turns ...", flush=True)
             both = alternating({"posting": kiosk.port, "posting_base": other.port}, args.clients, 2 * args.seconds)
             results.update(both)
             results["peak_rss_mb"] = kiosk.peak_rss_mb()
         with Server(serve + [str(full)], {**env, "KIOSK_PAGE_CACHE": "0"}) as kiosk:
-            pages(kiosk.port, args.clients, args.seconds, "nocache_", results)
+            pages(kiosk.port, args.clients, args.seconds, "nocache_", results, cold=args.drop_os_caches)
         print("measuring the scrypt ceiling ...", flush=True)
         results["scrypt_ceiling_per_s"] = scrypt_ceiling(args.seconds, env)
     finally:
