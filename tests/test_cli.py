@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from kiosk.web import settings
 from kiosk.cli.demo import add_sample_posts
 
@@ -87,3 +89,19 @@ def test_timezone_setting_is_checked(tmp_path):
 def test_events_follow_the_centers_time_zone(make_app):
     app = make_app(TIMEZONE="America/Chicago")
     assert app.config["BABEL_DEFAULT_TIMEZONE"] == "America/Chicago"
+
+
+@pytest.mark.parametrize("name,value,words", [
+    ("WRITE_BUDGET_SCALE", "lots", "KIOSK_WRITE_BUDGET_SCALE must be a number from 0 to 1000"),
+    ("WRITE_BUDGET_SCALE", "-1", "KIOSK_WRITE_BUDGET_SCALE must be a number from 0 to 1000"),
+    ("WRITE_BUDGET_SCALE", "true", "KIOSK_WRITE_BUDGET_SCALE must be a number from 0 to 1000"),
+    ("PAGE_CACHE", "maybe", "KIOSK_PAGE_CACHE must be 1 or 0"),
+])
+def test_bad_budget_and_cache_settings_stop_with_a_clear_message(tmp_path, monkeypatch, name, value, words):
+    from kiosk import create_app
+    from kiosk.core.config import ConfigError
+
+    monkeypatch.setenv(f"KIOSK_{name}", value)
+    with pytest.raises(ConfigError, match=words):
+        create_app({"DATA_DIR": str(tmp_path / "data")})
+    assert not (tmp_path / "data").exists()  # nothing made, nothing stored

@@ -127,6 +127,23 @@ def board(store: Store, now: dt.datetime, expire_days: int, kind: str | None = N
     return store.get_posts(board_ids(store, now, expire_days, kind, category, status))
 
 
+PAGE_SIZE = 30  # posts on one page of the board
+
+
+def board_page(store: Store, now: dt.datetime, expire_days: int, page: int, kind: str | None = None,
+               category: str | None = None, status: str = "open") -> tuple[list[dict], int, int, int]:
+    """One page of the board: (its posts, how many in all, the page shown, how many pages). A page
+    that has emptied since its link was made shows the last one. Only the page's posts are read."""
+    if status == "fulfilled":
+        found = _recently_fulfilled(store, now, kind, category)
+    else:
+        found = board_ids(store, now, expire_days, kind, category, status)
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(page, pages)
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return (shown if status == "fulfilled" else store.get_posts(shown)), len(found), page, pages
+
+
 def _recently_fulfilled(store: Store, now: dt.datetime, kind, category) -> list[dict]:
     """Fulfilled posts of this month and the last, from the archive (celebrating them)."""
     months = {month_of(now), month_of(now.replace(day=1) - dt.timedelta(days=1))}

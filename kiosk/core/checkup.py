@@ -6,10 +6,8 @@ written. Derived data (the archive index) is rebuilt from its source (store.py).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -115,12 +113,11 @@ def check_live(data_dir: Path, path: Path, schema: DataSchema, repair: bool = Tr
     ids_unique(data_dir, path, typed.posts.values())
     del typed, snapshot
     # Posts stay as their JSON until read (livedb.LazyRows): 5,000 take 6 MB, not ~20 as
-    # Python objects. The small tables are parsed, their short texts shared.
+    # Python objects. The small tables are parsed.
     tables = msgspec.json.decode(raw, type=dict[str, dict[str, msgspec.Raw]])
-    data = {name: LazyRows(rows) if name == "posts" else {key: json.loads(bytes(row)) for key, row in rows.items()}
+    data = {name: LazyRows(rows) if name == "posts" else {key: msgspec.json.decode(row) for key, row in rows.items()}
             for name, rows in tables.items()}
     del tables
-    _share_short_texts({name: rows for name, rows in data.items() if name != "posts"})
     unknown = sorted(set(data) - schema.known_tables()) if schema.strict else []
     if unknown:
         log.warning("live.json holds tables no feature of this version declares (%s): kept as they are",
@@ -155,18 +152,6 @@ def _cut_hint(exc) -> str:
         return ""
     return (f"Or, to start with the changes before that one (the rest of that file is lost), cut the file "
             f"there: truncate -s {at[1]} {exc.path}")
-
-
-def _share_short_texts(value) -> None:
-    """Make each short text (a status, a kind, "scrypt", a language) one object for the whole
-    file, in place: the small tables repeat them row after row."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, item in list(items):
-        if isinstance(item, str):
-            if len(item) <= 16:
-                value[key] = sys.intern(item)
-        elif isinstance(item, (dict, list)):
-            _share_short_texts(item)
 
 
 def filed_by_number(data_dir: Path, path: Path, posts: dict) -> None:

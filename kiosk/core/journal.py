@@ -28,6 +28,7 @@ import msgspec
 
 from .errors import StoreError
 from .files import fsync_dir
+from .idindex import stat_of
 
 JOURNAL_DIR = "journal"
 SEGMENT = re.compile(r"[0-9]{8}\.log")
@@ -155,10 +156,9 @@ def read_snapshot_and_journal(data_dir: Path, read) -> tuple[bytes | None, dict 
 
 def _identity(path: Path):
     try:
-        st = path.stat()
+        return stat_of(path)
     except FileNotFoundError:
         return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def read_live(data_dir: Path) -> dict:
@@ -182,11 +182,10 @@ class Journal:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.bytes = 0  # in segments not yet covered by a snapshot
         self._fd: int | None = None
         self._segment_size = 0
         found = segments(self.folder)
-        self.bytes = sum(p.stat().st_size for p in found)
+        self.bytes = sum(p.stat().st_size for p in found)  # in segments not yet covered by a snapshot
         self._next = int(found[-1].name[:8]) + 1 if found else 1
         self._cond = threading.Condition()
         self._written = self._durable = 0

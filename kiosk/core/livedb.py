@@ -62,12 +62,6 @@ class LazyRows(dict):
         for key, value in dict(other, **more).items():
             self[key] = value
 
-    def __eq__(self, other):
-        return isinstance(other, dict) and dict(self.items()) == dict(other.items() if not isinstance(other, LazyRows)
-                                                                     else other.items())
-
-    __hash__ = None
-
 
 class Changes(MutableMapping):
     """A table's rows as TinyDB's updaters see them (int keys), changed in place; remembers
@@ -267,11 +261,10 @@ class DurableJSONStorage(Storage):
     """An archive month: kept parsed in memory, written whole, atomically and durably (a month
     changes when a post moves into it, not at each visitor's write)."""
 
-    def __init__(self, path, read_only: bool = False, on_write=None, data=None, max_bytes: int | None = None):
+    def __init__(self, path, read_only: bool = False, on_write=None, data=None):
         self.path = Path(path)
         self.read_only = read_only
         self.on_write = on_write
-        self.max_bytes = max_bytes
         self._data = load_json(self.path) if data is None else data
 
     def read(self):
@@ -281,8 +274,7 @@ class DurableJSONStorage(Storage):
         if self.read_only:
             raise StoreError("this data folder was opened read-only")
         try:
-            payload = _snapshot_bytes(data, self.max_bytes, self.path)
-            write_atomic(self.path, payload)
+            write_atomic(self.path, encode(data))
         except BaseException:
             # TinyDB changed the dict we handed out before calling write(); the file still
             # holds the last good version, so go back to it.

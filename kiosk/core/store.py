@@ -90,7 +90,7 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
         self._lock = WriteLock()
         self._lock_fd = None
         self._opened = False  # a start that failed half-way writes nothing at close
-        self._memos: dict[str, tuple[int, Any]] = {}
+        self._memos: tuple[int, dict] = (-1, {})  # (version, values worked out at it)
         self._live = None
         self._archives = {}
         # Goes up with every write, so caches of rendered pages know when they are stale.
@@ -302,15 +302,17 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
             found = (self.get_post(post_id) for post_id in post_ids)
             return [post for post in found if post is not None]
 
-    def memo(self, name: str, make: Callable[[], Any]) -> Any:
-        """``make()``'s value, kept until the next write (what pages derive from the live posts)."""
-        version = self.version
-        kept = self._memos.get(name)
-        if kept is not None and kept[0] == version:
-            return kept[1]
-        value = make()
-        self._memos[name] = (version, value)
-        return value
+    def memo(self, name: Any, make: Callable[[], Any]) -> Any:
+        """``make()``'s value, worked out once per store version: what pages derive from the
+        posts (the board's order, counts). A write drops every value of the version before."""
+        version, values = self._memos
+        if version != self.version:
+            version, values = self._memos = (self.version, {})
+        if name not in values:
+            # Worked out without the store's lock held throughout (a long count must not hold
+            # up writers); computed twice at worst, by two pages at once.
+            values[name] = make()
+        return values[name]
 
     def count_live(self) -> int:
         with self._lock:

@@ -21,6 +21,7 @@ from cachetools import TTLCache
 from flask import current_app, make_response, render_template, request, session
 from flask_babel import ngettext
 
+from .pagecache import from_touchscreen
 from .throttle import MAX_KEYS
 
 WINDOW = 3600
@@ -109,8 +110,7 @@ def budgeted(name: str):
         def inner(*args, **kwargs):
             if request.method != "POST":
                 return view(*args, **kwargs)
-            from .pagecache import from_touchscreen
-            from .services import services
+            from .services import services  # (services holds the budgets: imported when used)
 
             budget = services().budgets.get(name)
             if budget is None:

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from cachetools import LRUCache
 from flask import current_app
 
 from ..core.clock import GuardedClock
@@ -35,9 +34,6 @@ class Services:
     coord_unlocks: Unlocks = field(default_factory=Unlocks)
     pages: PageCache = field(default_factory=PageCache)
     jobs: ExportJobs = field(default_factory=ExportJobs)  # background exports, for their progress page
-    # Numbers worked out from the whole archive, kept until the next write (see remember).
-    derived: LRUCache = field(default_factory=lambda: LRUCache(maxsize=16))
-    derived_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
 
@@ -49,19 +45,8 @@ class Services:
         return True
 
     def remember(self, name: str, key: Any, make: Callable[[], Any]) -> Any:
-        """``make()``'s value, worked out once per store version and ``key``; values of older
-        versions are dropped as soon as a newer one is asked for."""
-        version = self.store.version
-        full = (name, version, key)
-        with self.derived_lock:
-            if full in self.derived:
-                return self.derived[full]
-        value = make()  # outside the lock: a long count must not hold up other pages
-        with self.derived_lock:
-            for old in [k for k in self.derived if k[1] < version]:
-                del self.derived[old]
-            self.derived[full] = value
-        return value
+        """``make()``'s value, worked out once per store version and ``key`` (Store.memo)."""
+        return self.store.memo((name, key), make)
 
 
 def services() -> Services:

@@ -15,7 +15,6 @@ from . import TEMPLATES
 
 bp = Blueprint("public", __name__, template_folder=TEMPLATES)
 
-PAGE_SIZE = 30
 BOARD_STATUSES = ("open", "matched", "fulfilled")
 
 
@@ -74,17 +73,9 @@ def board():
     page = whole_number(request.args.get("page", "1"), 9_999)
     if not page:  # no link of ours makes this: say so, and show the first page
         notices.append("page")
-    store = services().store
-    if status == "fulfilled":
-        found = posts.board(store, now(), setting("EXPIRE_DAYS"), kind=kind, category=category, status=status)
-    else:  # only the page's own posts are read (posts.board_ids)
-        found = posts.board_ids(store, now(), setting("EXPIRE_DAYS"), kind=kind, category=category, status=status)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(page or 1, pages)  # a page that has emptied since its link was made: the last
-    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    if status != "fulfilled":
-        shown = store.get_posts(shown)
-    return render_template("board/board.html", posts=[posts.public_view(p) for p in shown], total=len(found),
+    shown, total, page, pages = posts.board_page(services().store, now(), setting("EXPIRE_DAYS"), page or 1,
+                                                 kind=kind, category=category, status=status)
+    return render_template("board/board.html", posts=[posts.public_view(p) for p in shown], total=total,
                            kind=kind, category=category, status=status, page=page, pages=pages,
                            notices=notices), 400 if "page" in notices else 200
 
