@@ -72,10 +72,11 @@ def test_doctor_says_what_is_fine(runner, make_app, monkeypatch):
 def test_doctor_finds_a_damaged_file_and_a_clock_behind(runner, make_app, monkeypatch, data_dir):
     app = make_app()
     app.extensions["kiosk"].clock.set(utcnow() + dt.timedelta(days=3))  # the kiosk saw a later time
-    app.extensions["kiosk"].store.close()
     monkeypatch.setenv("KIOSK_PUBLIC_URL", "http://localhost:8080")
+    # Beside the running kiosk: the time it saw is still only in its journal.
     result = runner.invoke(kiosk_main, ["doctor", "--data", str(data_dir)])
     assert "The clock is behind" in result.output
+    app.extensions["kiosk"].store.close()
     (data_dir / LIVE_FILE).write_text('{"posts": {')
     result = runner.invoke(kiosk_main, ["doctor", "--data", str(data_dir)])
     assert result.exit_code == 1 and "is damaged" in result.output

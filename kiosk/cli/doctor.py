@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from ..core import checkup, staging, usb
 from ..core.errors import DataDamaged, StoreError
-from ..core.files import LOCK_FILE, load_json
+from ..core.files import LOCK_FILE
+from ..core.journal import JournalDamaged, read_live
 from ..core.store import LIVE_FILE, Store
 from ..core.times import parse_iso
 
@@ -201,10 +202,10 @@ def _clock(folder: Path, wall: dt.datetime, found: list) -> None:
     saved = None
     try:
         if (folder / LIVE_FILE).is_file():
-            meta = (load_json(folder / LIVE_FILE) or {}).get("meta") or {}
+            meta = read_live(folder).get("meta") or {}  # with its journal: beside a running server too
             saved = next((m["value"] for m in meta.values() if m.get("key") == "clock"), None)
             parse_iso(saved) if saved else None
-    except (StoreError, OSError, AttributeError, TypeError, ValueError, RecursionError):
+    except (StoreError, JournalDamaged, OSError, AttributeError, TypeError, ValueError, RecursionError):
         saved = None  # unreadable or damaged: the data-folder check says why
     if wall.year < 2025:
         found.append((PROBLEM, f"The clock says {wall:%Y-%m-%d}: that cannot be right. Set it (coordinator screen: Clock)."))
