@@ -462,3 +462,45 @@ def test_a_live_file_lost_after_a_clean_stop_is_damage_not_a_new_kiosk(make_app,
     (data_dir / LIVE_FILE).unlink()
     with pytest.raises(StoreError, match="empty or missing"):
         Store(data_dir)
+
+
+def test_a_row_read_twice_in_one_change_keeps_both_changes(make_app, data_dir):
+    """A change that reads the same post twice (update_multiple, a repeated id) changes one row."""
+    from tinydb import where
+
+    app = make_app()
+    post_id, _ = Visitor(app.test_client()).create(title="twice")
+    store = app.extensions["kiosk"].store
+    with store.exclusive():
+        assert dict.__getitem__(store._live.storage.read()["posts"], str(codes.post_id_to_int(post_id)))  # as JSON
+        store._posts.update_multiple([({"area": "north"}, where("id") == post_id),
+                                      ({"details": "both"}, where("id") == post_id)])
+    seen = store.get_post(post_id)
+    store.close()
+    again = Store(data_dir)
+    try:
+        after = again.get_post(post_id)
+    finally:
+        again.close()
+    assert (seen["area"], seen["details"]) == (after["area"], after["details"]) == ("north", "both")
+
+
+@pytest.mark.damages_data
+def test_zeroed_blocks_then_the_end_of_a_line_are_a_cut_but_a_readable_line_after_zeros_is_not(make_app, data_dir):
+    from kiosk.core.errors import StoreError
+
+    made = _journaled(make_app, data_dir, ["acknowledged"])
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    whole = segment.read_bytes()
+    segment.write_bytes(whole + b"\0" * 100 + b'"set":{}}\n')  # its start never reached the disk
+    store = Store(data_dir)
+    try:
+        assert store.get_post(made[0])["title"] == "acknowledged"
+    finally:
+        _unclean_stop(store)
+    segment = segments(data_dir / JOURNAL_DIR)[-1]
+    lines = segment.read_bytes()
+    good_line = lines.rstrip(b"\n").rsplit(b"\n", 1)[-1] + b"\n"
+    segment.write_bytes(lines + b"\0" * 64 + good_line)  # a line that reads: it may have been acknowledged
+    with pytest.raises(StoreError, match="does not read"):
+        Store(data_dir)

@@ -43,8 +43,10 @@ def _serve(app, host: str, port: int) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt  # out of Waitress's loop, into the clean stop below
 
-    # systemd stops the service with SIGTERM: a clean stop folds the journal into live.json.
+    # systemd stops the service with SIGTERM, a person with Ctrl-C: a clean stop folds the
+    # journal into live.json, and a second signal does not cut it short.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         # No access log is configured: Waitress writes none unless asked (DESIGN promise 3).
         serve(

@@ -70,11 +70,19 @@ def read_segment(path: Path, last: bool = True) -> tuple[list[dict], int]:
             break
         changes.append(change)
         good = position = end + 1
-    # What a cut can leave after the last whole line: zeroed blocks, then a line without its end.
     tail = raw[good:]
-    if tail and not (last and b"\n" not in tail.lstrip(b"\0")):
+    if tail and not (last and _cut_off(tail)):
         raise JournalDamaged(path, f"a change that does not read, at byte {good}")
     return changes, good
+
+
+def _cut_off(tail: bytes) -> bool:
+    """Whether what follows the last whole line is what a power cut leaves: a line without its
+    end, or blocks the file grew by before their data reached the disk (zeros first) holding no
+    change that reads. A whole line that does not read, with no zeros before it, is damage."""
+    if b"\n" not in tail:
+        return True
+    return tail.startswith(b"\0") and not any(_parse(part) for part in tail.lstrip(b"\0").split(b"\n"))
 
 
 def _parse(line: bytes) -> dict | None:

@@ -86,6 +86,8 @@ class Changes(MutableMapping):
 
     def __getitem__(self, doc_id):
         key = str(doc_id)
+        if key in self.handed:  # read again in the same change: the same row, with what was done to it
+            return self.handed[key]
         value = self.raw[key]
         self._touch(key)  # the updater may change the row in place
         if self.lazy:

@@ -12,7 +12,7 @@ from .archive import POSTS, record_ids
 from .checkup import check_live
 from .files import LIVE_FILE, write_atomic
 from .journal import JOURNAL_DIR, Journal, encode
-from .livedb import JournaledStorage, LiveDB
+from .livedb import JournaledStorage, LazyRows, LiveDB
 
 log = logging.getLogger("kiosk")
 # live.json is parsed whole at start and a snapshot is written whole: it never grows past this
@@ -41,6 +41,10 @@ class LiveFile:
             data = {}
             if not self.read_only:  # the live file exists from the first start on
                 write_atomic(path, encode(data))
+        if not isinstance(data.get(POSTS), LazyRows):  # a new kiosk: its posts kept as JSON too
+            rows = LazyRows()
+            rows.update(data.get(POSTS) or {})
+            data[POSTS] = rows
         self._journal = None if self.read_only else Journal(self.data_dir / JOURNAL_DIR)
         self._lock.journal = self._journal
         self._live = LiveDB(path, storage=JournaledStorage, read_only=self.read_only, data=data,
