@@ -153,7 +153,7 @@ class LiveTable(Table):
     def _update_table(self, updater: Callable[[dict], None]) -> None:
         tables = self._storage.read()
         created = self.name not in tables
-        view = Changes(tables.setdefault(self.name, {}))
+        view = Changes(tables.setdefault(self.name, self._storage.new_rows(self.name)))
         try:
             updater(view)
             self._storage.record(self.name, view)
@@ -175,8 +175,9 @@ class JournaledStorage(Storage):
     whole database (``write``: a table dropped, the file rewritten)."""
 
     def __init__(self, path, read_only: bool = False, data=None, journal: Journal | None = None,
-                 max_bytes: int | None = None, on_change=None, size: int = 0, wait=None):
+                 max_bytes: int | None = None, on_change=None, size: int = 0, wait=None, lazy=()):
         self.path = Path(path)
+        self.lazy = set(lazy)  # tables kept as their rows' JSON (LazyRows): the posts
         self.read_only = read_only
         self.journal = journal
         self.max_bytes = max_bytes
@@ -191,6 +192,10 @@ class JournaledStorage(Storage):
 
     def read(self):
         return self._data
+
+    def new_rows(self, table: str) -> dict:
+        """The rows of a table made by its first change (a new kiosk's first post)."""
+        return LazyRows() if table in self.lazy else {}
 
     def record(self, table: str, view: Changes) -> None:
         if self.read_only:

@@ -12,7 +12,7 @@ from .archive import POSTS, record_ids
 from .checkup import check_live
 from .files import LIVE_FILE, write_atomic
 from .journal import JOURNAL_DIR, Journal, encode
-from .livedb import JournaledStorage, LazyRows, LiveDB
+from .livedb import JournaledStorage, LiveDB
 
 log = logging.getLogger("kiosk")
 # live.json is parsed whole at start and a snapshot is written whole: it never grows past this
@@ -41,15 +41,11 @@ class LiveFile:
             data = {}
             if not self.read_only:  # the live file exists from the first start on
                 write_atomic(path, encode(data))
-        if not isinstance(data.get(POSTS), LazyRows):  # a new kiosk: its posts kept as JSON too
-            rows = LazyRows()
-            rows.update(data.get(POSTS) or {})
-            data[POSTS] = rows
         self._journal = None if self.read_only else Journal(self.data_dir / JOURNAL_DIR)
         self._lock.journal = self._journal
         self._live = LiveDB(path, storage=JournaledStorage, read_only=self.read_only, data=data,
                             journal=self._journal, max_bytes=MAX_LIVE_FILE, on_change=self._live_changed,
-                            size=size, wait=self._lock.pending)
+                            size=size, wait=self._lock.pending, lazy=(POSTS,))
         self._index_live()
 
     def _index_live(self) -> None:
