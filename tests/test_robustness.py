@@ -61,8 +61,8 @@ def test_fixing_a_mistake_after_an_error_still_posts(client, visitor):
     assert client.post("/new/request", data=fields).status_code == 303
 
 
-def test_simultaneous_guesses_cannot_pass_the_per_post_limit(make_app):
-    app = make_app(GUESS_LIMIT=5, GUESS_GLOBAL_LIMIT=1000)
+def test_simultaneous_guesses_cannot_pass_the_per_client_limit(make_app):
+    app = make_app(GUESS_PER_MINUTE=5)
     post_id, _ = Visitor(app.test_client()).create()
     statuses, start = [], threading.Barrier(20)
 

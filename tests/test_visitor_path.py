@@ -144,27 +144,30 @@ def test_wrong_code_gets_one_generic_message(client, visitor):
     assert len(messages) == 1
 
 
-def test_guessing_is_throttled_per_post(make_app):
-    app = make_app(GUESS_LIMIT=3)
-    visitor = Visitor(app.test_client())
-    post_id, code = visitor.create()
+def test_guessing_is_throttled_per_client_not_per_post(make_app):
+    app = make_app(GUESS_PER_MINUTE=3)
+    poster = Visitor(app.test_client())
+    post_id, code = poster.create()
+    guesser = Visitor(app.test_client())
+    guesser.client.environ_base["REMOTE_ADDR"] = "10.0.0.7"
     for _ in range(3):
-        assert visitor.unlock(f"{post_id}-apple-apple-apple-apple").status_code == 403
-    # Locked now: even the right code waits, and the answer says so.
-    locked = visitor.unlock(code)
-    assert locked.status_code == 429
-    assert "Too many wrong codes" in locked.get_data(as_text=True)
-    # Other posts are not affected.
-    other_id, other_code = visitor.create()
-    assert visitor.unlock(other_code).status_code == 303
+        assert guesser.unlock(f"{post_id}-apple-apple-apple-apple").status_code == 403
+    # The guesser waits, even with a right code, and the answer says so...
+    waiting = guesser.unlock(code)
+    assert waiting.status_code == 429
+    assert "Too many wrong codes" in waiting.get_data(as_text=True)
+    # ...while the post itself is not locked: its poster gets in.
+    assert poster.unlock(code).status_code == 303
 
 
 def test_guessing_is_throttled_overall(make_app):
-    app = make_app(GUESS_GLOBAL_LIMIT=4, GUESS_LIMIT=100)
+    app = make_app(GUESS_PER_MINUTE=2, GUESS_PER_HOUR=2, GUESS_OVERALL_PER_HOUR=4)
     visitor = Visitor(app.test_client())
     _, code = visitor.create()
     for i in range(4):
-        visitor.unlock(f"ZZZZ{'ABCD'[i]}-apple-apple-apple-apple")
+        guesser = Visitor(app.test_client())
+        guesser.client.environ_base["REMOTE_ADDR"] = f"10.0.0.{10 + i // 2}"
+        assert guesser.unlock(f"ZZZZ{'ABCD'[i]}-apple-apple-apple-apple").status_code == 403
     assert visitor.unlock(code).status_code == 429
 
 

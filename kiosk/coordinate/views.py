@@ -17,6 +17,7 @@ from ..web import gate
 from ..web.audit import audit, trail
 from ..web.helpers import flash_and_go, minutes
 from ..web.services import now, services
+from ..web.throttle import guesses
 
 bp = Blueprint("coordinate", __name__, url_prefix="/coordinate", template_folder="templates")
 
@@ -43,8 +44,8 @@ def _unlock():
         return render_template("coordinate/unlock.html", error=None, handle="")
     handle = request.form.get("handle", "")[:60]
     passphrase = request.form.get("passphrase", "")[: gate.MAX_PASSPHRASE + 1]
-    throttle = services().coord_throttle
-    wait = throttle.attempt(handle.strip().casefold() or None)
+    throttle = guesses(services().coord_throttle)  # this client's: no handle is ever locked
+    wait = throttle.attempt()
     if wait:
         error = _("Too many wrong tries. Please wait %(minutes)d minutes.", minutes=minutes(wait))
         return render_template("coordinate/unlock.html", error=error, handle=handle), 429
@@ -52,7 +53,7 @@ def _unlock():
     if found is None:
         error = _("That handle and passphrase do not match.")
         return render_template("coordinate/unlock.html", error=error, handle=handle), 403
-    throttle.succeeded(handle.strip().casefold())
+    throttle.succeeded()
     # A new session: nothing a visitor left in this browser carries over.
     lang = session.get("lang")
     session.clear()

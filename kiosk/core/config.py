@@ -20,11 +20,12 @@ DEFAULTS = {
     "EXPIRE_DAYS": 30,
     # Closed posts lose their text this many days after closing; counts stay.
     "RETAIN_DAYS": 30,
-    # Wrong ticket codes: this many per post within GUESS_WINDOW_SECONDS, then a lock-out
-    # that doubles each time; GUESS_GLOBAL_LIMIT wrong codes in the window pause all checks.
-    "GUESS_LIMIT": 5,
-    "GUESS_WINDOW_SECONDS": 900,
-    "GUESS_GLOBAL_LIMIT": 60,
+    # Ticket and loan codes checked (right ones are not counted): per client in a minute and in
+    # an hour, and by everybody together in an hour. Nothing is locked: a guesser waits, the
+    # owner of a code does not (README: "Guessing" has the arithmetic behind these numbers).
+    "GUESS_PER_MINUTE": 5,
+    "GUESS_PER_HOUR": 20,
+    "GUESS_OVERALL_PER_HOUR": 300,
     # The center's time zone (for gatherings' times and dates shown); empty: the system's.
     "TIMEZONE": "",
     # Extra folders where USB sticks appear (os.pathsep-separated), besides /media and /run/media.
@@ -204,9 +205,9 @@ def _check_numbers(config) -> None:
     for key, low in (
         ("EXPIRE_DAYS", 1),
         ("RETAIN_DAYS", 0),
-        ("GUESS_LIMIT", 1),
-        ("GUESS_WINDOW_SECONDS", 1),
-        ("GUESS_GLOBAL_LIMIT", 1),
+        ("GUESS_PER_MINUTE", 1),
+        ("GUESS_PER_HOUR", 1),
+        ("GUESS_OVERALL_PER_HOUR", 1),
         ("MINE_IDLE_SECONDS", 30),
         ("SCRYPT_N", 2),
         ("IDLE_SECONDS", 10),
@@ -219,9 +220,33 @@ def _check_numbers(config) -> None:
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"KIOSK_{key} must be a whole number of at least {low}, got {value!r}")
+    _check_guessing(config)
     scale = config["WRITE_BUDGET_SCALE"]
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1000:
         raise ConfigError(f"KIOSK_WRITE_BUDGET_SCALE must be a number from 0 to 1000, got {scale!r}")
+
+
+# Guessing one code must take longer than this on average at the highest rate allowed (promise 9).
+MIN_GUESSING_YEARS = 1000
+HOURS_A_YEAR = 365.25 * 24
+
+
+def guessing_years(overall_per_hour: int, per_client_per_hour: int) -> float:
+    """Average years to guess one code at the highest rate allowed: everybody's budget plus the
+    touchscreen's own (which the overall count leaves out), half of all codes tried."""
+    codes_possible = len(codes.wordlist()) ** codes.CODE_WORDS
+    return codes_possible / 2 / (overall_per_hour + per_client_per_hour) / HOURS_A_YEAR
+
+
+def _check_guessing(config) -> None:
+    minute, hour, overall = config["GUESS_PER_MINUTE"], config["GUESS_PER_HOUR"], config["GUESS_OVERALL_PER_HOUR"]
+    if not minute <= hour < overall:
+        # One client alone must never use up everybody's budget.
+        raise ConfigError("KIOSK_GUESS_PER_MINUTE must be at most KIOSK_GUESS_PER_HOUR, and that less than "
+                          f"KIOSK_GUESS_OVERALL_PER_HOUR; got {minute}, {hour} and {overall}")
+    if guessing_years(overall, hour) < MIN_GUESSING_YEARS:
+        raise ConfigError(f"KIOSK_GUESS_OVERALL_PER_HOUR={overall} would let a ticket code be guessed in less than "
+                          f"{MIN_GUESSING_YEARS} years")
 
 
 def _flag(value, name: str) -> bool:

@@ -183,10 +183,11 @@ def retire_item(store: Store, item_id: int, now: dt.datetime) -> None:
 
 
 def find_loan(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, dict]:
-    """(open loan, item) for a borrower's code; raises BadCode or TooManyTries."""
+    """(open loan, item) for a borrower's code; raises BadCode or TooManyTries. ``throttle``
+    counts this client's guesses (an unknown loan number is a guess too)."""
     parts = codes.split_ticket_code(raw_code)
     loan_id = parts[0] if parts else None
-    wait = throttle.attempt(f"loan:{loan_id}" if loan_id else None)
+    wait = throttle.attempt()
     if wait:
         raise TooManyTries(wait)
     loan = next((l for l in store.records(LOANS) if l.get("id") == loan_id and l.get("claim")), None) if loan_id else None
@@ -198,7 +199,7 @@ def find_loan(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dic
     item = get_item(store, loan["item"])
     if item is None:
         raise BadCode()
-    throttle.succeeded(f"loan:{loan_id}")
+    throttle.succeeded()
     return _public_loan(loan), item
 
 

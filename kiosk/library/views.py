@@ -14,6 +14,7 @@ from ..web.forms import Submission, new_form_key, take_code
 from ..web.gate import coordinator_required, current_handle
 from ..web.helpers import found_or_404, minutes
 from ..web.services import now, services
+from ..web.throttle import guesses
 from ..web.settings import setting
 from . import rules as library
 
@@ -71,7 +72,7 @@ def loan():
     svc = services()
     try:
         found, item = library.find_loan(
-            svc.store, svc.throttle, request.form.get("code", "")[:80], current_app.config["SCRYPT_N"]
+            svc.store, guesses(svc.throttle), request.form.get("code", "")[:80], current_app.config["SCRYPT_N"]
         )
     except TooManyTries as wait:
         error = _("Too many wrong codes. Please wait %(minutes)d minutes and try again.",

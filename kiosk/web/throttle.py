@@ -1,83 +1,134 @@
-"""Throttling of ticket-code guesses, per post and overall, kept in memory only.
+"""Throttling of guesses at ticket codes and passphrases, per client and overall, in memory only.
 
-Nothing about who guessed is recorded: no IP address, no cookie, no time per person. A
-post that collects ``limit`` wrong codes inside ``window`` seconds is locked for a while,
-and each further lock-out doubles; many wrong codes across all posts pause every check.
-Every map forgets its keys after their time (cachetools' TTLCache), so memory stays bounded
-however many ids are tried.
+Nothing is ever locked: a post number or a coordinator's handle has no counter, so someone who
+guesses at them cannot keep their owner out (promise 9). What is limited is how often one
+client may guess (a short burst, then per hour) and how often everybody together may, which
+bounds how long guessing a code takes (README: "Guessing"). A guess is counted before it is
+checked, under one lock, so simultaneous guesses cannot slip past a limit; a right one is given
+back. A client is its network address, held only as a digest under a key that lives in memory
+only, and forgotten once its last counted guess is an hour old; the overall count is only times.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import secrets
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from cachetools import TTLCache
 
-MAX_KEYS = 50_000  # ids remembered at once; the overall limit makes filling this take a day
+MAX_KEYS = 50_000  # ids remembered at once by a RateLimit
+WINDOW = 3600  # the per-client and overall limits count the last hour
+BURST_WINDOW = 60  # the burst limit counts the last minute
+
+
+@dataclass(frozen=True)
+class GuessLimits:
+    burst: int  # guesses per client in a minute
+    per_client: int  # guesses per client in an hour
+    overall: int  # guesses by everybody together in an hour (the touchscreen's are not counted)
 
 
 class GuessThrottle:
-    def __init__(self, limit: int, window: float, global_limit: int, clock=time.monotonic,
-                 max_lock: float = 3600):
-        self.limit = limit
-        self.max_lock = max_lock  # doubling stops here: nobody is locked out for days
-        self.window = window
-        self.global_limit = global_limit
-        self._clock = clock  # monotonic: a wall clock that jumps must not unlock anything
+    def __init__(self, limits: GuessLimits, clock=time.monotonic):
+        self.limits = limits
+        self._clock = clock  # monotonic: a wall clock that jumps must not reset a count
         self._lock = threading.Lock()
-        self._failures: TTLCache = TTLCache(MAX_KEYS, window, timer=clock)
-        self._locked_until: TTLCache = TTLCache(MAX_KEYS, max_lock, timer=clock)
-        # A key's doubling starts over once it has been quiet for the longest lock-out.
-        self._lockouts: TTLCache = TTLCache(MAX_KEYS, max_lock + window, timer=clock)
-        self._global: deque = deque()
+        self._key = secrets.token_bytes(16)  # never stored: once the process ends no digest leads back
+        self._clients: dict[str, deque] = {}  # digest -> times of its counted guesses, oldest first
+        self._all: deque = deque()
 
-    def attempt(self, key: str | None) -> int:
-        """Ask to check one guess for ``key``. Returns seconds to wait (nothing is counted), or
-        0: the guess is counted as a failure at once, under the same lock, so simultaneous
-        guesses cannot slip past the limit; ``succeeded`` takes it back."""
-        now = self._clock()
+    def client(self, address: str | None) -> str:
+        """The digest a client is counted under."""
+        return hashlib.blake2b(str(address).encode(), key=self._key, digest_size=12).hexdigest()
+
+    def attempt(self, client: str, overall: bool = True) -> tuple[int, float | None]:
+        """Count one guess by ``client`` (and for everybody, if ``overall``): returns (0, a stamp
+        for ``refund``) if it may be checked, else (seconds to wait, None), counting nothing."""
+        limits, now = self.limits, self._clock()
         with self._lock:
-            self._expire(now)
-            waits = [0.0]
-            if len(self._global) >= self.global_limit:
-                waits.append(self._global[0] + self.window / 10 - now)
-            if key is not None:
-                waits.append(self._locked_until.get(key, 0) - now)
-            wait = max(0, int(max(waits) + 0.999))
-            if wait:
-                return wait
-            self._global.append(now)
-            if key is not None:
-                tries = self._failures.get(key) or deque()
-                tries.append(now)
-                self._failures[key] = tries  # stored again: its time starts anew
-                while tries and tries[0] < now - self.window:
-                    tries.popleft()
-                if len(tries) >= self.limit:
-                    count = self._lockouts.get(key, 0)
-                    self._lockouts[key] = count + 1
-                    self._locked_until[key] = now + min(self.window * (2 ** min(count, 20)), self.max_lock)
-                    tries.clear()
-            return 0
+            self._forget(now)
+            mine = self._clients.get(client, ())
+            waits = []
+            if len(mine) >= limits.per_client:
+                waits.append(mine[-limits.per_client] + WINDOW - now)
+            if len(mine) >= limits.burst and mine[-limits.burst] > now - BURST_WINDOW:
+                waits.append(mine[-limits.burst] + BURST_WINDOW - now)
+            if overall and len(self._all) >= limits.overall:
+                waits.append(self._all[-limits.overall] + WINDOW - now)
+            if waits:
+                return max(1, math.ceil(max(waits))), None
+            self._clients.setdefault(client, deque()).append(now)
+            if overall:
+                self._all.append(now)
+            return 0, now
 
-    def succeeded(self, key: str) -> None:
+    def refund(self, client: str, stamp: float, overall: bool = True) -> None:
+        """Take back a guess that was right: the owner of a code is never counted."""
         with self._lock:
-            self._failures.pop(key, None)
-            self._lockouts.pop(key, None)
-            self._locked_until.pop(key, None)
-            if self._global:
-                self._global.pop()  # the right code was not a guess
+            mine = self._clients.get(client)
+            for spent in (mine, self._all if overall else None):
+                try:
+                    spent.remove(stamp)
+                except (AttributeError, ValueError):  # forgotten meanwhile (an hour-long check?)
+                    pass
+            if mine is not None and not mine:
+                del self._clients[client]
 
-    def _expire(self, now: float) -> None:
-        # The overall counter only looks back a tenth of the window so a flood pauses
-        # checks briefly rather than locking honest people out for long.
-        while self._global and self._global[0] < now - self.window / 10:
-            self._global.popleft()
-        self._failures.expire()
-        self._locked_until.expire()
-        self._lockouts.expire()
+    def _forget(self, now: float) -> None:
+        # At most one entry per counted guess of the last hour exists (the overall limit bounds
+        # them), so looking at all of them on each guess is cheap, and nothing outlives its hour.
+        old = now - WINDOW
+        while self._all and self._all[0] <= old:
+            self._all.popleft()
+        for client in list(self._clients):
+            times = self._clients[client]
+            while times and times[0] <= old:
+                times.popleft()
+            if not times:
+                del self._clients[client]
+
+    def remembered(self) -> int:
+        """How many clients are counted now: what the memory holds about anyone."""
+        with self._lock:
+            self._forget(self._clock())
+            return len(self._clients)
+
+
+class ClientGuesses:
+    """One client's guesses at one throttle, for the rules that check a code or passphrase.
+    ``attempt`` and ``succeeded`` take what was guessed at only to read well at the call: it is
+    not counted, so no post or handle is ever locked."""
+
+    def __init__(self, throttle: GuessThrottle, client: str, overall: bool = True):
+        self.throttle, self.client, self.overall = throttle, client, overall
+        self._stamp: float | None = None
+
+    def attempt(self, _target=None) -> int:
+        """0 if the guess may be checked (it is counted until ``succeeded``), else seconds to wait."""
+        wait, self._stamp = self.throttle.attempt(self.client, self.overall)
+        return wait
+
+    def succeeded(self, _target=None) -> None:
+        if self._stamp is not None:
+            self.throttle.refund(self.client, self._stamp, self.overall)
+            self._stamp = None
+
+
+def guesses(throttle: GuessThrottle) -> ClientGuesses:
+    """This request's client at ``throttle``: its address, or the touchscreen, which has its own
+    limits but is kept out of the overall count (people standing at it in the room cannot
+    flood it, and a flood from the Wi-Fi must not keep them out)."""
+    from flask import current_app, request
+
+    from .pagecache import from_touchscreen
+
+    screen = from_touchscreen(current_app.config, request.remote_addr)
+    return ClientGuesses(throttle, throttle.client("touchscreen" if screen else request.remote_addr), overall=not screen)
 
 
 class RateLimit:

@@ -17,6 +17,7 @@ from ...core.errors import BadCode, Invalid, Refused, TooManyTries
 from ...web.budget import budgeted
 from ...web.helpers import minutes, needs_contact_ok
 from ...web.services import limit, now, services
+from ...web.throttle import guesses
 from ...web.settings import categories
 from .. import forms, lifecycle, posts, replies
 from . import TEMPLATES
@@ -105,7 +106,7 @@ def enter():
     if len(raw) > 200:
         raw = ""
     try:
-        post, reply_id = lifecycle.claim(services().store, services().throttle, raw, current_app.config["SCRYPT_N"])
+        post, reply_id = lifecycle.claim(services().store, guesses(services().throttle), raw, current_app.config["SCRYPT_N"])
     except TooManyTries as wait:
         error = _("Too many wrong codes. Please wait %(minutes)d minutes and try again.",
                   minutes=minutes(wait.wait_seconds))
