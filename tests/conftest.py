@@ -18,6 +18,21 @@ from kiosk.cli import main as kiosk_main
 
 # Tests use a cheaper scrypt so 1,600 posts hash in seconds; the algorithm is the same.
 TEST_SCRYPT_N = 1024
+COORD_PASSPHRASE = "correct horse battery staple"
+
+
+def add_coordinator(app, handle: str = "Heron", passphrase: str = COORD_PASSPHRASE) -> str:
+    """The kiosk's first coordinator, made as `kiosk coordinator add` makes it: notes for the
+    coordinators (check-ins, survey free text, reports) are sealed to the team's key it makes."""
+    from kiosk.core.times import utcnow
+    from kiosk.web import gate
+
+    return gate.add(app.extensions["kiosk"].store, handle, passphrase, by="test", now=utcnow(), scrypt_n=TEST_SCRYPT_N)
+
+
+def unlock_coordinator(client, handle: str = "Heron", passphrase: str = COORD_PASSPHRASE):
+    token = csrf_token(client, "/coordinate")
+    return client.post("/coordinate", data={"csrf_token": token, "handle": handle, "passphrase": passphrase})
 PUBLIC_URL = "http://aid.lan"
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -10,6 +10,7 @@ import pytest
 from kiosk.core.times import utcnow
 from kiosk.board import posts
 from kiosk.community import roster
+from kiosk.core.store import Store
 from kiosk.web import audit, gate
 from kiosk.cli import main as kiosk_main
 
@@ -24,8 +25,10 @@ PASSPHRASE = "correct horse battery staple"
 def team(app):
     store = app.extensions["kiosk"].store
     now = utcnow()
+    key = None  # the first makes the team's key; the next needs it unlocked
     for handle in ("Heron", "Otter"):
-        gate.add(store, handle, PASSPHRASE, by="test", now=now, scrypt_n=TEST_SCRYPT_N)
+        gate.add(store, handle, PASSPHRASE, by="test", now=now, scrypt_n=TEST_SCRYPT_N, team=key)
+        key = key or gate.verify(store, handle, PASSPHRASE, TEST_SCRYPT_N).team
     return app
 
 
@@ -316,9 +319,23 @@ def test_cli_adds_lists_and_removes_coordinators(runner, tmp_path, monkeypatch):
     data = str(tmp_path / "d")
     result = runner.invoke(kiosk_main, ["coordinator", "add", "Heron", "--data", data], input=PASSPHRASE + "\n")
     assert result.exit_code == 0, result.output
-    runner.invoke(kiosk_main, ["coordinator", "add", "Otter", "--data", data], input=PASSPHRASE + "\n")
+    # Once a team exists, a coordinator unlocks the team's key for the newcomer.
+    alone = runner.invoke(kiosk_main, ["coordinator", "add", "Otter", "--data", data], input=PASSPHRASE + "\n")
+    assert alone.exit_code == 1 and "--by" in alone.output
+    wrong = runner.invoke(kiosk_main, ["coordinator", "add", "Otter", "--by", "Heron", "--data", data],
+                          input="not the passphrase\n" + PASSPHRASE + "\n")
+    assert wrong.exit_code == 1 and "do not match" in wrong.output
+    added = runner.invoke(kiosk_main, ["coordinator", "add", "Otter", "--by", "Heron", "--data", data],
+                          input=PASSPHRASE + "\nanother long passphrase\n")
+    assert added.exit_code == 0, added.output
     listed = runner.invoke(kiosk_main, ["coordinator", "list", "--data", data])
     assert listed.output.split() == ["Heron", "Otter"]
+    store = Store(data)
+    try:  # the newcomer's passphrase opens the same team key as the first one's
+        assert gate.verify(store, "Otter", "another long passphrase", TEST_SCRYPT_N).team.public_key == \
+            gate.verify(store, "Heron", PASSPHRASE, TEST_SCRYPT_N).team.public_key
+    finally:
+        store.close()
     assert runner.invoke(kiosk_main, ["coordinator", "remove", "Otter", "--yes", "--data", data]).exit_code == 0
     last = runner.invoke(kiosk_main, ["coordinator", "remove", "Heron", "--yes", "--data", data])
     assert last.exit_code == 1 and "last coordinator" in last.output

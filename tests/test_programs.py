@@ -12,7 +12,7 @@ import pytest
 from kiosk.core.journal import read_live
 from kiosk.core.store import iter_json_files
 
-from conftest import Visitor
+from conftest import Visitor, add_coordinator
 from test_coordinate import act, team, unlock  # noqa: F401 - fixtures
 from test_replies import reply_to
 
@@ -82,7 +82,9 @@ def test_check_in_is_anonymous_and_read_by_coordinators(team, data_dir):  # noqa
     assert response.status_code == 303
     stored = read_live(data_dir)["checkins"]
     (note,) = stored.values()
-    assert set(note) == {"month", "working", "change"} and re.fullmatch(r"\d{4}-\d\d", note["month"])
+    # The month, and the notes sealed to the coordinators' key: nothing readable without it.
+    assert set(note) == {"month", "working", "change", "sealed"} and re.fullmatch(r"\d{4}-\d\d", note["month"])
+    assert note["working"] == note["change"] == "" and "Sundays" not in note["sealed"]
     assert team.test_client().get("/coordinate/check-ins").status_code == 303  # coordinators only
     coord = team.test_client()
     unlock(coord)
@@ -146,6 +148,7 @@ def test_a_median_of_fewer_than_three_replies_is_not_shown(client, visitor, app)
 
 
 def test_check_in_with_a_phone_number_gets_the_warning_first(app, data_dir):
+    add_coordinator(app)
     visitor = Visitor(app.test_client())
     visitor.create()
     before = snapshot(data_dir)

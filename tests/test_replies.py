@@ -13,7 +13,7 @@ from kiosk import run_upkeep
 from kiosk.board import lifecycle
 from kiosk.core.store import iter_json_files
 
-from conftest import Visitor, claim_code
+from conftest import Visitor, add_coordinator, claim_code, csrf_token, unlock_coordinator
 
 
 def snapshot(data_dir) -> dict:
@@ -226,9 +226,17 @@ def test_suggestions_list_open_posts_of_the_other_kind_and_same_category(app, pe
 def test_reports_are_stored_for_coordinators(app, people, matched):
     poster, helper, stranger = people
     post_id, _, reply_id, helper_code = matched
+    assert "nobody could read a report" in stranger.client.post(
+        f"/p/{post_id}/report", data={"csrf_token": csrf_token(stranger.client, f"/p/{post_id}/report"),
+                                      "reason": "spam"}, follow_redirects=True).get_data(as_text=True)
+    assert app.extensions["kiosk"].store.records("reports") == []  # no coordinator yet: nothing kept
+    add_coordinator(app)
     assert stranger.submit(f"/p/{post_id}/report", reason="spam", note="looks like an ad").status_code == 303
-    poster.submit("/mine/thread", message="hello")
+    poster.submit("/mine/thread", message="hello, you fool")
     helper.unlock(helper_code)
+    # The reporting page says the words go to the coordinators, before anything is sent.
+    form = helper.client.get(f"/mine/report/{reply_id}/1").get_data(as_text=True)
+    assert "hello, you fool" in form and "sealed so that only coordinators can read them" in form
     assert helper.submit(f"/mine/report/{reply_id}/1", reason="offensive").status_code == 303
     poster.client.get("/mine")
     assert poster.submit(f"/mine/report/{reply_id}", reason="unsafe").status_code == 303
@@ -240,6 +248,12 @@ def test_reports_are_stored_for_coordinators(app, people, matched):
     assert all(r["status"] == "open" and r["created"] for r in reports)
     # One's own message cannot be reported by oneself, nor anything outside one's post.
     assert helper.client.get(f"/mine/report/{reply_id}/99").status_code == 404
+    # The report carries the message's words, sealed: a coordinator reads them after unlocking.
+    assert all("hello, you fool" not in str(r) for r in reports)
+    coordinator = app.test_client()
+    assert unlock_coordinator(coordinator).status_code == 303
+    queue = coordinator.get("/coordinate").get_data(as_text=True)
+    assert "hello, you fool" in queue and "looks like an ad" in queue
 
 
 def test_report_with_a_bad_reason_stores_nothing(app, people, data_dir):

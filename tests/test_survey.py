@@ -11,10 +11,11 @@ import pytest
 from kiosk.core.journal import read_live
 from kiosk.web import audit as coordinators
 from kiosk.web import charts
+from kiosk.web import gate as coordinators_gate
 from kiosk.survey import rules as surveys
 
-from conftest import Visitor, csrf_token
-from test_coordinate import team, unlock  # noqa: F401  (fixture and helper)
+from conftest import TEST_SCRYPT_N, Visitor, csrf_token
+from test_coordinate import PASSPHRASE, team, unlock  # noqa: F401  (fixture and helper)
 
 SVG = "{http://www.w3.org/2000/svg}"
 QUESTIONS = {
@@ -175,9 +176,11 @@ def test_an_answer_stores_only_the_answers_and_the_month(open_survey, team, data
     rows = answer_rows(data_dir)
     assert len(rows) == 1
     row = rows[0]
-    assert set(row) == {"month", "answers"}
+    assert set(row) == {"month", "answers", "sealed"}
     assert re.fullmatch(r"\d{4}-\d{2}", row["month"])
-    assert row["answers"] == {"q1": 2, "q2": [0, 2], "q3": "More rides on Sundays"}
+    # The free text is sealed to the coordinators' key; its place says only that it was answered.
+    assert row["answers"] == {"q1": 2, "q2": [0, 2], "q3": ""}
+    assert "Sundays" not in row["sealed"]
     # Nothing in the record could link it to the browser, a language or a time of day.
     raw = json.dumps(row)
     cookie = person.client.get_cookie("kiosk").value
@@ -288,7 +291,9 @@ def test_results_without_a_survey(client):
 def test_results_function_for_the_export(open_survey, team):
     answer(team, q1="1", q2=["2"], q3="Tool library please")
     answer(team, q3="x")
-    result = surveys.results(store_of(team))
+    assert surveys.results(store_of(team))["questions"][2]["texts"] == []  # sealed: counted, not shown
+    key = coordinators_gate.verify(store_of(team), "Heron", PASSPHRASE, TEST_SCRYPT_N).team
+    result = surveys.results(store_of(team), key)
     assert result["total"] == 2 and sum(result["months"].values()) == 2
     q1, q2, q3 = result["questions"]
     assert q1["options"] == [("Food", 0), ("Childcare", 1), ("Rides", 0)] and q1["answered"] == 1

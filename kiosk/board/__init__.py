@@ -8,7 +8,7 @@ over the store); views in ``views/``; templates in ``templates/board/``. Imports
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Panel, PostRules, Series, Setting, Table
-from . import exchange, lifecycle, merging, posts, schema
+from . import exchange, lifecycle, merging, posts, schema, sealing
 from .views import answers, mine, moderate, panels, posting, public
 
 MODERATION = {
@@ -45,6 +45,7 @@ FEATURE = Feature(
                   Link(30, "posting.new", _l("I offer"), values={"kind": "offer"}), Link(40, "mine.enter", _l("My ticket"))),
     programs=(Link(30, "public.rides", _l("Rides")), Link(40, "public.thanks", _l("Thanks wall"))),
     upkeep=lifecycle.upkeep,
+    sealers=(sealing.seal_posts, sealing.seal_reports),
     posts=PostRules(schema=schema.Post, place=posts.archive_month, merge=merging.merge_post, renumber=merging.renumber,
                     check=merging.check_post, swept=lifecycle.ERASED_THROUGH),
 )

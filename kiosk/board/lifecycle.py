@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..core import codes
+from nacl.public import PrivateKey
+
+from ..core import codes, keys
 from ..core.errors import BadCode, Refused, TooManyTries
 from ..core.store import Store
 from ..core.times import iso, month_of, parse_iso, utcnow
@@ -15,9 +17,10 @@ from .posts import FIELDS, LIVE_STATUSES, is_expired
 CLOSED_STATUSES = ("fulfilled", "withdrawn", "expired")
 
 
-def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, str | None]:
-    """Check a ticket code, a poster's or a replier's. Returns (post, None) for the poster,
-    (post, reply id) for a replier; raises BadCode or TooManyTries."""
+def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, str | None, PrivateKey]:
+    """Check a ticket code, a poster's or a replier's. Returns (post, None, key) for the poster,
+    (post, reply id, key) for a replier, the key opening what is sealed to that ticket; raises
+    BadCode or TooManyTries."""
     parts = codes.split_ticket_code(raw_code)
     printed = parts[0] if parts else None
     wait = throttle.attempt(printed)  # counted as a failure until proven right
@@ -33,9 +36,10 @@ def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, s
         stored = record.get("claim") if record else None
         if stored:
             checked = True
-            if codes.verify_secret(parts[1], stored):
+            key = keys.open_ticket(parts[1], stored)
+            if key is not None:
                 throttle.succeeded(printed)
-                return post, reply_id
+                return post, reply_id, key
     if not checked:
         codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
     raise BadCode()
@@ -80,10 +84,11 @@ ERASED_THROUGH = "erased_through_month"  # a setting: the last month already swe
 
 def erase_replies(replies: list[dict]) -> list[dict]:
     """Replies and their threads lose their text; how many there were stays for statistics."""
-    return [
-        {**reply, "message": "", "available": "", "thread": [{**m, "text": ""} for m in reply.get("thread") or ()]}
-        for reply in replies
-    ]
+    def blank(record: dict, **fields) -> dict:
+        return {**{k: v for k, v in record.items() if k != "sealed"}, **fields}
+
+    return [blank(reply, message="", available="", thread=[blank(m, text="") for m in reply.get("thread") or ()])
+            for reply in replies]
 
 
 def erase_old_text(store: Store, now: dt.datetime, retain_days: int, max_months: int = 3) -> int:

@@ -131,8 +131,10 @@ def _join_reply(ours: dict, theirs: dict, notes: dict) -> dict:
     if REPLY_STAGE.get(theirs.get("status"), 0) > REPLY_STAGE.get(ours.get("status"), 0):
         reply["status"] = theirs["status"]
     thread = list(ours.get("thread") or [])
-    seen = {(m["author"], m["created"], m["text"]) for m in thread}
-    new = [m for m in theirs.get("thread") or () if (m["author"], m["created"], m["text"]) not in seen]
+    # A sealed message travels as the same ciphertext, so it is known by it.
+    seen = {(m["author"], m["created"], m.get("sealed") or m["text"]) for m in thread}
+    new = [m for m in theirs.get("thread") or ()
+           if (m["author"], m["created"], m.get("sealed") or m["text"]) not in seen]
     room = max(0, MAX_THREAD - len(thread))
     _not_kept(notes, len(new) - room)
     used = {m["id"] for m in thread}

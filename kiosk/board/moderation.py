@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import counts, text
+from ..core import counts, keys, text
 from ..core.errors import Refused
 from ..core.store import Store
 from ..core.times import iso, month_of, parse_iso
@@ -90,22 +90,21 @@ def judge_thanks(store: Store, record_id: int, approve: bool, handle: str, now: 
     return line
 
 
-def _describe(store: Store, report: dict) -> dict:
+def _describe(store: Store, report: dict, team) -> dict:
+    """The reported post, and the note and words the reporter sent, opened with the team's key
+    (a report from before sealing still has its note in plain)."""
     post = store.get_post(report.get("post", "")) or {}
-    shown = {"post": posts.public_view(post) if post else None, "text": ""}
-    reply = replies.find_reply(post, report.get("reply", "")) if post else None
-    if report.get("kind") == "reply" and reply:
-        shown["text"] = reply.get("message", "")
-    elif report.get("kind") == "message" and reply:
-        message = next((m for m in reply.get("thread") or () if m["id"] == report.get("message")), None)
-        shown["text"] = message.get("text", "") if message else ""
-    return shown
+    found = keys.unseal(report.get("sealed"), team) or {}
+    return {"post": posts.public_view(post) if post else None, "text": found.get("text", ""),
+            "note": found.get("note", report.get("note", "")),
+            "shut": bool(report.get("sealed")) and not found}
 
 
-def queue_reports(store: Store, now: dt.datetime, expire_days: int) -> dict:
-    """What waits for the coordinators first: open reports, posts nobody answered for days."""
+def queue_reports(store: Store, now: dt.datetime, expire_days: int, team=None) -> dict:
+    """What waits for the coordinators first: open reports, posts nobody answered for days.
+    ``team``: the coordinators' private key, which opens the reports' notes."""
     reports = [
-        {**r, **_describe(store, r)}
+        {**r, **_describe(store, r, team)}
         for r in sorted(store.records("reports"), key=lambda r: r["created"], reverse=True)
         if r.get("status") == "open"
     ]

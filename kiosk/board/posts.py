@@ -16,7 +16,7 @@ from bisect import bisect_left
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import codes
+from ..core import codes, keys
 from ..core.store import Store
 from ..core.times import iso, month_of, parse_iso, utcnow
 
@@ -67,7 +67,7 @@ def create_post(store: Store, kind: str, values: dict, *, lang: str, source: str
             "created": iso(now),
             "updated": iso(now),
             "closed": None,
-            "claim": codes.hash_secret(secret, n=scrypt_n),
+            "claim": keys.new_ticket(secret, scrypt_n),
             "source": source,
             "home": store.kiosk_id,
             "home_id": post_id,

@@ -1,9 +1,14 @@
 """Replies, matches and private threads between pseudonyms, as plain functions over the store.
 
 A reply lives inside its post's document:
-    id (its own short id; the replier's ticket code starts with it), created, message,
-    available, pseudonym, lang, claim (scrypt hash), status (new|accepted|declined|withdrawn|
-    ended), thread: [{id, author (poster|replier), text, created}]
+    id (its own short id; the replier's ticket code starts with it), created, sealed (its
+    message and when the replier is available), pseudonym, lang, claim (check and public key),
+    status (new|accepted|declined|withdrawn|ended), thread: [{id, author (poster|replier),
+    sealed, created}]
+What they wrote is sealed (core/keys.py) to the post's ticket and the reply's ticket: only
+those two codes open it, and ``opened`` fills the text in for whoever unlocked one of them.
+(``message``, ``available`` and ``text`` stay as empty fields: data from before sealing had
+the words there, and the start-up migration, ``seal_plain``, moves them into ``sealed``.)
 A post moves open -> matched (one reply accepted) -> fulfilled, or withdrawn / expired at any
 point; the poster may reopen a matched post. "I can help" on a request and "I'd like this" on
 an offer are the same mechanism.
@@ -16,10 +21,11 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import codes, fields, text
+from ..core import codes, fields, keys, text
 from ..core.errors import Invalid, Refused
 from ..core.store import Store
 from ..core.times import iso
+from ..web import gate
 from . import lifecycle
 from .forms import Checked
 from .posts import is_expired
@@ -91,7 +97,7 @@ def add_reply(
 ) -> tuple[str, str]:
     """Store a reply to an open post; returns (reply id, the replier's ticket code)."""
     secret = codes.new_secret_words()
-    claim = codes.hash_secret(secret, n=scrypt_n)
+    claim = keys.new_ticket(secret, scrypt_n)
     for _ in range(100):
         reply_id = codes.new_post_id()
         if not store.id_taken(reply_id):
@@ -110,8 +116,10 @@ def add_reply(
             {
                 "id": reply_id,
                 "created": iso(now),
-                "message": values["message"],
-                "available": values.get("available", ""),
+                "message": "",
+                "available": "",
+                "sealed": keys.seal({"message": values["message"], "available": values.get("available", "")},
+                                    keys.public_of(post.get("claim")), claim["pub"]),
                 "pseudonym": codes.new_pseudonym(),
                 "lang": lang,
                 "claim": claim,
@@ -205,10 +213,30 @@ def add_message(store: Store, post_id: str, reply_id: str, author: str, body: st
         thread = reply.setdefault("thread", [])
         if len(thread) >= MAX_THREAD:
             raise Refused(_l("This conversation has reached its length limit. Meet in person, or start a new post."))
-        thread.append({"id": len(thread) + 1, "author": author, "text": body, "created": iso(now)})
+        sealed = keys.seal({"text": body}, *readers(post, reply))
+        thread.append({"id": len(thread) + 1, "author": author, "text": "", "sealed": sealed, "created": iso(now)})
         post["updated"] = iso(now)
 
     store.mutate_post(post_id, change)
+
+
+def readers(post: dict, reply: dict) -> tuple[str | None, str | None]:
+    """The public keys a reply and its thread are sealed to: the post's ticket, the reply's."""
+    return keys.public_of(post.get("claim")), keys.public_of(reply.get("claim"))
+
+
+def opened(post: dict, key) -> dict:
+    """A copy of ``post`` with the text of every reply and message ``key`` opens filled in;
+    what it does not open stays empty. For showing only: never stored."""
+    return {**post, "replies": [_opened_reply(reply, key) for reply in post.get("replies") or ()]}
+
+
+def _opened_reply(reply: dict, key) -> dict:
+    found = keys.unseal(reply.get("sealed"), key) or {}
+    thread = [{**m, "text": (keys.unseal(m.get("sealed"), key) or {}).get("text", m.get("text", ""))}
+              for m in reply.get("thread") or ()]
+    return {**reply, "message": found.get("message", reply.get("message", "")),
+            "available": found.get("available", reply.get("available", "")), "thread": thread}
 
 
 def can_talk(post: dict, reply_id: str | None) -> bool:
@@ -233,12 +261,17 @@ def set_thanks(store: Store, post_id: str, line: str, now: dt.datetime) -> None:
     )
 
 
-def report(store: Store, target: dict, reason: str, note: str, now: dt.datetime) -> None:
-    """Store a report for the coordinators: what (post, reply or message), why, when."""
-    store.add_record(
-        "reports",
-        {**target, "reason": reason, "note": note, "created": iso(now), "status": "open"},
-    )
+def report(store: Store, target: dict, reason: str, note: str, now: dt.datetime, quoted: str = "") -> None:
+    """Store a report for the coordinators: what (post, reply or message), why, when. The
+    note, and ``quoted`` (the reported reply's or message's words, which only the reporter's
+    ticket opens), are sealed to the coordinators' key."""
+    team = gate.team_public(store)
+    if team is None:
+        raise Refused(_l("No coordinator is set up on this kiosk yet, so nobody could read a report."))
+    record = {**target, "reason": reason, "note": "", "created": iso(now), "status": "open"}
+    if text.visible(note) or quoted:
+        record["sealed"] = keys.seal({"note": note, "text": quoted}, team)
+    store.add_record("reports", record)
 
 
 def check_report_form(form: Mapping) -> tuple[str, str]:

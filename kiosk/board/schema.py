@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Optional
 from msgspec import Meta, field
 
 from ..core.schema import (DAY_PATTERN, MONTH_PATTERN, Claim, ClockTime, Day, Handle, Iso, KioskId, Lang, Many, Record,
-                           ShortId, Slug, Text)
+                           Sealed, ShortId, Slug, Text)
 
 MAX_REPLIES = 200  # replies to one post
 MAX_THREAD = 500  # messages in one conversation
@@ -35,6 +35,7 @@ class Message(Record):
     author: Literal["poster", "replier"]
     text: Text(500)
     created: Iso
+    sealed: Optional[Sealed] = None  # the text, for the post's and the reply's tickets (keys.py)
 
 
 class Reply(Origin, kw_only=True):
@@ -47,6 +48,7 @@ class Reply(Origin, kw_only=True):
     lang: Lang = "en"
     claim: Optional[Claim] = None
     thread: Many(Message, MAX_THREAD) = []
+    sealed: Optional[Sealed] = None  # message and available, for the post's and the reply's tickets
 
 
 class Ride(Record, rename={"from_": "from"}):
@@ -101,6 +103,7 @@ class Report(Record):
     created: Iso
     status: Literal["open", "dismissed", "acted"]
     note: Text(200) = ""
+    sealed: Optional[Sealed] = None  # the note and the reported words, for the coordinators
     reply: Optional[ShortId] = None
     message: Optional[Annotated[int, Meta(ge=1, le=MAX_THREAD)]] = None
     closed: Optional[Iso] = None

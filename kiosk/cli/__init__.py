@@ -116,6 +116,9 @@ def serve(host: str, port: int, data_dir: str | None) -> None:
     click.echo(f"Mutual Aid Kiosk serving on http://{host}:{port}/ with data in {app.config['DATA_DIR']}")
     from ..web.settings import setting_of
 
+    sealed = app.extensions["kiosk"].sealed_at_start
+    if sealed is not None and (sealed.texts or sealed.coordinators or sealed.copies):
+        click.echo(sealed.line())
     click.echo(f"QR codes point to {setting_of(app.config, app.extensions['kiosk'].store, 'PUBLIC_URL')}")
     _serve(app, host, port)
 

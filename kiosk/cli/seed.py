@@ -8,9 +8,10 @@ import random
 from collections import defaultdict
 
 from ..board.lifecycle import ERASED, ERASED_THROUGH, erase_replies
-from ..core import codes
+from ..core import codes, keys
 from ..core.store import Store
 from ..core.times import iso, month_of
+from ..web.sealing import SEALED
 from .demo import SAMPLES
 
 WORDS = ("soup", "ride", "ladder", "help", "Friday", "evening", "garden", "kids", "school", "bread", "coat",
@@ -26,13 +27,21 @@ def _text(rnd: random.Random, low: int, high: int) -> str:
     return " ".join(words)[:high]
 
 
-def _post(rnd: random.Random, post_id: str, created: dt.datetime, claim: dict, status: str, closed) -> dict:
+def _sealed_pool(rnd: random.Random, claim: dict, size: int = 64) -> list[str]:
+    """Sealed texts to share among the synthetic replies and messages: sealing each of them
+    would take minutes at 50,000 posts, and the stored shape is the real one."""
+    return [keys.seal({"message": _text(rnd, 20, 300), "text": _text(rnd, 10, 200), "available": ""},
+                      claim["pub"]) for _ in range(size)]
+
+
+def _post(rnd: random.Random, post_id: str, created: dt.datetime, claim: dict, status: str, closed,
+          pool: list[str]) -> dict:
     kind, category, lang, title, details, area, when = rnd.choice(SAMPLES)
     replies = []
     for _ in range(rnd.choice((0, 0, 1, 1, 2, 3))):
         replies.append({
             "id": None, "created": iso(created + dt.timedelta(hours=rnd.randint(1, 48))),
-            "message": _text(rnd, 20, 300), "available": rnd.choice(("", "weekday evenings", "Saturday")),
+            "message": "", "available": "", "sealed": rnd.choice(pool),
             "pseudonym": codes.new_pseudonym(), "lang": lang, "claim": claim,
             "status": "new", "thread": [],
         })
@@ -47,7 +56,7 @@ def _post(rnd: random.Random, post_id: str, created: dt.datetime, claim: dict, s
         replies[0]["status"] = "accepted"
         post["matched_reply"] = None
         replies[0]["thread"] = [
-            {"id": n + 1, "author": ("poster", "replier")[n % 2], "text": _text(rnd, 10, 200),
+            {"id": n + 1, "author": ("poster", "replier")[n % 2], "text": "", "sealed": rnd.choice(pool),
              "created": iso(created + dt.timedelta(hours=50 + n))}
             for n in range(rnd.randint(1, 6))
         ]
@@ -61,7 +70,8 @@ def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int
     rnd = random.Random(rnd_seed)
     # One hash shared by all synthetic posts: their codes are never shown to anyone, and 50,000
     # scrypt runs would take minutes; the stored shape is the real one.
-    claim = codes.hash_secret(codes.new_secret_words(), n=1024)
+    claim = keys.new_ticket(codes.new_secret_words(), 1024)
+    pool = _sealed_pool(rnd, claim)
     taken: set[str] = set()
 
     def new_id() -> str:
@@ -75,7 +85,7 @@ def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int
     for _ in range(archived):
         created = now - dt.timedelta(days=rnd.uniform(31, 900))
         closed = created + dt.timedelta(days=rnd.uniform(0.5, 30))
-        post = _post(rnd, new_id(), created, claim, rnd.choice(("fulfilled", "fulfilled", "withdrawn", "expired")), closed)
+        post = _post(rnd, new_id(), created, claim, rnd.choice(("fulfilled", "fulfilled", "withdrawn", "expired")), closed, pool)
         for reply in post["replies"]:
             reply["id"] = new_id()
         if retain_days is not None and now - closed > dt.timedelta(days=retain_days):
@@ -90,8 +100,9 @@ def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int
     fresh = []
     for _ in range(live):
         created = now - dt.timedelta(days=rnd.uniform(0, 25))
-        post = _post(rnd, new_id(), created, claim, "open", None)
+        post = _post(rnd, new_id(), created, claim, "open", None, pool)
         for reply in post["replies"]:
             reply["id"] = new_id()
         fresh.append(post)
     store.put_posts(fresh, {})
+    store.set_meta(SEALED, 1)  # written sealed: no migration to run at the first start

@@ -16,6 +16,7 @@ FEATURE = Feature(
     settings=(Setting("roster", schema.Roster), Setting("agreements", schema.Agreements)),
     audit_actions={"roster": _l("changed the roster"), "agreements": _l("edited the community agreements")},
     exports=(checkins.export_files,),
+    sealers=(checkins.seal_plain,),
     monthly=(Series(70, "checkins", _l("Check-in notes"), checkins.per_month),),
     start_panels=(Panel(10, "community/_start.html", views.start_panel),),
     footer_links=(Link(10, "community.how_it_works", _l("How it works")),

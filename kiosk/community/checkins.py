@@ -1,5 +1,7 @@
 """Check-ins: "what is working, what should change", anonymous notes for the coordinators'
-meetings. Only the two notes and the month are kept: nothing that could point at the writer."""
+meetings. Only the two notes and the month are kept: nothing that could point at the writer,
+and the notes sealed to the coordinators' key (core/keys.py), so that only an unlocked
+coordinator reads them."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import counts, fields, text
+from ..core import counts, fields, keys, text
 from ..core.errors import Invalid
 from ..core.store import Store
 from ..core.times import month_of
+from ..web import gate
 
 TABLE = "checkins"
 LIMIT = 500
@@ -28,13 +31,36 @@ def check_checkin(form: Mapping) -> dict:
 
 
 def add_checkin(store: Store, values: dict, now: dt.datetime) -> None:
-    store.add_record(TABLE, {"month": month_of(now), **values})
+    team = gate.team_public(store)
+    if team is None:
+        raise Invalid({"working": _l("No coordinator is set up on this kiosk yet, so nobody could read a note.")}, values)
+    sealed = keys.seal({"working": values.get("working", ""), "change": values.get("change", "")}, team)
+    store.add_record(TABLE, {"month": month_of(now), "working": "", "change": "", "sealed": sealed})
 
 
-def checkins(store: Store) -> list[dict]:
-    found = store.records(TABLE)
+def _opened(note: dict, team) -> dict:
+    found = keys.unseal(note.get("sealed"), team)
+    if found is None:  # from before sealing, or a key this coordinator's passphrase does not open
+        return {**note, "shut": bool(note.get("sealed"))}
+    return {**note, "working": found.get("working", ""), "change": found.get("change", "")}
+
+
+def checkins(store: Store, team=None) -> list[dict]:
+    """The notes, newest month first, opened with ``team`` (the coordinators' private key)."""
+    found = [_opened(note, team) for note in store.records(TABLE)]
     found.sort(key=lambda c: (c["month"], c["_id"]), reverse=True)
     return found
+
+
+def seal_plain(store: Store, team: str | None) -> int:
+    """Notes stored in plain before sealing: sealed to the team's key (blanked if none exists)."""
+    plain = [n for n in store.records(TABLE) if n.get("working") or n.get("change")]
+    for note in plain:
+        fields_ = {"working": "", "change": ""}
+        if team:
+            fields_["sealed"] = keys.seal({"working": note.get("working", ""), "change": note.get("change", "")}, team)
+        store.update_record(TABLE, note["_id"], fields_)
+    return len(plain) if team else 0
 
 
 def per_month(store: Store) -> dict[str, int]:
@@ -42,9 +68,10 @@ def per_month(store: Store) -> dict[str, int]:
 
 
 
-def export_files(store: Store, progress):
-    """checkins.csv: the notes are anonymous and meant for the meetings, so they travel."""
+def export_files(store: Store, progress, team=None):
+    """checkins.csv: the notes are anonymous and meant for the meetings, so they travel,
+    opened with the exporting coordinator's key (without it, only their months)."""
     from ..web.csvfile import csv_bytes
 
-    notes = [[n.get("month", ""), n.get("working", ""), n.get("change", "")] for n in store.records(TABLE)]
+    notes = [[n.get("month", ""), n.get("working", ""), n.get("change", "")] for n in checkins(store, team)]
     yield "checkins.csv", [csv_bytes(notes, ["month", "working", "change"])]

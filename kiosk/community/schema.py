@@ -7,7 +7,9 @@ from typing import Annotated
 
 from msgspec import Meta, field
 
-from ..core.schema import DAY_PATTERN, Handle, Month, Record, Text
+from typing import Optional
+
+from ..core.schema import DAY_PATTERN, Handle, Month, Record, Sealed, Text
 from .agreements import LIMIT as AGREEMENTS_LIMIT
 from .checkins import LIMIT as CHECKIN_LIMIT
 
@@ -18,6 +20,7 @@ class Checkin(Record):
     month: Month
     working: Text(CHECKIN_LIMIT) = ""
     change: Text(CHECKIN_LIMIT) = ""
+    sealed: Optional[Sealed] = None  # both notes, for the coordinators (core/keys.py)
 
 
 class Meeting(Record):

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from ..core import config as config_module
 from ..core import counts
 from ..core.errors import Invalid, Refused
-from ..web import charts
+from ..web import charts, gate
 from ..web.budget import budgeted
 from ..web.audit import audit, monthly_counts
 from ..web.gate import coordinator_required, handles
@@ -37,7 +37,10 @@ def check_in():
     contact = text.contact_in(values)
     if needs_contact_ok(contact):
         return render_template("community/check_in.html", values=values, errors={}, contact=contact)
-    checkins.add_checkin(services().store, values, now())
+    try:
+        checkins.add_checkin(services().store, values, now())
+    except Invalid as bad:
+        return render_template("community/check_in.html", values=bad.values, errors=bad.errors), 409
     flash(_("Thank you. The coordinators read every note at their meetings."))
     return redirect(url_for(services().registry.home), code=303)
 
@@ -93,7 +96,7 @@ def transparency():
 @bp.get("/coordinate/check-ins")
 @coordinator_required
 def check_ins():
-    return render_template("community/check_ins.html", notes=checkins.checkins(services().store))
+    return render_template("community/check_ins.html", notes=checkins.checkins(services().store, gate.team_key()))
 
 
 @bp.route("/coordinate/roster", methods=["GET", "POST"])

@@ -60,9 +60,9 @@ def _unlock():
     if lang:
         session["lang"] = lang
     key = secrets.token_urlsafe(24)
-    services().coord_unlocks.unlock(key, found)
+    services().coord_unlocks.unlock(key, found)  # the handle and the team's key, in memory only
     session["coord"] = key
-    g.handle = found
+    g.handle = found.handle
     audit("unlock")
     return redirect(url_for("coordinate.home"), code=303)
 
@@ -117,7 +117,7 @@ def team():
         else:
             try:
                 added = gate.add(store, request.form.get("handle", ""), passphrase, by=g.handle, now=now(),
-                                 scrypt_n=current_app.config["SCRYPT_N"])
+                                 scrypt_n=current_app.config["SCRYPT_N"], team=gate.team_key())
             except Refused as refused:
                 error = refused.message
             else:

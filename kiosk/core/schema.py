@@ -19,7 +19,7 @@ import msgspec
 from flask_babel import lazy_gettext as _l
 from msgspec import Meta, Struct
 
-from . import codes
+from . import codes, keys
 
 # -- field types ---------------------------------------------------------------------------------
 # Dates are checked against the calendar by pattern (no 2026-02-30), from 1970 (a Pi without a
@@ -65,16 +65,23 @@ class Record(Struct, forbid_unknown_fields=True, kw_only=True):
     """A stored record: every field known, nothing else accepted."""
 
 
+Key = Annotated[str, Meta(pattern=keys.KEY_PATTERN)]  # a public key (keys.py)
+Sealed = Annotated[str, Meta(max_length=keys.MAX_SEALED, pattern=keys.SEALED_PATTERN)]
+
+
 class Claim(Record):
-    """A salted scrypt hash of a code or passphrase (codes.hash_secret). The cost is bounded:
-    a larger n would take more memory than hashlib allows and fail every check."""
+    """A salted scrypt check of a code or passphrase (keys.py; a loan's code keeps the older
+    ``hash``), with a ticket's public key. The cost is bounded: a larger n would take more
+    memory than hashlib allows and fail every check."""
 
     alg: Literal["scrypt"]
     n: Literal[tuple(2**k for k in range(1, codes.MAX_SCRYPT_LOG2 + 1))]  # type: ignore[valid-type]
     r: Literal[8]
     p: Literal[1]
     salt: Hex(32)
-    hash: Hex(64)
+    hash: Optional[Hex(64)] = None
+    check: Optional[Hex(64)] = None
+    pub: Optional[Key] = None
 
 
 class AuditEntry(Record):

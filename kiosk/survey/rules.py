@@ -20,10 +20,11 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import counts, fields, text
+from ..core import counts, fields, keys, text
 from ..core.errors import Invalid
 from ..core.store import Store
 from ..core.times import month_of
+from ..web import gate
 
 META_KEY = "survey"
 TABLE = "survey_answers"
@@ -211,7 +212,34 @@ def add_answer(store: Store, survey: dict, answer: dict, now: dt.datetime) -> No
     """Store one answer: the answers and the month, nothing else."""
     if not survey.get("open"):
         raise Invalid({"q1": _l("This survey is closed.")})
-    store_answer(store, {"month": month_of(now), "answers": answer})
+    store_answer(store, sealed_answer(store, {"month": month_of(now), "answers": answer}))
+
+
+def sealed_answer(store: Store, record: dict) -> dict:
+    """Free-text answers sealed to the coordinators' key (core/keys.py); the answer keeps an
+    empty string in their place, so counting who answered needs no key."""
+    texts = {name: value for name, value in record["answers"].items() if isinstance(value, str) and value}
+    if not texts:
+        return record
+    team = gate.team_public(store)
+    if team is None:
+        raise Invalid({"q1": _l("No coordinator is set up on this kiosk yet, so nobody could read a written answer.")})
+    return {**record, "answers": {**record["answers"], **{name: "" for name in texts}}, "sealed": keys.seal(texts, team)}
+
+
+def seal_plain(store: Store, team: str | None) -> int:
+    """Free-text answers stored in plain before sealing: sealed (blanked if no team key exists)."""
+    sealed = 0
+    for row in answers(store):
+        texts = {n: v for n, v in row["answers"].items() if isinstance(v, str) and v}
+        if not texts:
+            continue
+        fields_ = {"answers": {**row["answers"], **{n: "" for n in texts}}}
+        if team:
+            fields_["sealed"] = keys.seal(texts, team)
+            sealed += len(texts)
+        store.update_record(TABLE, row["_id"], fields_)
+    return sealed
 
 
 def store_answer(store: Store, record: dict) -> None:
@@ -223,8 +251,9 @@ def store_answer(store: Store, record: dict) -> None:
 # -- results --------------------------------------------------------------------------------------
 
 
-def results(store: Store) -> dict | None:
-    """Exact results, for coordinators and the USB export:
+def results(store: Store, team=None) -> dict | None:
+    """Exact results, for coordinators and the USB export (free text opened with ``team``, the
+    coordinators' private key; without it the answers are counted, not shown):
     ``{"title", "open", "total", "months": {month: n}, "questions": [{"number", "text", "kind",
     "answered", "options": [(label, count)], "texts": [str]}]}``; None without a survey."""
     survey = get(store)
@@ -240,13 +269,16 @@ def results(store: Store) -> dict | None:
         month = str(row.get("month", ""))
         months[month] = months.get(month, 0) + 1
         given = row["answers"]
+        opened = keys.unseal(row.get("sealed"), team) or {}
         for q, res in zip(survey["questions"], questions):
             value = given.get(f"q{res['number']}")
             if value is None:
                 continue
             if q["kind"] == "text":
                 if isinstance(value, str):
-                    res["texts"].append(value)
+                    shown = opened.get(f"q{res['number']}", value)
+                    if shown:
+                        res["texts"].append(shown)
                     res["answered"] += 1
                 continue
             picked = value if isinstance(value, list) else [value]
@@ -278,11 +310,12 @@ def public_count(count: int) -> int | None:
 
 
 
-def export_files(store: Store, progress):
-    """survey.csv once a survey exists: counts per option, free-text answers one a row."""
+def export_files(store: Store, progress, team=None):
+    """survey.csv once a survey exists: counts per option, free-text answers one a row (opened
+    with the exporting coordinator's key)."""
     from ..web.csvfile import csv_bytes
 
-    result = results(store)
+    result = results(store, team)
     if result is None:
         return
     rows = [["", result["title"], "all", "", result["total"], ""]]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Optional, Union
 
 from msgspec import Meta
 
-from ..core.schema import Many, Month, Record, Text
+from ..core.schema import Many, Month, Record, Sealed, Text
 from .rules import MAX_FREE_TEXT, MAX_OPTION, MAX_OPTIONS, MAX_QUESTION, MAX_QUESTIONS, MAX_TITLE
 
 Choice = Annotated[int, Meta(ge=0, lt=MAX_OPTIONS)]
@@ -30,3 +30,4 @@ class Answer(Record):
     month: Month
     answers: Annotated[dict[Question, Union[Choice, Many(Choice, MAX_OPTIONS), Text(MAX_FREE_TEXT)]],
                        Meta(max_length=MAX_QUESTIONS)]
+    sealed: Optional[Sealed] = None  # the free-text answers, for the coordinators (core/keys.py)

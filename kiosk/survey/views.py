@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from ..core import fields, text
 from ..core.errors import Invalid
-from ..web import charts
+from ..web import charts, gate
 from ..web.budget import budgeted
 from ..web.audit import audit
 from ..web.gate import coordinator_required, current_handle
@@ -97,7 +97,7 @@ def _view_of(result: dict, exact: bool) -> list[dict]:
 @bp.get("/survey/results")
 def results():
     handle = current_handle()
-    result = surveys.results(services().store)
+    result = surveys.results(services().store, gate.team_key())
     questions = _view_of(result, exact=handle is not None) if result else []
     total = None
     if result:

@@ -3,7 +3,9 @@ coordinators, the on-screen settings and the clock, and the session keys every v
 
 from __future__ import annotations
 
-from . import gate, schema, screen
+from typing import Literal
+
+from . import gate, schema, screen, sealing
 from .feature import Feature, Setting, Table
 
 
@@ -11,7 +13,8 @@ FEATURE = Feature(
     name="kiosk",
     blueprints=(screen.bp,),
     tables=(Table(gate.TABLE, schema.Coordinator),),
-    settings=(Setting("settings", schema.Settings), Setting("clock", schema.Clock)),
+    settings=(Setting("settings", schema.Settings), Setting("clock", schema.Clock), Setting(gate.TEAM_KEY, schema.Key),
+              Setting(sealing.SEALED, Literal[1])),
     session_keys=("lang", "form_key", "coord", "_flashes"),
     private_endpoints=("screen.flyer",),
 )

@@ -24,6 +24,7 @@ from .feature import Registry, discover
 from .pagecache import CachingMiddleware
 from .screen import choose_language
 from .services import Services, services
+from .sealing import seal_plain
 from .settings import setting
 from .template_helpers import register_template_helpers
 from .throttle import GuessLimits, GuessThrottle, RateLimit
@@ -96,6 +97,8 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
     if app.config["PAGE_CACHE"]:
         app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
 
+    # Text an older version stored in plain is sealed before anyone is served (promise 8).
+    app.extensions["kiosk"].sealed_at_start = seal_plain(store, registry)
     # Months whose files had not changed were trusted at start (a quick start); check them now.
     threading.Thread(target=store.check_trusted_months, name="check-months", daemon=True).start()
     with app.app_context():

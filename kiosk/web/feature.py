@@ -123,6 +123,9 @@ class Feature:
     programs: tuple[Link, ...] = ()  # the start page's "More" links
     coordinator_links: tuple[Link, ...] = ()
     upkeep: Callable[..., None] | None = None  # upkeep(store, now, setting, max_months)
+    # seal(store, team_public) -> how many texts: seals what was stored in plain before sealing
+    # existed (promise 8), run at start until done and after every restore or merge
+    sealers: tuple[Callable[..., int], ...] = ()
     posts: PostRules | None = None
 
 
@@ -197,6 +200,7 @@ class Registry:
             strict=True,
         )
         self.upkeep = tuple(f.upkeep for f in features if f.upkeep is not None)
+        self.sealers = tuple(s for f in features for s in f.sealers)
         self.keeps_query = frozenset(e for f in features for e in f.keeps_query)
         homes = [f.home for f in features if f.home]
         unlocks = [f.unlock for f in features if f.unlock]

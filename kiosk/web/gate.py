@@ -11,17 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import NamedTuple
+
+from nacl.public import PrivateKey
 
 from flask import current_app, g, redirect, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from ..core import codes, text
+from ..core import codes, keys, text
 from ..core.errors import Refused
 from ..core.store import Store
 from ..core.times import iso
 from .services import services
 
 TABLE = "coordinators"
+TEAM_KEY = "team_key"  # a setting: the public half of the coordinators' key pair (keys.py)
 MIN_PASSPHRASE = 12
 MAX_PASSPHRASE = 200
 HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{1,29}")
@@ -48,13 +52,29 @@ def _find(store: Store, handle: str) -> dict | None:
     return next((c for c in store.records(TABLE) if c["handle"].casefold() == wanted), None)
 
 
-def add(store: Store, handle: str, passphrase: str, *, by: str, now: dt.datetime, scrypt_n: int) -> str:
+def team_public(store: Store) -> str | None:
+    """The key that check-in notes, survey free text and report notes are sealed to; None
+    before the first coordinator exists."""
+    return store.get_meta(TEAM_KEY) or None
+
+
+def add(store: Store, handle: str, passphrase: str, *, by: str, now: dt.datetime, scrypt_n: int,
+        team: PrivateKey | None = None) -> str:
+    """Add a coordinator. The team's private key (from an unlocked coordinator) is wrapped for
+    the new passphrase; the first coordinator makes the team's key pair."""
     handle = check_handle(handle)
     check_passphrase(passphrase)
     if _find(store, handle):
         raise Refused(_l("That handle is taken."))
-    store.add_record(TABLE, {"handle": handle, "hash": codes.hash_secret(passphrase, n=scrypt_n),
-                             "added": iso(now), "added_by": by})
+    first = not store.records(TABLE)
+    if team is None:
+        if not first:
+            raise Refused(_l("Adding a coordinator needs another coordinator to unlock first."))
+        team = keys.new_team_key()
+    check, wrapped = keys.wrap_for(passphrase, team, scrypt_n)
+    store.add_record(TABLE, {"handle": handle, "hash": check, "wrapped": wrapped, "added": iso(now), "added_by": by})
+    if first or team_public(store) != keys.team_public(team):
+        store.set_meta(TEAM_KEY, keys.team_public(team))
     return handle
 
 
@@ -71,15 +91,37 @@ def handles(store: Store) -> list[str]:
     return sorted((c["handle"] for c in store.records(TABLE)), key=str.casefold)
 
 
-def verify(store: Store, handle: str, passphrase: str, scrypt_n: int) -> str | None:
-    """The handle as stored if the passphrase is right; the same cost either way."""
+class Unlocked(NamedTuple):
+    handle: str
+    team: PrivateKey | None  # the team's private key, kept only while unlocked
+
+
+def verify(store: Store, handle: str, passphrase: str, scrypt_n: int) -> Unlocked | None:
+    """The coordinator as stored, with the team's key, if the passphrase is right; the same
+    cost either way."""
     found = _find(store, text.normalize(handle or ""))  # " Heron" typed with a space is Heron
     if found is None or not passphrase:
         codes.burn_time(scrypt_n)
         return None
-    if codes.verify_secret(passphrase, found["hash"]):
-        return found["handle"]
-    return None
+    right, team = keys.open_team(passphrase, found["hash"], found.get("wrapped"))
+    return Unlocked(found["handle"], team) if right else None
+
+
+def upgrade(store: Store) -> int:
+    """Coordinators stored before keys (their hash the scrypt output itself): the team's key
+    pair is made and wrapped with each of those outputs, which then leave the files."""
+    old = [c for c in store.records(TABLE) if c["hash"].get("hash")]
+    if not old:
+        return 0
+    # A team key whose private half only others' passphrases open (a backup mixing both kinds):
+    # the old ones get a check only, and another coordinator adds them again to read notes.
+    team = None if team_public(store) else keys.new_team_key()
+    for found in old:
+        check, wrapped = keys.rewrap_legacy(found["hash"], team) if team else (keys.check_only(found["hash"]), None)
+        store.update_record(TABLE, found["_id"], {"hash": check, "wrapped": wrapped})
+    if team is not None:
+        store.set_meta(TEAM_KEY, keys.team_public(team))
+    return len(old)
 
 
 # -- the gate -----------------------------------------------------------------------------------
@@ -91,11 +133,18 @@ def current_handle() -> str | None:
     if not key:
         return None
     idle = current_app.config["COORDINATOR_IDLE_MINUTES"] * 60
-    handle = services().coord_unlocks.use(str(key), idle)
-    if handle is not None and handle not in handles(services().store):
+    found = services().coord_unlocks.use(str(key), idle)
+    if found is not None and found.handle not in handles(services().store):
         services().coord_unlocks.lock(str(key))  # removed (or restored away) since unlocking
         return None
-    return handle
+    return found.handle if found is not None else None
+
+
+def team_key() -> PrivateKey | None:
+    """The team's private key while this browser's coordinator mode is unlocked."""
+    key = session.get("coord")
+    found = services().coord_unlocks.use(str(key), current_app.config["COORDINATOR_IDLE_MINUTES"] * 60) if key else None
+    return found.team if found is not None else None
 
 
 def to_unlock():

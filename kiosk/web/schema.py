@@ -4,12 +4,12 @@ start-up settings have (core/config.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 
 from msgspec import Meta, field
 
 from ..core import config
-from ..core.schema import Claim, Handle, Iso, Many, Record, Slug, Text
+from ..core.schema import Claim, Handle, Key, Iso, Many, Record, Slug, Text
 
 Days = Annotated[int, Meta(ge=1, le=3650)]
 Language = Literal[tuple(config.KNOWN_LANGUAGES)]  # type: ignore[valid-type]
@@ -23,6 +23,7 @@ class Coordinator(Record):
     hash: Claim
     added: Iso
     added_by: Handle
+    wrapped: Optional[Annotated[str, Meta(max_length=200, pattern=r"^[A-Za-z0-9_-]+={0,2}$")]] = None  # keys.wrap_for
 
 
 class Category(Record):

@@ -36,6 +36,7 @@ class Services:
     jobs: ExportJobs = field(default_factory=ExportJobs)  # background exports, for their progress page
     upkeep_lock: threading.Lock = field(default_factory=threading.Lock)
     upkeep_due: float = 0.0  # time.monotonic() of the next expiry/erasure sweep
+    sealed_at_start: Any = None  # what sealing.seal_plain did at start, for `kiosk serve` to say
 
     def upkeep_is_due(self, every: float) -> bool:
         now = time.monotonic()

@@ -82,6 +82,10 @@ def report(post_id: str):
     if limit("report").hit(f"post:{post['id']}"):
         flash(_("This post was already reported several times. The coordinators will look at it."))
         return redirect(url_for("public.post", post_id=post["id"]), code=303)
-    replies.report(services().store, {"kind": "post", "post": post["id"]}, reason, note, now())
+    try:
+        replies.report(services().store, {"kind": "post", "post": post["id"]}, reason, note, now())
+    except Refused as refused:
+        flash(str(refused.message))
+        return redirect(url_for("public.post", post_id=post["id"]), code=303)
     flash(_("Thank you. A coordinator will look at it."))
     return redirect(url_for("public.post", post_id=post["id"]), code=303)

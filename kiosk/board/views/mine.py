@@ -2,8 +2,9 @@
 
 The poster edits, accepts or declines replies, reopens, fulfils or withdraws; both sides of an
 accepted reply talk in a private thread. After a right code the session holds only a random key;
-the server remembers which post (and reply) it unlocks, with a monotonic clock, and forgets it
-after MINE_IDLE_SECONDS, so the next person at the screen gets nothing.
+the server remembers which post (and reply) it unlocks, and the ticket's private key that opens
+the sealed replies and messages, in memory only, with a monotonic clock, and forgets them after
+MINE_IDLE_SECONDS, so the next person at the screen gets nothing.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ POSTER_CLOSE = {"fulfil": "fulfilled", "withdraw": "withdrawn"}
 class Mine:
     """What this browser has unlocked: a post, and for a replier, their reply."""
 
-    def __init__(self, post: dict, reply_id: str | None):
-        self.post = post
+    def __init__(self, post: dict, reply_id: str | None, key):
+        self.key = key
+        self.post = replies.opened(post, key)  # for showing; writes go through the store
         self.reply_id = reply_id
-        self.reply = replies.find_reply(post, reply_id) if reply_id else None
+        self.reply = replies.find_reply(self.post, reply_id) if reply_id else None
 
     @property
     def is_poster(self) -> bool:
@@ -60,7 +62,7 @@ def _unlocked() -> Mine | None:
     if post is None:
         session.pop("mine", None)
         return None
-    return Mine(post, what[1])
+    return Mine(post, what[1], what[2])
 
 
 def _lock() -> None:
@@ -106,7 +108,8 @@ def enter():
     if len(raw) > 200:
         raw = ""
     try:
-        post, reply_id = lifecycle.claim(services().store, guesses(services().throttle), raw, current_app.config["SCRYPT_N"])
+        post, reply_id, ticket_key = lifecycle.claim(services().store, guesses(services().throttle), raw,
+                                                     current_app.config["SCRYPT_N"])
     except TooManyTries as wait:
         error = _("Too many wrong codes. Please wait %(minutes)d minutes and try again.",
                   minutes=minutes(wait.wait_seconds))
@@ -117,7 +120,7 @@ def enter():
     session.pop("ticket", None)
     _lock()
     key = secrets.token_urlsafe(16)
-    services().unlocks.unlock(key, (post["id"], reply_id))
+    services().unlocks.unlock(key, (post["id"], reply_id, ticket_key))
     session["mine"] = {"key": key}
     return redirect(url_for("mine.enter"), code=303)
 
@@ -252,7 +255,7 @@ def thread():
                 except Refused as refused:
                     return _back(str(refused.message))
                 return redirect(url_for("mine.thread"), code=303)
-        fresh = services().store.get_post(mine.post["id"])
+        fresh = replies.opened(services().store.get_post(mine.post["id"]), mine.key)
         partner = replies.find_reply(fresh, partner["id"])
     return render_template(
         "board/thread.html", post=posts.public_view(mine.post), partner=partner, me=me,
@@ -292,22 +295,28 @@ def report(reply_id: str, message_id: int | None = None):
         if not mine.is_poster:
             abort(404)  # a replier reports messages, not their own reply
         target = {"kind": "reply", "post": mine.post["id"], "reply": reply_id}
+        quoted = target_reply.get("message", "")
     else:
         message = next((m for m in target_reply.get("thread") or () if m["id"] == message_id), None)
         me = "poster" if mine.is_poster else "replier"
         if message is None or message["author"] == me:
             abort(404)
         target = {"kind": "message", "post": mine.post["id"], "reply": reply_id, "message": message_id}
+        quoted = message.get("text", "")
     action = request.path
     if request.method == "GET":
-        return render_template("board/report.html", post=posts.public_view(mine.post), values={}, errors={}, action=action)
+        return render_template("board/report.html", post=posts.public_view(mine.post), values={}, errors={},
+                               action=action, quoted=quoted)
     try:
         reason, note = replies.check_report_form(request.form)
     except Invalid as bad:
         return render_template("board/report.html", post=posts.public_view(mine.post), values=bad.values,
-                               errors=bad.errors, action=action), 422
+                               errors=bad.errors, action=action, quoted=quoted), 422
     if not limit("report").hit(f"{target['kind']}:{reply_id}:{message_id}"):
-        replies.report(services().store, target, reason, note, now())
+        try:
+            replies.report(services().store, target, reason, note, now(), quoted=quoted)
+        except Refused as refused:
+            return _back(str(refused.message))
     return _back(_("Thank you. A coordinator will look at it."))
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from flask_babel import format_decimal, gettext as _
 from markupsafe import Markup
 
-from ...web import charts
+from ...web import charts, gate
 from ...web.services import now, services
 from ...web.settings import categories, setting
 from .. import moderation, numbers
 
 
 def reports_panel(**context) -> dict:
-    return {"queue": moderation.queue_reports(services().store, now(), setting("EXPIRE_DAYS"))}
+    return {"queue": moderation.queue_reports(services().store, now(), setting("EXPIRE_DAYS"), gate.team_key())}
 
 
 def thanks_panel(**context) -> dict:

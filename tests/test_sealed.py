@@ -1,0 +1,176 @@
+"""Issue 16, promise 8: a lost Pi reveals no private text.
+
+A "thief" gets the whole data folder (secret key included) after a realistic day of use and
+searches every file for the private sentences, in plain and in simple encodings; the people
+who may read them still do, after unlocking."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+from kiosk.core.journal import read_live
+
+from conftest import Visitor, add_coordinator, unlock_coordinator
+from test_replies import reply_to
+
+# What neighbours wrote for one another or for the coordinators only, each unique in the day.
+REPLY = "I can bring the crib on Friday, ring at 14 Birch Lane — Añita"
+AVAILABLE = "after 6pm, côté jardin"
+POSTER_SAYS = "Perfect, my door code is 4471, third floor"
+HELPER_SAYS = "See you then; I drive a blue Škoda"
+CLOSED_THREAD = "Thanks for the soup, the kids loved it ❤"
+WORKING = "The Friday soup brings the street together"
+CHANGE = "Please stop asking Mrs. Okafor about her son"
+SURVEY_TEXT = "We need a ramp at the side door for my wheelchair"
+REPORT_NOTE = "He asked for my address twice"
+PRIVATE = (REPLY, AVAILABLE, POSTER_SAYS, HELPER_SAYS, CLOSED_THREAD, WORKING, CHANGE, SURVEY_TEXT, REPORT_NOTE)
+
+SURVEY = {"title": "What do we need?", "q1_text": "Which help matters most?", "q1_kind": "single",
+          "q1_options": "Food\nRides", "q2_text": "Anything else?", "q2_kind": "text", "q2_options": ""}
+
+
+def encodings(sentence: str) -> list[bytes]:
+    """The sentence as a thief's search would try it: plain, JSON-escaped, base64 at each of the
+    three alignments (standard and URL-safe alphabets), UTF-16."""
+    raw = sentence.encode("utf-8")
+    found = [raw, json.dumps(sentence)[1:-1].encode("ascii"), sentence.encode("utf-16-le"),
+             sentence.encode("utf-16-be")]
+    for skip in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            # Bytes before the sentence shift its base64; the middle is the same whatever they are.
+            encoded = encode(b"\0" * skip + raw)[4:-4]
+            found.append(encoded)
+    return found
+
+
+def leaks(folder, sentences=PRIVATE) -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [(str(path.relative_to(folder)), s) for s in sentences
+                  if any(form in data for form in encodings(s))]
+    return found
+
+
+def a_day(app) -> dict:
+    """Posts, replies, a thread, a closed post's thread, a check-in, a survey, a report."""
+    add_coordinator(app)
+    coordinator = Visitor(app.test_client())
+    assert unlock_coordinator(coordinator.client).status_code == 303
+    assert coordinator.submit("/survey/edit", **SURVEY).status_code == 303
+    assert coordinator.submit("/survey/edit", action="open").status_code == 303
+
+    poster, helper = Visitor(app.test_client()), Visitor(app.test_client())
+    post_id, poster_code = poster.create(title="A crib for a newborn")
+    reply_id, helper_code = reply_to(helper, post_id, REPLY, available=AVAILABLE, contact_ok="yes")
+    poster.unlock(poster_code)
+    assert poster.submit(f"/mine/replies/{reply_id}/accept").status_code == 303
+    assert poster.submit("/mine/thread", message=POSTER_SAYS, contact_ok="yes").status_code == 303
+    helper.unlock(helper_code)
+    assert helper.submit("/mine/thread", message=HELPER_SAYS, contact_ok="yes").status_code == 303
+    assert helper.submit(f"/mine/report/{reply_id}/1", reason="personal", note=REPORT_NOTE, contact_ok="yes").status_code == 303
+
+    # A second post is fulfilled: its thread moves into the archive.
+    other, other_helper = Visitor(app.test_client()), Visitor(app.test_client())
+    soup_id, soup_code = other.create(kind="offer", title="Soup on Sunday")
+    soup_reply, soup_helper_code = reply_to(other_helper, soup_id, "I would love some")
+    other.unlock(soup_code)
+    assert other.submit(f"/mine/replies/{soup_reply}/accept").status_code == 303
+    assert other.submit("/mine/thread", message=CLOSED_THREAD, contact_ok="yes").status_code == 303
+    assert other.submit("/mine/fulfil").status_code == 303
+
+    neighbour = Visitor(app.test_client())
+    assert neighbour.submit("/check-in", working=WORKING, change=CHANGE, contact_ok="yes").status_code == 303
+    assert Visitor(app.test_client()).submit("/survey", q1="0", q2=SURVEY_TEXT, contact_ok="yes").status_code == 303
+    return {"poster": poster_code, "helper": helper_code, "soup": soup_code, "soup_helper": soup_helper_code}
+
+
+def read_as(app, code: str, page: str) -> str:
+    person = Visitor(app.test_client())
+    assert person.unlock(code).status_code == 303
+    return person.client.get(page).get_data(as_text=True)
+
+
+def test_a_thief_with_the_data_folder_reads_no_private_text(make_app, data_dir):
+    data = data_dir
+    app = make_app(WRITE_BUDGET_SCALE=0)
+    codes = a_day(app)
+    # While it runs (the journal holds the day's changes) and after a clean stop.
+    assert leaks(data) == []
+    assert all(s not in json.dumps(read_live(data), ensure_ascii=False) for s in PRIVATE)
+    app.extensions["kiosk"].store.close()
+
+    assert leaks(data) == []
+    assert (data / "secret_key").is_file()  # the thief has it too: it opens nothing sealed
+
+    again = make_app()  # the next day: everyone still reads what is theirs
+    poster_view = read_as(again, codes["poster"], "/mine")
+    assert REPLY in poster_view and AVAILABLE in poster_view
+    thread = read_as(again, codes["poster"], "/mine/thread")
+    assert POSTER_SAYS in thread and HELPER_SAYS in thread
+    thread = read_as(again, codes["helper"], "/mine/thread")
+    assert POSTER_SAYS in thread and HELPER_SAYS in thread
+    assert CLOSED_THREAD in read_as(again, codes["soup_helper"], "/mine/thread")
+    # Someone else's ticket opens nothing of this thread.
+    assert POSTER_SAYS not in read_as(again, codes["soup"], "/mine/thread")
+
+    coordinator = again.test_client()
+    assert coordinator.get("/coordinate/check-ins").status_code == 303  # locked: nothing to read
+    assert unlock_coordinator(coordinator).status_code == 303
+    notes = coordinator.get("/coordinate/check-ins").get_data(as_text=True)
+    assert WORKING in notes and CHANGE in notes
+    assert SURVEY_TEXT in coordinator.get("/survey/results").get_data(as_text=True)
+    queue = coordinator.get("/coordinate").get_data(as_text=True)
+    assert REPORT_NOTE in queue and POSTER_SAYS in queue
+
+
+def test_the_thiefs_search_would_find_plain_text():
+    """The search itself works: each encoding of a sentence is found inside other bytes."""
+    for sentence in PRIVATE:
+        for form in encodings(sentence):
+            assert form
+        for skip in range(3):
+            blob = base64.b64encode(b"x" * skip + b'{"text": "' + sentence.encode() + b'"}')
+            assert any(form in blob for form in encodings(sentence))
+
+
+FIXTURE = Path(__file__).parent / "fixtures"
+
+
+def test_the_first_start_seals_what_the_previous_version_left_in_plain(make_app, data_dir):
+    """tests/fixtures/plain-v0.1 was written by the version before sealing (make_plain_data.py):
+    replies, threads, a closed post's thread in the archive, a check-in, a survey answer and a
+    report note in plain, a temp file a cut write left and a copy kept before a restore."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.copytree(FIXTURE / "plain-v0.1", data_dir)
+    sentences = json.loads((FIXTURE / "plain_sentences.json").read_text("utf-8"))
+    codes = json.loads((data_dir / "codes.json").read_text())
+    (data_dir / "codes.json").unlink()
+    assert {s for _, s in leaks(data_dir, sentences.values())} == set(sentences.values())
+
+    app = make_app()
+    sealed = app.extensions["kiosk"].sealed_at_start
+    # reply + its available (one text), 2 + 1 thread messages, check-in, survey answer, report note
+    assert (sealed.texts, sealed.coordinators, sealed.copies) == (8, 1, 1)
+    assert "Sealed 8 private text(s)" in sealed.line()
+    assert leaks(data_dir, sentences.values()) == []
+
+    poster_view = read_as(app, codes["poster"], "/mine")
+    assert sentences["reply"] in poster_view and sentences["available"] in poster_view
+    for code in (codes["poster"], codes["helper"]):
+        thread = read_as(app, code, "/mine/thread")
+        assert sentences["poster_says"] in thread and sentences["helper_says"] in thread
+    assert sentences["closed_thread"] in read_as(app, codes["soup_helper"], "/mine/thread")
+    coordinator = app.test_client()
+    assert unlock_coordinator(coordinator).status_code == 303
+    notes = coordinator.get("/coordinate/check-ins").get_data(as_text=True)
+    assert sentences["working"] in notes and sentences["change"] in notes
+    assert sentences["survey_text"] in coordinator.get("/survey/results").get_data(as_text=True)
+    assert sentences["report_note"] in coordinator.get("/coordinate").get_data(as_text=True)
+    app.extensions["kiosk"].store.close()
+
+    assert leaks(data_dir, sentences.values()) == []
+    assert make_app().extensions["kiosk"].sealed_at_start is None  # once only
