@@ -371,3 +371,92 @@ def test_post_page_prints_as_one_card(phone_site, open_page):
     pdf = page.pdf(format="A6")
     assert pdf_pages(pdf) == 1
     (ARTIFACTS / "post-card-a6.pdf").write_bytes(pdf)
+
+
+# -- another site ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lan_browser(browser):
+    """Chromium that reaches the kiosk as phones do, by a name on plain HTTP (aid.lan), and
+    another site (evil.example) on the same machine: there it sends no Sec-Fetch-Site, only
+    Origin, as it would on the center's Wi-Fi."""
+    lan = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--host-resolver-rules=MAP aid.lan 127.0.0.1, MAP evil.example 127.0.0.1"])
+    yield lan
+    lan.close()
+
+
+@pytest.fixture
+def other_site():
+    """Pages on another site, served from this machine."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pages = {}
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield pages, f"http://evil.example:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_page_of_another_site_cannot_end_coordinator_mode_through_the_language_switch(kiosk, lan_browser, other_site):
+    pages, other = other_site
+    here = f"http://aid.lan:{kiosk.port}"
+    auto_post = (f'<form id="f" method="post" action="{here}/lang"><input name="lang" value="ar">'
+                 '<input name="next" value="/coordinate"></form><script>document.getElementById("f").submit()</script>')
+    pages["/plain"] = auto_post
+    pages["/no-referrer"] = '<meta name="referrer" content="no-referrer">' + auto_post  # its Origin is "null"
+    context = lan_browser.new_context(**TOUCHSCREEN)
+    try:
+        page = context.new_page()
+        page.goto(here + "/coordinate")
+        page.fill("#handle", "Heron")
+        page.fill("#passphrase", "correct horse battery")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".coord-nav")
+        page.click("footer button[name=lang][value=es]")  # this site's own switch works, with its token
+        page.wait_for_selector("html[lang=es]")
+        for path, origin in (("/plain", other), ("/no-referrer", "null")):
+            with page.expect_response(lambda r: r.url == here + "/lang") as answer:
+                page.goto(other + path)
+            evil = answer.value
+            sent = evil.request.all_headers()
+            assert sent["origin"] == origin and "cookie" not in sent  # SameSite=Strict: the cookie stays home
+            assert evil.status == 403 and "set-cookie" not in evil.all_headers()
+        page.goto(here + "/coordinate")
+        assert page.is_visible(".coord-nav") and page.get_attribute("html", "lang") == "es"
+    finally:
+        context.close()
+
+
+def test_a_reader_changes_language_without_javascript(phone_site, lan_browser):
+    here = f"http://aid.lan:{phone_site.port}"
+    context = lan_browser.new_context(java_script_enabled=False, **PHONE)
+    try:
+        page = context.new_page()
+        page.goto(here + "/board")
+        assert context.cookies() == []  # a reader has no cookie until choosing
+        with page.expect_request(lambda r: r.url.endswith("/lang")) as sent:
+            page.click("footer button[name=lang][value=es]")
+        assert sent.value.all_headers()["origin"] == here  # Referrer-Policy same-origin: our own Origin
+        page.wait_for_selector("html[lang=es]")
+        assert page.url == here + "/board" and context.cookies()
+        page.click("footer button[name=lang][value=ar]")  # now with a session: the form has its token
+        page.wait_for_selector("html[lang=ar][dir=rtl]")
+    finally:
+        context.close()

@@ -176,7 +176,9 @@ def test_the_screen_names_the_problem_in_the_coordinators_language(busy_app, sti
     busy_app.config["USB_ROOTS"] = str(stick.parent)
     client = busy_app.test_client()
     unlock(client)
-    client.post("/lang", data={"lang": "es", "next": "/coordinate/import"})
+    from test_screen import choose
+
+    choose(client, "es", "/coordinate/import", page="/coordinate")
     before = folder_bytes(busy_app.config["DATA_DIR"])
     response = act(Visitor(client), "/coordinate/import", folder=str(stick / "Broken-2026-01-01_000000"), mode="replace")
     page = response.get_data(as_text=True)

@@ -489,6 +489,8 @@ def test_the_preview_counts_posts_that_get_new_numbers_in_words_that_fit_one(bus
     write_backup(stick / "Oak-2026-01-01_000000", with_end([line for line in lines if line["t"] != "post"] + [theirs]))
     preview = act(coord_on, "/coordinate/import", folder=str(stick / "Oak-2026-01-01_000000"), mode="merge")
     assert "1 new post gets a new number here" in preview.get_data(as_text=True)
-    coord_on.client.post("/lang", data={"lang": "es", "next": "/coordinate"})
+    from test_screen import choose
+
+    choose(coord_on.client, "es", "/coordinate", page="/coordinate")
     preview = act(coord_on, "/coordinate/import", folder=str(stick / "Oak-2026-01-01_000000"), mode="merge")
     assert "1 publicación nueva recibe un número nuevo aquí" in preview.get_data(as_text=True)

@@ -12,14 +12,23 @@ import pytest
 
 from kiosk.web import qr
 
-from conftest import PUBLIC_URL, Visitor, claim_code
+from conftest import PUBLIC_URL, TOKEN, Visitor, claim_code
+from test_coordinate import team  # noqa: F401  (a fixture)
 from test_qr import decode_svg
 
 PHONE = {"REMOTE_ADDR": "192.168.4.23"}  # a neighbor's phone on the Wi-Fi (just a string here)
 
 
-def choose(client, lang: str, next_url: str = "/"):
-    return client.post("/lang", data={"lang": lang, "next": next_url})
+LANG_FORM = re.compile(r'<form method="post" action="/lang".*?</form>', re.S)
+EVIL = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
+
+
+def choose(client, lang: str, next_url: str = "/", page: str = "/board", **headers):
+    """Press a language button as a browser without JavaScript does: the form's own fields."""
+    form = LANG_FORM.search(client.get(page).get_data(as_text=True)).group(0)
+    token = TOKEN.search(form)
+    fields = {"lang": lang, "next": next_url, **({"csrf_token": token.group(1)} if token else {})}
+    return client.post("/lang", data=fields, headers=headers)
 
 
 def test_language_switch_changes_text_and_is_remembered(client):
@@ -58,6 +67,59 @@ def test_language_switch_needs_no_earlier_cookie(app):
     response = client.post("/lang", data={"lang": "es"})
     assert response.status_code == 303
     assert "kiosk=" in response.headers["Set-Cookie"]
+
+
+def test_a_reader_changes_language_from_this_site_with_and_without_a_session(app):
+    client = app.test_client()
+    page = client.get("/board")
+    assert "Set-Cookie" not in page.headers and "csrf_token" not in LANG_FORM.search(page.get_data(as_text=True)).group(0)
+    # What Chromium sends from our own pages (Referrer-Policy same-origin): their own origin.
+    same_site = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    assert choose(client, "es", "/board", **same_site).status_code == 303
+    assert "Tablón" in client.get("/board").get_data(as_text=True)
+    # Now with a session: the form carries its token, and the switch still works.
+    assert choose(client, "ar", "/board", **same_site).status_code == 303
+    assert 'dir="rtl"' in client.get("/board").get_data(as_text=True)
+    assert choose(client, "en", "/board", Origin="http://localhost").status_code == 303
+    assert 'lang="en"' in client.get("/board").get_data(as_text=True)
+
+
+def test_with_a_session_the_language_switch_needs_its_token(app):
+    client = app.test_client()
+    choose(client, "es")
+    response = client.post("/lang", data={"lang": "ar", "next": "/board"})  # a forged form: no token
+    assert response.status_code == 400  # "This form has expired", in Spanish
+    assert 'lang="es"' in client.get("/board").get_data(as_text=True)
+
+
+def test_a_page_of_another_site_cannot_change_the_language_or_end_coordinator_mode(team):  # noqa: F811
+    from test_coordinate import unlock
+
+    coordinator = team.test_client()
+    assert unlock(coordinator).status_code == 303
+    assert choose(coordinator, "es", "/coordinate", page="/coordinate").status_code == 303
+    # A page elsewhere auto-posts to /lang; a SameSite=Strict browser sends it without the cookie.
+    kept = coordinator.get_cookie("kiosk").value
+    coordinator.delete_cookie("kiosk")
+    evil = coordinator.post("/lang", data={"lang": "ar", "next": "/"}, headers=EVIL)
+    assert evil.status_code == 403 and "Set-Cookie" not in evil.headers
+    assert coordinator.get_cookie("kiosk") is None  # nothing replaced the browser's cookie...
+    coordinator.set_cookie("kiosk", kept)  # ...so it still has the one it kept
+    page = coordinator.get("/coordinate").get_data(as_text=True)
+    assert '<html lang="es"' in page and "coord-nav" in page  # same language, still unlocked
+    # Nor with the cookie (a browser without SameSite), nor from a sibling site, nor by Origin alone.
+    # A page elsewhere with Referrer-Policy no-referrer sends Origin "null".
+    for headers in (EVIL, {"Sec-Fetch-Site": "same-site"}, {"Origin": "http://evil.example"}, {"Origin": "null"}):
+        assert choose(coordinator, "ar", "/", page="/coordinate", **headers).status_code == 403
+    assert '<html lang="es"' in coordinator.get("/coordinate").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [EVIL, {"Origin": "null"}, {"Origin": "http://localhost:8080"}])
+def test_a_cross_site_post_starts_no_session_for_a_reader(app, headers):
+    client = app.test_client()
+    response = client.post("/lang", data={"lang": "es", "next": "/"}, headers=headers)
+    assert response.status_code == 403 and "Set-Cookie" not in response.headers
+    assert client.get_cookie("kiosk") is None
 
 
 def test_posts_keep_and_show_their_language(client, visitor):

@@ -7,8 +7,10 @@ from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, gettext as _
+from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError
 
 from . import qr
 from .pagecache import from_touchscreen
@@ -70,10 +72,31 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def from_another_site() -> bool:
+    """Whether this request may have been sent by a page of another origin. Browsers send Origin
+    with every POST: our own pages send this kiosk's (Referrer-Policy same-origin, security.py),
+    while a page elsewhere sends its own or "null" (what a no-referrer page sends). Sec-Fetch-Site
+    comes only to localhost and HTTPS. A request with neither (old browsers, scripts) passes."""
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.lower() != f"{request.scheme}://{request.host}".lower()
+
+
 @bp.post("/lang")
 def choose_language():
-    # Choosing a language is harmless to forge, and exempting it (in the factory) means people
-    # who only read never need a CSRF cookie; the cookie appears once they pick a language.
+    # Exempt from the factory's CSRF check, so that people who only read choose a language
+    # without a cookie first (promise 3: the cookie appears once they pick one). Instead: a
+    # request from another site changes nothing and starts no session (its page cannot end
+    # coordinator mode by replacing the cookie a SameSite browser kept from it), and one that
+    # carries a session needs that session's token, as every other form does (_lang.html).
+    if from_another_site():
+        abort(403)
+    if session:
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as refused:
+            raise CSRFError(refused.args[0]) from None
     lang = request.form.get("lang", "")
     target = _safe_next(request.form.get("next"))  # first: nothing is kept from a refused request
     if lang in setting("LANGUAGES"):

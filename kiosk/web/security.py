@@ -36,7 +36,10 @@ def init_app(app: Flask, registry, public_url) -> None:
         headers["Content-Security-Policy"] = CSP
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        # Nothing to any other origin, as with no-referrer; but our own forms send their true
+        # Origin (no-referrer makes it "null", as a hostile page can make its own), which is how
+        # /lang tells this site from another on plain HTTP, where Sec-Fetch-Site is not sent.
+        headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         # Pages that show a ticket code, a private thread or coordinator mode (features declare
