@@ -19,8 +19,9 @@ packages=(python3 python3-venv python3-pip)
 if [ "$with_tests" = yes ]; then
   # librsvg2-bin and zbar-tools render and decode QR codes in the tests; Debian's Chromium
   # runs the browser tests (Playwright's own browser download cannot work offline);
-  # the files in deploy/ are checked with shellcheck and systemd-analyze verify (systemd).
-  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd)
+  # the files in deploy/ are checked with shellcheck and systemd-analyze verify (systemd);
+  # Debian's age decrypts a full backup, as a volunteer would by hand.
+  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd age)
 fi
 
 missing=()

@@ -173,11 +173,12 @@ def test_a_new_feature_folder_joins_the_app_backups_and_the_idle_reset(tmp_path,
         svc = app.extensions["kiosk"]
         stick = tmp_path / "stick"
         stick.mkdir()
-        made = exchange.export(svc.store, stick, registry=svc.registry, kiosk_name="Elm", now=utcnow(), full=True)
-        lines = [json.loads(line) for line in (made / "backup.jsonl").read_text("utf-8").splitlines()]
-        assert {"t": "table:throwaway_notes", "id": 1, "row": {"note": "hello"}} in lines
+        from backups import full_export, lines_of, read_backup
+
+        made = full_export(svc.store, stick, registry=svc.registry, kiosk_name="Elm")
+        assert {"t": "table:throwaway_notes", "id": 1, "row": {"note": "hello"}} in lines_of(made)
         svc.store.clear_records("throwaway_notes")
-        exchange.restore(svc.store.data_dir, exchange.read_backup(made, svc.registry), svc.registry, now=utcnow(),
+        exchange.restore(svc.store.data_dir, read_backup(made, svc.registry), svc.registry, now=utcnow(),
                          handle="t", store=svc.store)
         assert [r["note"] for r in svc.store.records("throwaway_notes")] == ["hello"]
     finally:

@@ -27,6 +27,7 @@ from kiosk.web.feature import default_registry
 
 from conftest import Visitor, claim_code
 from server import kiosk_command, kiosk_env
+from backups import BACKUP_PASSPHRASE, plain_full_export
 from test_exchange import busy_app, stick, write_backup  # noqa: F401  (fixtures)
 from test_replies import reply_to
 
@@ -81,7 +82,7 @@ def target(tmp_path, make_app):
 
 @pytest.fixture
 def good_lines(busy_app, stick):
-    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm")
     return lines_of(made)
 
 
@@ -169,8 +170,7 @@ def test_a_refusal_names_the_record_and_the_field(good_lines, tmp_path, runner, 
 def test_the_screen_names_the_problem_in_the_coordinators_language(busy_app, stick, tmp_path):
     from test_coordinate import act, unlock
 
-    lines = lines_of(exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(),
-                                     full=True))
+    lines = lines_of(plain_full_export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm"))
     first_post(lines)["title"] = "x" * 200
     write_backup(stick / "Broken-2026-01-01_000000", with_end(lines))
     busy_app.config["USB_ROOTS"] = str(stick.parent)
@@ -345,7 +345,7 @@ def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tm
         ["AAAAA", "CCCCC", "BBBBB", "AAAAA", "BBBBB", "CCCCC"]
     stick = tmp_path / "stick"
     stick.mkdir()
-    oak_backup = exchange.export(there.extensions["kiosk"].store, stick, kiosk_name="Oak Hall", now=utcnow(), full=True)
+    oak_backup = plain_full_export(there.extensions["kiosk"].store, stick, kiosk_name="Oak Hall")
 
     store = here.extensions["kiosk"].store
     result = exchange.merge(store, exchange.read_backup(oak_backup), now=utcnow(), handle="Heron")
@@ -382,7 +382,7 @@ def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tm
     assert folder_bytes(here.config["DATA_DIR"]) == before
 
     # And back the other way: Oak gets Elm's posts, its own come back as they were.
-    elm_backup = exchange.export(store, stick, kiosk_name="Elm Street", now=utcnow(), full=True)
+    elm_backup = plain_full_export(store, stick, kiosk_name="Elm Street")
     oak_store = there.extensions["kiosk"].store
     back = exchange.merge(oak_store, exchange.read_backup(elm_backup), now=utcnow(), handle="Otter")
     assert back["added"] == 2
@@ -402,7 +402,7 @@ def test_a_post_merged_over_a_local_reply_number_leaves_that_replier_their_code(
     assert theirs == reply_id
     stick = tmp_path / "s"
     stick.mkdir()
-    made = exchange.export(there.extensions["kiosk"].store, stick, kiosk_name="Oak", now=utcnow(), full=True)
+    made = plain_full_export(there.extensions["kiosk"].store, stick, kiosk_name="Oak")
     exchange.merge(here.extensions["kiosk"].store, exchange.read_backup(made), now=utcnow(), handle="Heron")
     replier = Visitor(here.test_client())
     assert replier.unlock(reply_code).status_code == 303
@@ -419,11 +419,11 @@ def test_a_merge_where_both_sides_changed_keeps_the_replies_of_both(make_app, tm
     stick = tmp_path / "s"
     stick.mkdir()
     store, oak_store = here.extensions["kiosk"].store, there.extensions["kiosk"].store
-    first = exchange.export(oak_store, stick, kiosk_name="Oak", now=utcnow(), full=True)
+    first = plain_full_export(oak_store, stick, kiosk_name="Oak")
     exchange.merge(store, exchange.read_backup(first), now=utcnow(), handle="Heron")
     reply_to(Visitor(there.test_client()), post_id, "Oak neighbor")  # there
     reply_to(Visitor(here.test_client()), post_id, "Elm neighbor")  # here, later
-    second = exchange.export(oak_store, stick / ".." / "s", kiosk_name="Oak2", now=utcnow(), full=True)
+    second = plain_full_export(oak_store, stick / ".." / "s", kiosk_name="Oak2")
     exchange.merge(store, exchange.read_backup(second), now=utcnow(), handle="Heron")
     messages = sorted(r["message"] for r in store.get_post(post_id)["replies"])
     assert messages == ["Elm neighbor", "Oak neighbor"]
@@ -537,7 +537,7 @@ def test_a_restore_keeps_the_data_from_before_and_that_copy_restores(busy_app, s
     other = tmp_path / "other"
     runner.invoke(kiosk_main, ["seed", "--data", str(other), "--live", "3"], catch_exceptions=False)
     other_store = Store(other, schema=default_registry().schema)
-    made = exchange.export(other_store, stick, kiosk_name="Seed", now=utcnow(), full=True)
+    made = plain_full_export(other_store, stick, kiosk_name="Seed")
     other_store.close()
     kept = exchange.restore(store.data_dir, exchange.read_backup(made), now=utcnow(), handle="Heron", store=store)
     assert store.count_live() == 3 and kept.parent == store.data_dir / "backups"
@@ -548,7 +548,7 @@ def test_a_restore_keeps_the_data_from_before_and_that_copy_restores(busy_app, s
 
 def test_a_restore_over_damaged_data_keeps_the_damaged_files(busy_app, stick, runner):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
     titles = sorted(p["title"] for p in store.live_posts())
     folder = store.data_dir
     store.close()
@@ -709,14 +709,14 @@ def fingerprint(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory):
-    """A kiosk with 5,000 archived posts, and a full backup of another with 50,000."""
+    """A kiosk with 5,000 archived posts, and a full backup (encrypted) of another with 50,000."""
     root = tmp_path_factory.mktemp("large")
     for folder, live, archived in (("base", 200, 5_000), ("big", 300, 50_000)):
         subprocess.run([kiosk_command(), "seed", "--data", str(root / folder), "--live", str(live),
                         "--archived", str(archived)], check=True, capture_output=True, env=kiosk_env())
     (root / "stick").mkdir()
     subprocess.run([kiosk_command(), "export", "--full", "--to", str(root / "stick"), "--data", str(root / "big")],
-                   check=True, capture_output=True, env=kiosk_env())
+                   check=True, capture_output=True, env=kiosk_env(), input=BACKUP_PASSPHRASE + "\n", text=True)
     return root, next((root / "stick").iterdir())
 
 
@@ -738,7 +738,7 @@ def test_twenty_kills_during_a_restore_or_merge_leave_the_old_or_the_new_data_wh
 
     def run(n: int, data: Path) -> subprocess.CompletedProcess:
         return subprocess.run([part.format(n=n, data=data) for part in command], capture_output=True, text=True,
-                              env=kiosk_env(), timeout=600)
+                              env=kiosk_env(), timeout=600, input=BACKUP_PASSPHRASE + "\n")
 
     shutil.copytree(root / "base", tmp_path / "whole")
     whole = run(0, tmp_path / "whole")
@@ -793,7 +793,7 @@ def test_a_restore_over_a_damaged_audit_month_works_and_keeps_it(busy_app, stick
 
     store = busy_app.extensions["kiosk"].store
     audit.log(store, "Heron", "unlock", "", utcnow())
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
     folder = store.data_dir
     store.close()
     month = next((folder / "audit").glob("*.json"))
@@ -851,7 +851,7 @@ def test_an_index_edited_while_its_months_stayed_the_same_is_rebuilt(archived, m
 def test_a_table_of_a_newer_version_is_kept_at_start_and_through_restore_and_merge(busy_app, stick, make_app,
                                                                                     tmp_path):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
     folder = store.data_dir
     store.close()
     data = json.loads((folder / "live.json").read_text())
@@ -862,7 +862,7 @@ def test_a_table_of_a_newer_version_is_kept_at_start_and_through_restore_and_mer
         exchange.restore(folder, exchange.read_backup(made), now=utcnow(), handle="t", store=reopened)
         other = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
         Visitor(other.test_client()).create(title="Oak's")
-        oak = exchange.export(other.extensions["kiosk"].store, stick, kiosk_name="Oak", now=utcnow(), full=True)
+        oak = plain_full_export(other.extensions["kiosk"].store, stick, kiosk_name="Oak")
         assert exchange.merge(reopened, exchange.read_backup(oak), now=utcnow(), handle="t")["added"] == 1
         assert [r["keep"] for r in reopened.records("from_a_newer_version")] == ["me"]
     finally:
@@ -873,7 +873,7 @@ def test_the_screen_waits_for_an_export_before_a_restore(busy_app, stick, tmp_pa
     from test_coordinate import act, unlock
 
     busy_app.config["USB_ROOTS"] = str(stick.parent)
-    made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm")
     client = busy_app.test_client()
     unlock(client)
     jobs = busy_app.extensions["kiosk"].jobs
@@ -886,7 +886,7 @@ def test_the_screen_waits_for_an_export_before_a_restore(busy_app, stick, tmp_pa
 def test_a_restore_that_cannot_finish_stops_the_kiosk_writing_until_it_restarts(busy_app, stick, monkeypatch,
                                                                                 make_app):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
 
     def commit_then_fail(data_dir, kept_as):
         work = Path(data_dir) / staging.STAGING
@@ -910,7 +910,7 @@ def test_copies_kept_before_a_restore_go_after_the_retention_period(busy_app, st
     from kiosk import run_upkeep
 
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
     kept = exchange.restore(store.data_dir, exchange.read_backup(made), now=utcnow(), handle="t", store=store)
     run_upkeep(busy_app)
     assert kept.exists()
@@ -921,7 +921,7 @@ def test_copies_kept_before_a_restore_go_after_the_retention_period(busy_app, st
 
 
 def _copy_of_backup(app, stick, name="There") -> Path:
-    return exchange.export(app.extensions["kiosk"].store, stick, kiosk_name=name, now=utcnow(), full=True)
+    return plain_full_export(app.extensions["kiosk"].store, stick, kiosk_name=name)
 
 
 def test_a_crafted_stick_cannot_take_over_a_post_made_here(make_app, tmp_path):
@@ -1082,7 +1082,7 @@ def test_a_deeply_nested_line_is_refused_plainly(good_lines, tmp_path, target, r
 
 def test_a_backup_changed_after_its_preview_is_refused_before_anything_is_written(busy_app, stick, tmp_path):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
     backup = exchange.read_backup(made)  # what the preview showed
     lines = lines_of(made)
     first_post(lines)["title"] = "Swapped at the prompt"
@@ -1153,10 +1153,11 @@ def test_a_full_disk_while_staging_gives_a_message_and_changes_nothing(large, tm
     script = ('mount -t tmpfs -o size=6m tmpfs "$DIR"\n'
               'kiosk seed --data "$DIR/data" --live 5 >/dev/null\n'
               'sha256sum "$DIR/data/live.json" > "$OUT/before"\n'
-              'kiosk import --from "$BACKUP" --replace --yes --data "$DIR/data" || echo "status=$?"\n'
+              'printf "%s\\n" "$PASS" | kiosk import --from "$BACKUP" --replace --yes --data "$DIR/data" || echo "status=$?"\n'
               'sha256sum "$DIR/data/live.json" > "$OUT/after"; ls -A "$DIR/data"')
     (tmp_path / "disk").mkdir()
-    result = kiosk_in_namespace(script, {"DIR": str(tmp_path / "disk"), "OUT": str(tmp_path), "BACKUP": str(backup)})
+    result = kiosk_in_namespace(script, {"DIR": str(tmp_path / "disk"), "OUT": str(tmp_path), "BACKUP": str(backup),
+                                         "PASS": BACKUP_PASSPHRASE})
     output = result.stdout + result.stderr
     assert "status=1" in output and "could not be written in the data folder" in output, output
     assert "Traceback" not in output

@@ -22,6 +22,7 @@ from kiosk.web.csvfile import safe_cell
 from kiosk.cli import main as kiosk_main
 from kiosk.core.store import Store
 
+from backups import BACKUP_PASSPHRASE, full_export, lines_of, plain_full_export, read_backup
 from conftest import TEST_SCRYPT_N, Visitor, kiosk_in_namespace, needs_namespaces
 from test_coordinate import PASSPHRASE, act, unlock
 from test_replies import reply_to
@@ -62,20 +63,21 @@ def busy_app(make_app):
 
 
 def merge(store: Store, folder) -> dict:
-    return exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="Heron")
+    return exchange.merge(store, read_backup(folder), now=utcnow(), handle="Heron")
 
 
 def restore(store: Store, folder):
-    return exchange.restore(store.data_dir, exchange.read_backup(folder), now=utcnow(), handle="Heron", store=store)
+    return exchange.restore(store.data_dir, read_backup(folder), now=utcnow(), handle="Heron", store=store)
 
 
 def backup_lines(folder) -> list[dict]:
-    return [json.loads(line) for line in (Path(folder) / "backup.jsonl").read_text("utf-8").splitlines()]
+    return lines_of(folder)
 
 
 def write_backup(folder, lines: list[dict]) -> Path:
-    """A backup folder holding ``lines``, with a manifest whose checksum fits (as a hostile or
-    careless volunteer would make one)."""
+    """A plain backup folder holding ``lines`` (as kiosks wrote them before backups were
+    encrypted), with a manifest whose checksum fits (as a hostile or careless volunteer would
+    make one)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
@@ -94,19 +96,20 @@ def all_posts(store: Store) -> dict:
 
 def test_full_export_then_restore_into_an_empty_folder_gives_everything_back(busy_app, stick, tmp_path, runner):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm Street Aid", now=utcnow(), full=True)
+    made = full_export(store, stick, kiosk_name="Elm Street Aid")
     before = all_posts(store)
     empty = tmp_path / "new-data"
-    result = runner.invoke(kiosk_main, ["import", "--from", str(made), "--replace", "--yes", "--data", str(empty)])
+    result = runner.invoke(kiosk_main, ["import", "--from", str(made), "--replace", "--yes", "--data", str(empty)],
+                           input=BACKUP_PASSPHRASE + "\n")
     assert result.exit_code == 0, result.output
     restored = Store(empty)
     try:
         assert all_posts(restored) == before
         thread = next(p for p in all_posts(restored).values() if p.get("replies"))["replies"][0]["thread"]
-        assert thread[0]["text"] == "A private word about Friday"
+        assert len(thread) == 1  # sealed to its tickets, which read it back (test_backup_encryption.py)
         assert restored.get_meta("settings") == store.get_meta("settings")
         assert gate.handles(restored) == ["Heron"]
-        assert gate.verify(restored, "Heron", PASSPHRASE, TEST_SCRYPT_N) == "Heron"
+        assert gate.verify(restored, "Heron", PASSPHRASE, TEST_SCRYPT_N).handle == "Heron"
         assert list((empty / "backups").iterdir()), "the data from before is kept"
     finally:
         restored.close()
@@ -120,7 +123,8 @@ def test_anonymized_export_holds_no_code_hash_and_no_thread_text(busy_app, stick
     raw = b"".join(p.read_bytes() for p in made.iterdir())
     assert b"A private word about Friday" not in raw and b"I cook on Fridays" not in raw
     for post in all_posts(store).values():
-        assert post["claim"]["hash"].encode() not in raw and post["claim"]["salt"].encode() not in raw
+        secrets = [value for value in post["claim"].values() if isinstance(value, str) and len(value) >= 16]
+        assert secrets and all(value.encode() not in raw for value in secrets), post["claim"]  # salt, check, key
     assert b"scrypt" not in raw and b"salt" not in raw
 
 
@@ -168,7 +172,7 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     theirs_visitor = Visitor(other.test_client())
     their_id, their_code = theirs_visitor.create(title="Theirs, first version")
     other_store = other.extensions["kiosk"].store
-    first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
+    first = plain_full_export(other_store, stick, kiosk_name="There")
 
     store = here.extensions["kiosk"].store
     assert merge(store, first) == {"added": 1, "updated": 0, "renumbered": 0, "not_kept": 0}
@@ -183,7 +187,7 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
     lifecycle.edit(other_store, their_id, {"category": "food", "title": "Theirs, edited"}, now=later)
     second_stick = stick.parent / "STICK2"
     second_stick.mkdir()
-    second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
+    second = plain_full_export(other_store, second_stick, kiosk_name="There")
     assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0, "not_kept": 0}
     assert merge(store, first) == {"added": 0, "updated": 0, "renumbered": 0, "not_kept": 0}
     assert store.get_post(their_id)["title"] == "Theirs, edited"
@@ -191,10 +195,14 @@ def test_merge_is_idempotent_and_the_newest_update_wins(make_app, tmp_path, stic
 
 
 def _break(folder: Path, how: str) -> None:
-    backup = folder / "backup.jsonl"
+    backup = folder / "backup.age" if (folder / "backup.age").exists() else folder / "backup.jsonl"
     manifest = json.loads((folder / "manifest.json").read_text())
     if how == "truncated":
         backup.write_bytes(backup.read_bytes()[:100])
+    elif how == "edited" and backup.suffix == ".age":  # one bit of the encrypted text
+        data = bytearray(backup.read_bytes())
+        data[-100] ^= 1
+        backup.write_bytes(bytes(data))
     elif how == "edited":
         backup.write_text(backup.read_text().replace("Soup for two", "Soup for ten"))
     elif how == "wrong-version":
@@ -214,10 +222,10 @@ def _break(folder: Path, how: str) -> None:
 ])
 def test_bad_backups_are_refused_and_change_nothing(busy_app, stick, runner, tmp_path, how, code):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = full_export(store, stick, kiosk_name="Elm")
     _break(made, how)
     with pytest.raises(exchange.ExchangeError) as refused:
-        exchange.read_backup(made)
+        read_backup(made)
     assert refused.value.code == code
     # Through the command line, on another data folder: a clear message, files untouched.
     target = tmp_path / "target"
@@ -226,7 +234,8 @@ def test_bad_backups_are_refused_and_change_nothing(busy_app, stick, runner, tmp
     target_store.close()
     before = data_bytes(target)
     for mode in ("--replace", "--merge"):
-        result = runner.invoke(kiosk_main, ["import", "--from", str(made), mode, "--yes", "--data", str(target)])
+        result = runner.invoke(kiosk_main, ["import", "--from", str(made), mode, "--yes", "--data", str(target)],
+                               input=BACKUP_PASSPHRASE + "\n")
         assert result.exit_code == 1 and "kiosk: " in result.output
     assert data_bytes(target) == before
 
@@ -252,7 +261,7 @@ def test_a_full_stick_gives_a_clear_message_and_nothing_a_restore_would_take(bus
 
     with pytest.raises(exchange.ExchangeError) as refused:
         exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(),
-                        full=True, opener=lambda path: FillsUp(path, "xb"))
+                        full=True, passphrase=BACKUP_PASSPHRASE, opener=lambda path: FillsUp(path, "xb"))
     assert refused.value.code == "full"
     assert list(stick.iterdir()) == []  # no half folder left behind
     assert usb.exports_on(str(stick)) == []
@@ -263,8 +272,8 @@ def test_a_read_only_stick_says_so(busy_app, stick):
     """A stick with its lock switch on is mounted read-only (chmod would not stop root in CI)."""
     busy_app.extensions["kiosk"].store.close()
     result = kiosk_in_namespace('mount --bind "$STICK" "$STICK"; mount -o remount,bind,ro "$STICK"\n'
-                                'kiosk export --full --to "$STICK" --data "$DATA"',
-                                {"STICK": str(stick), "DATA": busy_app.config["DATA_DIR"]})
+                                'printf "%s\\n" "$PASS" | kiosk export --full --to "$STICK" --data "$DATA"',
+                                {"STICK": str(stick), "DATA": busy_app.config["DATA_DIR"], "PASS": BACKUP_PASSPHRASE})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the folder is read-only (a stick's lock switch?)" in result.stderr
     assert "safe to unplug" not in result.stdout
@@ -275,19 +284,20 @@ def test_a_really_full_stick_says_so_and_leaves_nothing(busy_app, stick):
     busy_app.extensions["kiosk"].store.close()
     result = kiosk_in_namespace('mount -t tmpfs -o size=64k tmpfs "$STICK"\n'
                                 'dd if=/dev/zero of="$STICK/photos" bs=4k count=14 2>/dev/null || true\n'
-                                'kiosk export --full --to "$STICK" --data "$DATA" || status=$?\n'
+                                'printf "%s\\n" "$PASS" | kiosk export --full --to "$STICK" --data "$DATA" || status=$?\n'
                                 'ls -A "$STICK"; exit "${status:-0}"',
-                                {"STICK": str(stick), "DATA": busy_app.config["DATA_DIR"]})
+                                {"STICK": str(stick), "DATA": busy_app.config["DATA_DIR"], "PASS": BACKUP_PASSPHRASE})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "full" in result.stderr.lower()
     assert result.stdout.split() == ["photos"]  # no half-written export folder left behind
 
 
 def test_cli_export_works_beside_a_running_kiosk_and_reports_progress(busy_app, stick, runner):
-    result = runner.invoke(kiosk_main, ["export", "--to", str(stick), "--full", "--data", busy_app.config["DATA_DIR"]])
+    result = runner.invoke(kiosk_main, ["export", "--to", str(stick), "--full", "--data", busy_app.config["DATA_DIR"]],
+                           input=BACKUP_PASSPHRASE + "\n")
     assert result.exit_code == 0, result.output
-    assert "safe to unplug" in result.output and "posts: " in result.output
-    assert "keep the stick safe" in result.output
+    assert "safe to unplug" in result.output and "posts: " in result.output and "encrypt: " in result.output
+    assert "Keep the stick safe" in result.output
     assert len(usb.exports_on(str(stick))) == 1
 
 
@@ -295,10 +305,10 @@ def test_the_backup_on_the_stick_is_readable_only_by_its_owner(busy_app, stick):
     """FAT sticks are mounted umask=077; an ext4 stick keeps modes, so the files carry their own."""
     old = os.umask(0o022)
     try:
-        made = exchange.export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+        made = full_export(busy_app.extensions["kiosk"].store, stick, kiosk_name="Elm")
     finally:
         os.umask(old)
-    assert (made / "backup.jsonl").stat().st_mode & 0o777 == 0o600
+    assert (made / "backup.age").stat().st_mode & 0o777 == 0o600
     assert (made / "posts.csv").stat().st_mode & 0o077 == 0
 
 
@@ -333,11 +343,13 @@ def wait_for_job(client, url: str) -> str:
 def test_screen_export_shows_progress_and_says_when_it_is_safe_to_unplug(busy_app, coord_on, stick):
     page = coord_on.client.get("/coordinate/export").get_data(as_text=True)
     assert "STICK" in page and "free" in page and "SENSITIVE" in page
-    response = act(coord_on, "/coordinate/export", stick=str(stick), full="yes")
+    response = act(coord_on, "/coordinate/export", stick=str(stick), full="yes", passphrase=BACKUP_PASSPHRASE,
+                   passphrase_again=BACKUP_PASSPHRASE)
     assert response.status_code == 303
     html = wait_for_job(coord_on.client, response.headers["Location"])
     assert "safe to unplug" in html
     assert len(usb.exports_on(str(stick))) == 1
+    assert read_backup(usb.exports_on(str(stick))[0]).counts["posts"] == 3
     assert ("Heron", "export") in [(e["handle"], e["action"]) for e in audit.trail(busy_app.extensions["kiosk"].store)]
 
 
@@ -347,9 +359,10 @@ def confirmation(preview) -> dict:
     return {name: re.search(rf'name="{name}" value="([^"]*)"', html).group(1) for name in ("digest", "key")}
 
 
-def look_then_confirm(coord: Visitor, folder, mode: str):
-    """What a coordinator does: pick the backup, read what would change, confirm."""
-    preview = act(coord, "/coordinate/import", folder=str(folder), mode=mode)
+def look_then_confirm(coord: Visitor, folder, mode: str, passphrase: str = BACKUP_PASSPHRASE):
+    """What a coordinator does: pick the backup, type its passphrase, read what would change,
+    confirm."""
+    preview = act(coord, "/coordinate/import", folder=str(folder), mode=mode, passphrase=passphrase)
     assert preview.status_code == 200, preview.get_data(as_text=True)
     return act(coord, "/coordinate/import", folder=str(folder), mode=mode, confirm="yes", **confirmation(preview))
 
@@ -357,9 +370,12 @@ def look_then_confirm(coord: Visitor, folder, mode: str):
 def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, make_app):
     other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
     their_id, _ = Visitor(other.test_client()).create(title="From the other center")
-    folder = exchange.export(other.extensions["kiosk"].store, stick, kiosk_name="There", now=utcnow(), full=True)
-    preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge")
+    folder = full_export(other.extensions["kiosk"].store, stick, kiosk_name="There")
+    asked = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge")
+    assert asked.status_code == 200 and 'name="passphrase"' in asked.get_data(as_text=True)
+    preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge", passphrase=BACKUP_PASSPHRASE)
     assert "Merging adds 1 posts" in preview.get_data(as_text=True)
+    assert BACKUP_PASSPHRASE not in preview.get_data(as_text=True)
     assert busy_app.extensions["kiosk"].store.get_post(their_id) is None  # nothing yet
     done = act(coord_on, "/coordinate/import", folder=str(folder), mode="merge", confirm="yes", **confirmation(preview))
     assert done.status_code == 303
@@ -368,12 +384,12 @@ def test_screen_merge_previews_then_merges(busy_app, coord_on, stick, tmp_path, 
 
 def test_a_confirmation_is_for_the_backup_seen_and_is_acted_on_once(busy_app, coord_on, stick, tmp_path):
     store = busy_app.extensions["kiosk"].store
-    folder = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
-    preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace")
+    folder = full_export(store, stick, kiosk_name="Elm")
+    preview = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", passphrase=BACKUP_PASSPHRASE)
     # Meanwhile, someone copies another backup over the one previewed.
     Visitor(busy_app.test_client()).create(title="Not what was seen")
-    swapped = exchange.export(store, tmp_path, kiosk_name="Elm", now=utcnow(), full=True)
-    for name in ("backup.jsonl", "manifest.json"):
+    swapped = full_export(store, tmp_path, kiosk_name="Elm")
+    for name in ("backup.age", "manifest.json"):
         (folder / name).write_bytes((swapped / name).read_bytes())
     before = data_bytes(busy_app.config["DATA_DIR"])
     refused = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", **confirmation(preview))
@@ -389,10 +405,10 @@ def test_a_confirmation_is_for_the_backup_seen_and_is_acted_on_once(busy_app, co
     repeat = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", **again)
     assert repeat.status_code == 409 and "confirmed already" in repeat.get_data(as_text=True)
     assert data_bytes(busy_app.config["DATA_DIR"]) == after
-    # A confirmation this browser was never shown is not acted on either.
+    # A confirmation this browser was never shown is not acted on either: it has no passphrase.
     forged = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes",
                  digest=again["digest"], key="guessed")
-    assert forged.status_code == 409 and "confirm again" in forged.get_data(as_text=True)
+    assert forged.status_code == 409 and 'name="passphrase"' in forged.get_data(as_text=True)
     odd = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", confirm="yes", digest="ü", key="é")
     assert odd.status_code == 409
     assert data_bytes(busy_app.config["DATA_DIR"]) == after
@@ -400,17 +416,17 @@ def test_a_confirmation_is_for_the_backup_seen_and_is_acted_on_once(busy_app, co
 
 def test_screen_refuses_a_tampered_backup(busy_app, coord_on, stick):
     store = busy_app.extensions["kiosk"].store
-    folder = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    folder = full_export(store, stick, kiosk_name="Elm")
     _break(folder, "edited")
     before = data_bytes(busy_app.config["DATA_DIR"])
-    response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace")
+    response = act(coord_on, "/coordinate/import", folder=str(folder), mode="replace", passphrase=BACKUP_PASSPHRASE)
     assert response.status_code == 422 and "does not match its checksum" in response.get_data(as_text=True)
     assert data_bytes(busy_app.config["DATA_DIR"]) == before
 
 
 def test_a_backup_with_good_checksums_but_bad_content_is_refused(busy_app, stick, tmp_path, runner):
     store = busy_app.extensions["kiosk"].store
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = plain_full_export(store, stick, kiosk_name="Elm")
     lines = backup_lines(made)
     for breakage in ("no-status", "bad-id", "no-end"):
         broken = json.loads(json.dumps(lines))
@@ -447,14 +463,14 @@ def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stic
     other = make_app(NAME="There", DATA_DIR=str(tmp_path / "there"))
     their_id, _ = Visitor(other.test_client()).create(title="Shared post")
     other_store, store = other.extensions["kiosk"].store, here.extensions["kiosk"].store
-    first = exchange.export(other_store, stick, kiosk_name="There", now=utcnow(), full=True)
+    first = plain_full_export(other_store, stick, kiosk_name="There")
     merge(store, first)
     moderation.hide(store, their_id, "reported here", "Heron", utcnow())
     later = utcnow() + dt.timedelta(days=1)  # newer, and not beyond what a merge trusts
     lifecycle.edit(other_store, their_id, {"category": "food", "title": "Shared post, edited"}, now=later)
     second_stick = stick.parent / "S2"
     second_stick.mkdir()
-    second = exchange.export(other_store, second_stick, kiosk_name="There", now=utcnow(), full=True)
+    second = plain_full_export(other_store, second_stick, kiosk_name="There")
     assert merge(store, second) == {"added": 0, "updated": 1, "renumbered": 0, "not_kept": 0}
     merged = store.get_post(their_id)
     assert merged["title"] == "Shared post, edited" and merged["hidden"]["reason"] == "reported here"
@@ -464,7 +480,7 @@ def test_merge_keeps_local_moderation_and_local_replies(make_app, tmp_path, stic
 def test_restore_keeps_the_audit_trail(busy_app, stick, tmp_path):
     store = busy_app.extensions["kiosk"].store
     audit.log(store, "Heron", "hide", "OLD01", utcnow())
-    made = exchange.export(store, stick, kiosk_name="Elm", now=utcnow(), full=True)
+    made = full_export(store, stick, kiosk_name="Elm")
     audit.log(store, "Heron", "export", made.name, utcnow())  # after the backup
     restore(store, made)
     actions = [(e["action"], e["target"]) for e in audit.trail(store)]
@@ -480,10 +496,10 @@ def test_import_refuses_both_replace_and_merge(runner, tmp_path):
 
 
 def test_the_preview_counts_posts_that_get_new_numbers_in_words_that_fit_one(busy_app, coord_on, stick, tmp_path):
-    from test_data_safety import first_post, lines_of, with_end
+    from test_data_safety import first_post, with_end
 
     store = busy_app.extensions["kiosk"].store
-    lines = lines_of(exchange.export(store, tmp_path, kiosk_name="Elm", now=utcnow(), full=True))
+    lines = lines_of(plain_full_export(store, tmp_path, kiosk_name="Elm"))
     lines[0]["id"] = "ZZZZZZZZZZ"  # another kiosk, whose one post has a number this kiosk uses
     theirs = {"t": "post", "post": {**first_post(lines), "home": "ZZZZZZZZZZ"}}
     write_backup(stick / "Oak-2026-01-01_000000", with_end([line for line in lines if line["t"] != "post"] + [theirs]))

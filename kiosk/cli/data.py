@@ -9,7 +9,7 @@ import click
 
 from ..core import staging
 from ..core.clock import wall_now
-from ..core.errors import DataDamaged, StoreError
+from ..core.errors import DataDamaged, Refused, StoreError
 from ..core.files import release_folder_lock, take_folder_lock
 from ..core.store import Store
 from ..web import exchange
@@ -70,19 +70,44 @@ def _exchange_message(exc) -> str:
         "staging": "the new data could not be written in the data folder (is the disk full? kiosk doctor says); "
                    "nothing was changed",
         "result": "the restored or merged data would not pass the kiosk's own checks; nothing was changed",
+        "passphrase": "this backup is encrypted: it needs its passphrase",
+        "wrong-passphrase": "that passphrase does not open this backup (or the backup was changed after it was "
+                            "made); nothing was changed",
+        "damaged": "this backup was changed or damaged after it was made (it does not decrypt); nothing was changed",
+        "not-age": "this is not a backup encrypted by a kiosk; nothing was changed",
+        "too-costly": "opening this backup needs more memory than this machine has free (MiB needed in brackets; "
+                      "its passphrase was set up on a faster machine): open it there, or with age -d; nothing was changed",
+        "backup-too-large": "the full backup would be larger than a kiosk can encrypt (MiB in brackets); "
+                            "nothing was left on the stick",
     }
     detail = exc.detail.english() if hasattr(exc.detail, "english") else exc.detail
     return f"kiosk: {messages.get(exc.code, exc.code)}" + (f" ({plain(detail)})" if detail else "")
 
 
+def _passphrase(prompt: str, twice: bool) -> str:
+    """A passphrase typed at the terminal (``twice``: asked again, and refused if it differs),
+    or one line of standard input; never an argument, which the shell history would keep."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\r\n")
+        return exchange.new_passphrase(line, line) if twice else line
+    first = click.prompt(prompt, hide_input=True, err=True)
+    return exchange.new_passphrase(first, click.prompt("The same passphrase again", hide_input=True, err=True)) if twice else first
+
+
 @main.command("export")
 @click.option("--to", "target", required=True, type=click.Path(file_okay=False), help="Where to write (a stick).")
-@click.option("--full", is_flag=True, help="Also write backup.jsonl: everything, SENSITIVE.")
+@click.option("--full", is_flag=True, help="Also write backup.age: everything, SENSITIVE, encrypted with a "
+              "passphrase typed twice (or one line of standard input).")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help=DATA_HELP)
 def export_command(target: str, full: bool, data_dir: str | None) -> None:
-    """Export posts.csv and summary.csv (anonymized), and with --full a backup, into a new folder."""
+    """Export posts.csv and summary.csv (anonymized), and with --full an encrypted backup, into a new folder."""
     settings = _installed_settings()
     folder = data_dir or settings["DATA_DIR"]
+    try:
+        passphrase = _passphrase("Passphrase for the backup (at least 12 characters)", twice=True) if full else None
+    except Refused as refused:
+        click.echo(f"kiosk: {refused.message}", err=True)
+        sys.exit(1)
     try:
         store = Store(folder, read_only=True, schema=_registry().schema)  # works beside a running server
     except StoreError as exc:
@@ -96,7 +121,7 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
     name = (store.get_meta("settings") or {}).get("NAME") or settings["NAME"]
     try:
         made = exchange.export(store, target, registry=_registry(), kiosk_name=name, now=wall_now(), full=full,
-                               progress=progress)
+                               passphrase=passphrase, progress=progress)
     except exchange.ExchangeError as exc:
         click.echo("", err=True)
         click.echo(_exchange_message(exc), err=True)
@@ -105,7 +130,8 @@ def export_command(target: str, full: bool, data_dir: str | None) -> None:
         store.close()
     click.echo("", err=True)
     if full:
-        click.echo("backup.jsonl holds everything, including private conversations: keep the stick safe.")
+        click.echo("backup.age holds everything, including private conversations, encrypted: it opens only with "
+                   "the passphrase (kiosk import, or age -d). Keep the stick safe, and the passphrase elsewhere.")
     click.echo(f"Written to {made}. It is safe to unplug the stick (unmount it first).")
 
 
@@ -126,11 +152,7 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
         click.echo("kiosk: say --replace (restore) or --merge", err=True)
         sys.exit(2)
     registry = _registry()
-    try:
-        backup = exchange.read_backup(source, registry)
-    except exchange.ExchangeError as exc:
-        click.echo(_exchange_message(exc), err=True)
-        sys.exit(1)
+    backup = _read_backup(source, registry)
     folder = Path(data_dir or _installed_settings()["DATA_DIR"]).resolve()
     as_its_owner(folder)
     if not (folder / "live.json").exists():
@@ -142,6 +164,9 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
     try:
         click.echo(f"Backup of {plain(backup.header['name'])} made {backup.header['created']}: "
                    f"{backup.counts['posts']} posts.")
+        if backup.unencrypted:
+            click.echo("This backup is not encrypted (it was made before backups were): anyone who has the stick "
+                       "can read it. Once it is in, make a new full backup (encrypted) and delete this one.")
         _what_would_change(store, backup, mode, registry)
         if not yes and not click.confirm("Go on?"):
             sys.exit(1)
@@ -165,6 +190,21 @@ def import_command(source: str, replace: bool, merge: bool, yes: bool, data_dir:
             store.close()
         if lock is not None:
             release_folder_lock(lock)
+
+
+def _read_backup(source: str, registry):
+    """The backup checked whole; an encrypted one after asking for its passphrase (only once
+    the rest of the folder passed its checks)."""
+    try:
+        try:
+            return exchange.read_backup(source, registry)
+        except exchange.ExchangeError as exc:
+            if exc.code != "passphrase":
+                raise
+        return exchange.read_backup(source, registry, _passphrase("Passphrase of the backup", twice=False))
+    except exchange.ExchangeError as exc:
+        click.echo(_exchange_message(exc), err=True)
+        sys.exit(1)
 
 
 def _what_would_change(store, backup, mode: str, registry) -> None:

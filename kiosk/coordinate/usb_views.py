@@ -8,8 +8,10 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _, ngettext
 
 from ..core import usb
+from ..core.errors import Refused
 from ..web import exchange
 from ..web.audit import log
+from ..web.gate import MIN_PASSPHRASE
 from ..web.services import now, services
 from ..web.settings import setting
 from .views import bp, done
@@ -35,6 +37,12 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "no-full": _("This is an anonymized export, not a full backup: it cannot restore or merge."),
         "result": _("The restored or merged data would not pass the kiosk's own checks (%(file)s). Nothing was changed.", file=exc.detail),
         "staging": _("The new data could not be written on the kiosk (%(file)s). Nothing was changed. Is its disk full? The command kiosk doctor says.", file=exc.detail),
+        "passphrase": _("This backup is encrypted: type the passphrase chosen when it was made."),
+        "wrong-passphrase": _("That passphrase does not open this backup (or the backup was changed after it was made). Nothing was changed."),
+        "damaged": _("This backup was changed or damaged after it was made: %(file)s does not decrypt. Nothing was changed.", file=exc.detail),
+        "not-age": _("%(file)s is not a backup encrypted by a kiosk. Nothing was changed.", file=exc.detail),
+        "too-costly": _("Opening this backup needs %(mib)s MiB of memory (its passphrase was set up on a faster machine), more than this kiosk has free. Nothing was changed.", mib=exc.detail),
+        "backup-too-large": _("The full backup would be larger than the %(mib)s MiB a kiosk can encrypt: nothing was left on the stick.", mib=exc.detail),
     }
     return messages.get(exc.code, exc.code)
 
@@ -57,19 +65,28 @@ def _sticks():
 @bp.route("/export", methods=["GET", "POST"])
 def export():
     if request.method == "GET":
-        return render_template("coordinate/export.html", sticks=_sticks())
+        return _export_page()
     stick = next((s for s in _sticks() if s.path == request.form.get("stick", "")), None)
     if stick is None:
         abort(404)
-    full = request.form.get("full") == "yes"
+    full, passphrase = request.form.get("full") == "yes", None
+    if full:
+        try:
+            passphrase = exchange.new_passphrase(request.form.get("passphrase", ""), request.form.get("passphrase_again", ""))
+        except Refused as refused:
+            return _export_page(error=refused.message, full=True), 422
     svc, moment, handle = services(), now(), g.handle
 
     def logged(folder: str) -> None:
         log(svc.store, handle, "export", folder, moment, "full backup" if full else "anonymized")
 
     job_id = svc.jobs.start(svc.store, stick.path, registry=svc.registry, kiosk_name=setting("NAME"), now=moment,
-                            full=full, label=stick.label, when_done=logged)
+                            full=full, passphrase=passphrase, label=stick.label, when_done=logged)
     return redirect(url_for("coordinate.export_status", job_id=job_id), code=303)
+
+
+def _export_page(**shown):
+    return render_template("coordinate/export.html", sticks=_sticks(), min_passphrase=MIN_PASSPHRASE, **shown)
 
 
 @bp.get("/export/<job_id>")
@@ -114,35 +131,66 @@ def import_page():
     if svc.jobs.running():
         return render_template("coordinate/import.html", **{**page, "error": _(
             "An export to a USB stick is being written. Wait until it says it is safe to unplug, then try again.")}), 409
+    page.update(chosen=chosen, mode=mode)
+    confirming, key = request.form.get("confirm") == "yes", request.form.get("key", "")
+    # An encrypted backup's passphrase comes from the form once, then waits on the server.
+    passphrase = svc.jobs.passphrases.get(key) if confirming else request.form.get("passphrase") or None
     try:
-        backup = exchange.read_backup(chosen, svc.registry)
-
-        def preview(error=None, status=200):
-            key = session[IMPORT_KEY] = secrets.token_urlsafe(16)
-            seen = exchange.preview(svc.store, backup, mode, svc.registry)
-            return render_template("coordinate/import.html", **{**page, "error": error, "seen": seen},
-                                   chosen=chosen, mode=mode, digest=backup.digest, key=key), status
-
-        why = _confirmation(backup) if request.form.get("confirm") == "yes" else "preview"
+        backup = exchange.read_backup(chosen, svc.registry, passphrase)
+        why = _confirmation(backup) if confirming else "preview"
         if why == "repeat":
-            return render_template("coordinate/import.html", **{**page, "error": _(
-                "This was confirmed already (a second tap, or the page sent again): it was done once. The log says when.")}), 409
+            return _confirmed_already(page)
         if why:
-            refusals = {"changed": _("The backup on the stick is not the one you looked at: it changed since. Check what it would change now, below."),
-                        "expired": _("Check what it would change, below, and confirm again.")}
-            return preview(refusals.get(why), 409 if why in refusals else 200)
+            return _preview(page, backup, passphrase, why)
+        svc.jobs.passphrases.drop(key)
         if mode == "replace":
             kept = exchange.restore(svc.store.data_dir, backup, svc.registry, now=now(), handle=g.handle, store=svc.store)
             return done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).",
                           name=kept.name if kept else "-"))
         result = exchange.merge(svc.store, backup, svc.registry, now=now(), handle=g.handle)
     except exchange.ExchangeError as exc:
+        if exc.code == "passphrase" and confirming and _done_already(key):
+            return _confirmed_already(page)
+        if exc.code in ("passphrase", "wrong-passphrase"):
+            asked = confirming or "passphrase" in request.form  # sent empty, or no longer held
+            error = exchange_message(exc) if exc.code != "passphrase" or asked else None
+            return render_template("coordinate/import.html", **{**page, "ask": True, "error": error}), (
+                200 if error is None else 409 if confirming else 422)
         return render_template("coordinate/import.html", **{**page, "error": exchange_message(exc)}), 422
     message = _("Merged: %(added)d posts added (%(renumbered)d under new numbers, as theirs were taken here), %(updated)d updated.",
                 added=result["added"], renumbered=result["renumbered"], updated=result["updated"])
     if result["not_kept"]:
         message += " " + not_kept_message(result["not_kept"])
     return done(message)
+
+
+def _preview(page: dict, backup, passphrase: str | None, why: str):
+    """What the backup would change, with a new one-time key for the confirmation (the
+    passphrase, if any, kept on the server under it)."""
+    svc = services()
+    svc.jobs.passphrases.drop(session.get(IMPORT_KEY))
+    key = session[IMPORT_KEY] = secrets.token_urlsafe(16)
+    if passphrase is not None and backup.kind == "age":
+        svc.jobs.passphrases.keep(key, passphrase)
+    seen = exchange.preview(svc.store, backup, page["mode"], svc.registry)
+    refusals = {"changed": _("The backup on the stick is not the one you looked at: it changed since. Check what it would change now, below."),
+                "expired": _("Check what it would change, below, and confirm again.")}
+    return render_template("coordinate/import.html", **{**page, "error": refusals.get(why), "seen": seen},
+                           digest=backup.digest, key=key), 409 if why in refusals else 200
+
+
+def _confirmed_already(page: dict):
+    return render_template("coordinate/import.html", **{**page, "error": _(
+        "This was confirmed already (a second tap, or the page sent again): it was done once. The log says when.")}), 409
+
+
+def _done_already(key: str) -> bool:
+    """Whether a confirmation was acted on already (its backup's passphrase is forgotten then)."""
+    once = services().once
+    first, submission = once.begin(f"import:{key}") if key else (True, None)
+    if first and submission is not None:
+        once.cancel(f"import:{key}", submission)
+    return not first
 
 
 def not_kept_message(count: int) -> str:

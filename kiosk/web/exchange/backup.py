@@ -2,8 +2,11 @@
 features declare, whole, before anything is written. A refusal names the line, the record and
 the field, and changes nothing.
 
-Three kinds of source are read, all as the same stream of checked lines (lines.py):
-- an export folder with ``backup.jsonl`` (this version's full backup);
+Four kinds of source are read, all as the same stream of checked lines (lines.py):
+- an export folder with ``backup.age`` (this version's full backup: the lines of backup.jsonl,
+  encrypted with a passphrase, agefile.py), decrypted whole into memory once;
+- an export folder with ``backup.jsonl`` (the same lines in plain, from before backups were
+  encrypted: sticks in the field still hold them);
 - an export folder with ``backup.json`` (schema 1, from before kiosk identities), read whole,
   so held to a smaller size;
 - a data folder, such as a copy kept in ``backups/`` before a restore or a merge.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import re
 from functools import lru_cache
@@ -28,6 +32,7 @@ from ...core.errors import StoreError
 from ...core.times import iso
 from ...core.schema import MAX_AUDIT_MONTH, MAX_LIVE_POSTS, MAX_MONTH_POSTS, MAX_POSTS, Problem, Record, problem_from
 from ..feature import default_registry
+from .agefile import AGE_BACKUP, MAX_AGE_BYTES, decrypt
 from .export import MANIFEST, ExchangeError
 from .lines import (BACKUP, MAX_BACKUP_BYTES, MAX_LINE, MAX_LIVE_BYTES, MAX_MONTH_BYTES, MAX_OLD_BACKUP_BYTES,
                     MAX_POST_BYTES, OLD_BACKUP, LineTypes, backup_lines, tag_of)
@@ -50,14 +55,22 @@ class Manifest(Record):
 
 class Backup:
     """A backup that passed every check: ``header`` (the kiosk's id and name, when it was made),
-    ``counts``, and ``lines()``, which reads and checks the source again (a stick can change)."""
+    ``counts``, and ``lines()``, which reads and checks the source again (a stick can change;
+    an encrypted backup is read from its decrypted copy in memory, which cannot)."""
 
-    def __init__(self, folder: Path, kind: str, registry, digest: str = ""):
+    def __init__(self, folder: Path, kind: str, registry, digest: str = "", plain: bytes | None = None):
         self.folder, self.kind, self.registry = folder, kind, registry
         self.digest = digest  # the manifest's SHA-256 of the file read: checked on every read
+        self.plain = plain  # kind "age": the decrypted lines
         self.types = _types(registry)
         self.header: dict = {}
         self.counts: dict[str, int] = {}
+
+    @property
+    def unencrypted(self) -> bool:
+        """A full backup on a stick that anyone holding the stick can read (made before backups
+        were encrypted): the volunteer is told so."""
+        return self.kind in ("jsonl", "old")
 
     def lines(self) -> Iterator[dict]:
         """Every line as plain data, each checked; raises ExchangeError at the first bad one, or
@@ -71,13 +84,16 @@ class Backup:
         except OSError as exc:  # the stick, not the kiosk: never "the kiosk could not write"
             raise ExchangeError("unreadable", _file_of(exc, self.folder)) from None
         check.finish()
-        if self.digest and digest.hexdigest() != self.digest:
+        if self.digest and self.kind != "age" and digest.hexdigest() != self.digest:
             raise ExchangeError("checksum", BACKUP if self.kind == "jsonl" else OLD_BACKUP)
         self.header, self.counts = check.header, check.counts
 
     def _raw(self, digest) -> Iterator[tuple[int, bytes | None, dict | None]]:
-        if self.kind == "jsonl":
-            yield from _jsonl(self.folder / BACKUP, digest)
+        if self.kind == "age":
+            yield from _jsonl(io.BytesIO(self.plain), digest)
+        elif self.kind == "jsonl":
+            with open(self.folder / BACKUP, "rb") as fh:
+                yield from _jsonl(fh, digest)
         elif self.kind == "old":
             lines = old_lines(self.folder / OLD_BACKUP, self.registry, digest)
             yield from ((n, None, line) for n, line in enumerate(lines, 1))
@@ -91,12 +107,13 @@ def _types(registry) -> LineTypes:
     return LineTypes(registry.schema)
 
 
-def read_backup(folder, registry=None) -> Backup:
+def read_backup(folder, registry=None, passphrase: str | None = None) -> Backup:
     """Check a backup whole and return it; raises ExchangeError("not-backup" | "incomplete" |
-    "checksum" | "version" | "no-full" | "too-large" | "invalid" | "unreadable")."""
+    "checksum" | "version" | "no-full" | "too-large" | "invalid" | "unreadable"), and for an
+    encrypted one "passphrase" (none given: ask for it) or agefile.decrypt's refusals."""
     folder = Path(folder)
     try:
-        return _read_backup(folder, registry or default_registry())
+        return _read_backup(folder, registry or default_registry(), passphrase)
     except OSError as exc:  # a file the kiosk may not read, a stick pulled out, a failing one
         raise ExchangeError("unreadable", _file_of(exc, folder)) from None
 
@@ -105,12 +122,16 @@ def _file_of(exc: OSError, folder: Path) -> str:
     return Path(exc.filename).name[:255] if isinstance(exc.filename, str) and exc.filename else folder.name[:255]
 
 
-def _read_backup(folder: Path, registry) -> Backup:
+def _read_backup(folder: Path, registry, passphrase: str | None) -> Backup:
     if folder.is_dir() and not (folder / MANIFEST).is_file() and (folder / "live.json").is_file():
         backup = Backup(folder, "data", registry)
     else:
         files = _manifest(folder)
-        if BACKUP in files:
+        if AGE_BACKUP in files:
+            if passphrase is None:
+                raise ExchangeError("passphrase", AGE_BACKUP)
+            backup = Backup(folder, "age", registry, files[AGE_BACKUP], _decrypted(folder, files[AGE_BACKUP], passphrase))
+        elif BACKUP in files:
             backup = Backup(folder, "jsonl", registry, files[BACKUP])
         elif OLD_BACKUP in files:
             if (folder / OLD_BACKUP).stat().st_size > MAX_OLD_BACKUP_BYTES:
@@ -121,6 +142,14 @@ def _read_backup(folder: Path, registry) -> Backup:
     for _ in backup.lines():
         pass
     return backup
+
+
+def _decrypted(folder: Path, digest: str, passphrase: str) -> bytes:
+    """backup.age decrypted, from the bytes whose checksum was checked (the file can change)."""
+    data = (folder / AGE_BACKUP).read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ExchangeError("checksum", AGE_BACKUP)
+    return decrypt(data, passphrase)
 
 
 def _manifest(folder: Path) -> dict[str, str]:
@@ -141,12 +170,12 @@ def _manifest(folder: Path) -> dict[str, str]:
     # Every file listed is there, within the limit; only the one a restore reads is hashed
     # (the others, spreadsheets for people, are never read here: hashing them all would let a
     # stick listing one huge file many times keep the kiosk busy for minutes).
-    read = next((name for name in (BACKUP, OLD_BACKUP) if name in manifest.files), None)
+    read = next((name for name in (AGE_BACKUP, BACKUP, OLD_BACKUP) if name in manifest.files), None)
     for name, digest in manifest.files.items():
         target = folder / name
         if not target.is_file():
             raise ExchangeError("incomplete", name)
-        if target.stat().st_size > MAX_BACKUP_BYTES:
+        if target.stat().st_size > (MAX_AGE_BYTES if name == AGE_BACKUP else MAX_BACKUP_BYTES):
             raise ExchangeError("too-large", name)
         if name == read and _sha256(target) != digest:
             raise ExchangeError("checksum", name)
@@ -161,18 +190,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _jsonl(path: Path, digest) -> Iterator[tuple[int, bytes, None]]:
-    with open(path, "rb") as fh:
-        number = 0
-        while True:
-            raw = fh.readline(MAX_LINE + 1)
-            if not raw:
-                return
-            digest.update(raw)
-            number += 1
-            if len(raw) > MAX_LINE:
-                raise ExchangeError("invalid", Problem(_where(number, None), "", _l("is longer than %(n)s MiB", n=MAX_LINE // 2**20)))
-            yield number, raw, None
+def _jsonl(fh, digest) -> Iterator[tuple[int, bytes, None]]:
+    number = 0
+    while True:
+        raw = fh.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        digest.update(raw)
+        number += 1
+        if len(raw) > MAX_LINE:
+            raise ExchangeError("invalid", Problem(_where(number, None), "", _l("is longer than %(n)s MiB", n=MAX_LINE // 2**20)))
+        yield number, raw, None
 
 
 def _folder_lines(folder: Path, registry) -> Iterator[dict]:

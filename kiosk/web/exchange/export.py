@@ -1,9 +1,11 @@
-"""Writing an export folder: every feature's files, the full backup, the manifest."""
+"""Writing an export folder: every feature's files, the full backup (encrypted: agefile.py), the
+manifest."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -15,7 +17,7 @@ from ...core.files import fsync_dir, write_atomic
 from ...core.store import Store
 from ...core.times import iso
 from ..feature import default_registry
-from .lines import BACKUP, SCHEMA, backup_lines, encode
+from .lines import SCHEMA, backup_lines, encode
 
 MANIFEST = "manifest.json"
 
@@ -57,18 +59,38 @@ class _HashingFile:
 
 
 def _open_for_export(path: Path):
-    # Only the owner may read them, whatever the umask: backup.jsonl holds private
-    # conversations, and a stick formatted ext4 keeps file modes.
+    # Only the owner may read them, whatever the umask: a stick formatted ext4 keeps file modes,
+    # and the spreadsheets are for the meeting, not for whoever finds the stick.
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def write_backup(out, store: Store, registry, kiosk_name: str, now: dt.datetime) -> None:
-    """backup.jsonl: one line a record (lines.py), a month of the archive at a time."""
+    """The full backup's lines (lines.py) into ``out``, a month of the archive at a time."""
     from ... import __version__
 
     for line in backup_lines(store, registry, name=kiosk_name[:60], created=iso(now), version=__version__):
         out.write(encode(line))
     store.trim()
+
+
+def _write_age(partial: Path, store: Store, registry, kiosk_name: str, now: dt.datetime, passphrase: str,
+               step: Progress, opener) -> dict[str, str]:
+    """backup.age: the backup's lines encrypted whole (pyrage has no streams), and its SHA-256."""
+    from .agefile import AGE_BACKUP, MAX_AGE_BYTES, encrypt  # agefile raises this module's ExchangeError
+
+    plain = io.BytesIO()
+    write_backup(plain, store, registry, kiosk_name, now)
+    step("encrypt", 0, 1)
+    sealed = encrypt(plain.getvalue(), passphrase)
+    del plain
+    if len(sealed) > MAX_AGE_BYTES:  # a restore would refuse it: never written
+        raise ExchangeError("backup-too-large", str(MAX_AGE_BYTES >> 20))
+    out = _HashingFile(partial / AGE_BACKUP, opener)
+    try:
+        out.write(sealed)
+    finally:
+        digest = out.close()
+    return {AGE_BACKUP: digest}
 
 
 def _write_files(partial: Path, store: Store, registry, step: Progress, opener) -> dict[str, str]:
@@ -85,9 +107,12 @@ def _write_files(partial: Path, store: Store, registry, step: Progress, opener) 
 
 
 def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.datetime, full: bool = False,
-           progress: Progress | None = None, opener=_open_for_export) -> Path:
-    """Write an export folder into ``target_dir``; returns the finished folder. Files are
-    written a month at a time, so memory stays small however long the history."""
+           passphrase: str | None = None, progress: Progress | None = None, opener=_open_for_export) -> Path:
+    """Write an export folder into ``target_dir``; returns the finished folder. The
+    spreadsheets are written a month at a time; ``full`` adds backup.age, encrypted with
+    ``passphrase`` (agefile.new_passphrase checks it first)."""
+    if full and not passphrase:
+        raise ValueError("a full backup is encrypted: it needs a passphrase")
     target = Path(target_dir)
     if not target.is_dir():
         raise ExchangeError("no-target", str(target))
@@ -104,9 +129,7 @@ def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.
         digests = _write_files(partial, store, registry, step, opener)
         if full:
             step("backup", 0, 1)
-            out = _HashingFile(partial / BACKUP, opener)
-            write_backup(out, store, registry, kiosk_name, now)
-            digests[BACKUP] = out.close()
+            digests.update(_write_age(partial, store, registry, kiosk_name, now, passphrase, step, opener))
         manifest = {"schema": SCHEMA, "kind": "mutual-aid-kiosk-export", "kiosk": kiosk_name,
                     "kiosk_id": store.kiosk_id, "created": iso(now), "full": full, "files": digests}
         write_atomic(partial / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"), 0o644)

@@ -1,5 +1,7 @@
 """Exports run in the background, so the screen can show their progress; each job is kept for
-an hour (cachetools' TTLCache), long enough to read its result, and then forgotten."""
+an hour (cachetools' TTLCache), long enough to read its result, and then forgotten. A full
+backup's passphrase goes to its thread only; a restore's waits for its confirmation in
+``passphrases`` (agefile.HeldPassphrases)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Callable
 
 from cachetools import TTLCache
 
+from .agefile import HeldPassphrases
 from .export import ExchangeError, export
 
 JOBS_KEPT = 64
@@ -18,6 +21,7 @@ class ExportJobs:
     def __init__(self, ttl: float = 3600):
         self._jobs: TTLCache = TTLCache(JOBS_KEPT, ttl)
         self._lock = threading.Lock()
+        self.passphrases = HeldPassphrases()  # the other thing the stick screens keep between requests
 
     def running(self) -> bool:
         """Whether an export is being written (a restore or merge must wait: the export would
@@ -36,8 +40,9 @@ class ExportJobs:
                 self._jobs[job_id] = {**self._jobs[job_id], **changes}
 
     def start(self, store, target: str, *, registry, kiosk_name: str, now, full: bool, label: str,
-              when_done: Callable[[str], None]) -> str:
-        """Export into ``target`` in a thread; ``when_done(folder name)`` runs after success."""
+              when_done: Callable[[str], None], passphrase: str | None = None) -> str:
+        """Export into ``target`` in a thread; ``when_done(folder name)`` runs after success.
+        ``passphrase`` (a full backup's) stays in the thread's memory, never in the job."""
         job_id = uuid.uuid4().hex
         with self._lock:
             self._jobs[job_id] = {"state": "running", "what": "posts", "done": 0, "total": 1, "full": full,
@@ -49,7 +54,7 @@ class ExportJobs:
         def run() -> None:
             try:
                 made = export(store, target, registry=registry, kiosk_name=kiosk_name, now=now, full=full,
-                              progress=progress)
+                              passphrase=passphrase, progress=progress)
             except ExchangeError as exc:
                 self._update(job_id, state="failed", error=exc)
                 return

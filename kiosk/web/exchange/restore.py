@@ -51,6 +51,7 @@ def preview(store: Store, backup: Backup, mode: str, registry=None) -> dict:
         "posts_in_backup": backup.counts.get("posts", 0),
         "coordinators_in_backup": backup.counts.get("table:coordinators", 0),
         "merge_new": 0, "merge_newer": 0, "renumbered": 0, "not_kept": 0,
+        "unencrypted": backup.unencrypted,
     }
     if mode == "merge":
         counts = merge(store, backup, registry, now=None, handle="", dry_run=True)
@@ -82,10 +83,19 @@ def restore(data_dir: Path, backup: Backup, registry=None, *, now: dt.datetime, 
                 kept = unknown_tables(store.live_data(), registry) if store is not None else {}
                 _building(lambda: (staged.write_live(live, tables, meta, kept), staged.audit(audit, registry.schema),
                                    staged.verify(registry.schema)))
-                return _commit(store, staged, kept_as)
+                copy = _commit(store, staged, kept_as)
         except BaseException:
             staged.discard()
             raise
+    after_import(Path(data_dir), store, registry)
+    return copy
+
+
+def after_import(data_dir: Path, store: Store | None, registry) -> None:
+    """Runs once a restore's or a merge's data is in place (committed, and the store reopened
+    on it): where data from an older backup is brought up to this version's rules. ``store`` is
+    None when the caller holds the folder's lock without one (a restore over damaged data, on
+    the command line)."""
 
 
 def _stage_backup(staged: Staged, backup: Backup, registry) -> tuple:
@@ -224,6 +234,7 @@ def merge(store: Store, backup: Backup, registry=None, *, now: dt.datetime | Non
         except BaseException:
             staged.discard()
             raise
+    after_import(store.data_dir, store, registry)
     return counts
 
 
