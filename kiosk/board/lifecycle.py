@@ -23,7 +23,7 @@ def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, s
     BadCode or TooManyTries."""
     parts = codes.split_ticket_code(raw_code)
     printed = parts[0] if parts else None
-    wait = throttle.attempt(printed)  # counted as a failure until proven right
+    wait = throttle.attempt()  # this client's guess, counted as wrong until proven right
     if wait:
         raise TooManyTries(wait)
     checked = False
@@ -38,7 +38,7 @@ def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, s
             checked = True
             key = keys.open_ticket(parts[1], stored)
             if key is not None:
-                throttle.succeeded(printed)
+                throttle.succeeded()
                 return post, reply_id, key
     if not checked:
         codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
@@ -118,7 +118,11 @@ def erase_old_text(store: Store, now: dt.datetime, retain_days: int, max_months:
 def upkeep(store: Store, now: dt.datetime, setting, max_months: int) -> None:
     import logging
 
+    from .moderation import erase_old_notes  # (moderation needs replies, which needs this module)
+
     expired = expire_due(store, now, setting("EXPIRE_DAYS"))
     erased = erase_old_text(store, now, setting("RETAIN_DAYS"), max_months)
-    if expired or erased:
-        logging.getLogger("kiosk").info("upkeep: %d posts expired, %d closed posts erased", expired, erased)
+    notes = erase_old_notes(store, now, setting("RETAIN_DAYS"), max_months)
+    if expired or erased or notes:
+        logging.getLogger("kiosk").info("upkeep: %d posts expired, %d closed posts erased, %d report notes and "
+                                        "thank-you lines erased", expired, erased, notes)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from ..core import counts, keys, text
 from ..core.errors import Refused
 from ..core.store import Store
-from ..core.times import iso, month_of, parse_iso
+from ..core.times import iso, month_of, oldest_months, parse_iso
 from . import posts, replies
 
 STALE_DAYS = 3
@@ -117,8 +117,9 @@ def queue_reports(store: Store, now: dt.datetime, expire_days: int, team=None) -
 
 
 def queue_thanks(store: Store) -> dict:
-    """Then: thank-you lines to approve, and the posts hidden now."""
-    thanks = [t for t in store.records("thanks") if t.get("status") == "waiting"]
+    """Then: thank-you lines to approve (a line left waiting past the retention period has lost
+    its text: nothing to judge), and the posts hidden now."""
+    thanks = [t for t in store.records("thanks") if t.get("status") == "waiting" and t.get("text")]
     hidden = [posts.public_view(p) | {"hidden": p["hidden"]} for p in store.live_posts() if p.get("hidden")]
     return {"thanks": thanks, "hidden": hidden}
 
@@ -128,7 +129,7 @@ def queue_thanks(store: Store) -> dict:
 
 def thanks_wall(store: Store, limit: int = 100) -> list[dict]:
     """Approved thank-you lines, newest first: only the line and its month."""
-    approved = [t for t in store.records("thanks") if t.get("status") == "approved"]
+    approved = [t for t in store.records("thanks") if t.get("status") == "approved" and t.get("text")]
     approved.sort(key=lambda t: (t.get("judged") or t["created"], t["_id"]), reverse=True)
     return [{"text": t["text"], "month": t["created"][:7]} for t in approved[:limit]]
 
@@ -138,3 +139,54 @@ def needs_met(store: Store, now: dt.datetime) -> int:
     to show (the small-cell rule: one or two would point at the people involved)."""
     count = sum(1 for p in store.archived_posts(month_of(now)) if p["kind"] == "request" and p["status"] == "fulfilled")
     return 0 if counts.too_small(count) else count
+
+
+# -- retention (promise 7) ----------------------------------------------------------------------
+
+
+def erase_old_notes(store: Store, now: dt.datetime, retain_days: int, max_months: int = 3) -> int:
+    """Reports' notes (with the words a report carries, sealed) and thank-you lines lose their
+    text ``retain_days`` after they were written, a few months a run; what was reported, why
+    and when, and that thanks were given, stay."""
+    cutoff = iso(now - dt.timedelta(days=retain_days))
+    old = [(r["created"][:7], r["_id"]) for r in store.records("reports")
+           if r["created"] <= cutoff and (r.get("note") or r.get("sealed"))]
+    ids = [record_id for month in oldest_months(old, max_months).values() for record_id in month]
+    store.change_records("reports", ids, _blank_report)
+    return len(ids) + _erase_old_thanks(store, cutoff, max_months)
+
+
+def _blank_report(report: dict) -> None:
+    report["note"] = ""
+    report.pop("sealed", None)
+
+
+def _thanks_since(line: dict) -> str:
+    # An approved line stays on the wall for a whole retention period after its approval,
+    # however long it waited; then it leaves the wall like every other text.
+    return (line.get("judged") or line["created"]) if line.get("status") == "approved" else line["created"]
+
+
+def _erase_old_thanks(store: Store, cutoff: str, max_months: int) -> int:
+    old = [(_thanks_since(t)[:7], t) for t in store.records("thanks") if t.get("text") and _thanks_since(t) <= cutoff]
+    lines = [line for month in oldest_months(old, max_months).values() for line in month]
+    # The post's copy first: a line whose record still has its text is tried again next time.
+    by_month: dict = {}
+    for line in lines:
+        post = store.get_post(line["post"])
+        if post and post.get("thanks"):
+            blank = {k: v for k, v in post["thanks"].items() if k != "sealed"} | {"text": ""}
+            by_month.setdefault(posts.archive_month(post), {})[post["id"]] = {"thanks": blank}
+    for month, changes in by_month.items():
+        if month is None:  # (a thank-you line needs a fulfilled post, which is archived)
+            for post_id, fields in changes.items():
+                store.update_post(post_id, fields)
+        else:
+            store.update_archived_month(month, changes)
+    store.change_records("thanks", [line["_id"] for line in lines], _blank_thanks)
+    return len(lines)
+
+
+def _blank_thanks(line: dict) -> None:
+    line["text"] = ""
+    line.pop("sealed", None)

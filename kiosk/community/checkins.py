@@ -13,11 +13,12 @@ from flask_babel import lazy_gettext as _l
 from ..core import counts, fields, keys, text
 from ..core.errors import Invalid
 from ..core.store import Store
-from ..core.times import month_of
+from ..core.times import month_of, oldest_months
 from ..web import gate
 
 TABLE = "checkins"
 LIMIT = 500
+TALLIED = "checkins_tallied"  # a setting: {month: notes} of the months whose notes are deleted
 
 
 def check_checkin(form: Mapping) -> dict:
@@ -64,7 +65,31 @@ def seal_plain(store: Store, team: str | None) -> int:
 
 
 def per_month(store: Store) -> dict[str, int]:
-    return counts.per_month(note["month"] for note in store.records(TABLE))
+    tallied = store.get_meta(TALLIED) or {}
+    return {**counts.per_month(note["month"] for note in store.records(TABLE) if note["month"] not in tallied),
+            **tallied}
+
+
+def delete_old(store: Store, now: dt.datetime, retain_days: int, max_months: int = 3) -> int:
+    """Delete the notes of months that ended more than ``retain_days`` ago (promise 7), a few
+    months a run; how many each month had stays for the open numbers. The count is written
+    first, and a month counted before a power cut is not counted again."""
+    before = month_of(now - dt.timedelta(days=retain_days))
+    due = oldest_months(((note["month"], note["_id"]) for note in store.records(TABLE)), max_months, before)
+    if not due:
+        return 0
+    tallied = dict(store.get_meta(TALLIED) or {})
+    store.set_meta(TALLIED, {**{month: len(ids) for month, ids in due.items()}, **tallied})
+    store.remove_records(TABLE, [record_id for ids in due.values() for record_id in ids])
+    return sum(len(ids) for ids in due.values())
+
+
+def upkeep(store: Store, now: dt.datetime, setting, max_months: int) -> None:
+    import logging
+
+    deleted = delete_old(store, now, setting("RETAIN_DAYS"), max_months)
+    if deleted:
+        logging.getLogger("kiosk").info("upkeep: %d check-in notes older than the retention period deleted", deleted)
 
 
 

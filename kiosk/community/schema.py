@@ -23,6 +23,10 @@ class Checkin(Record):
     sealed: Optional[Sealed] = None  # both notes, for the coordinators (core/keys.py)
 
 
+# Check-ins per month of the months whose notes were deleted (checkins.delete_old).
+Tallied = Annotated[dict[Month, Annotated[int, Meta(ge=0)]], Meta(max_length=1200)]
+
+
 class Meeting(Record):
     when: Annotated[str, Meta(pattern=rf"^(?:{DAY_PATTERN}T(?:[01][0-9]|2[0-3]):[0-5][0-9])?$")] = ""
     where: Text(80) = ""

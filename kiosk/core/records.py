@@ -55,6 +55,19 @@ class RecordTables:
         with self._lock:
             self._table(table).remove(doc_ids=[record_id])
 
+    def change_records(self, table: str, record_ids, change: Callable[[dict], None]) -> None:
+        """Run ``change`` on each of these records in place, in one write (retention sweeps)."""
+        ids = list(record_ids)
+        if ids:
+            with self._lock:
+                self._table(table).update(change, doc_ids=ids)
+
+    def remove_records(self, table: str, record_ids) -> None:
+        ids = list(record_ids)
+        if ids:
+            with self._lock:
+                self._table(table).remove(doc_ids=ids)
+
 
 def _copy(value):
     # Hand out deep copies so callers can never change the in-memory database by accident.

@@ -25,3 +25,14 @@ def parse_iso(value: str) -> dt.datetime:
 def month_of(moment: dt.datetime) -> str:
     """``YYYY-MM``: the finest time that anonymous records keep."""
     return moment.strftime("%Y-%m")
+
+
+def oldest_months(dated, max_months: int, before: str | None = None) -> dict[str, list]:
+    """From (month, item) pairs, the items of the oldest ``max_months`` months (before the month
+    ``before``, if given), by month: what one retention sweep takes on, so a backlog is worked
+    off a few months at a time and never stalls a request."""
+    found: dict[str, list] = {}
+    for month, item in dated:
+        if before is None or month < before:
+            found.setdefault(month, []).append(item)
+    return {month: found[month] for month in sorted(found)[:max_months]}

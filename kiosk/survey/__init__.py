@@ -18,6 +18,7 @@ FEATURE = Feature(
     audit_actions={"survey": _l("saved the survey"), "survey-open": _l("opened the survey"),
                    "survey-close": _l("closed the survey"), "survey-new": _l("started a new survey")},
     exports=(rules.export_files,),
+    upkeep=rules.upkeep,
     sealers=(rules.seal_plain,),
     programs=(Link(70, "survey.answer", _l("Needs survey")),),
     coordinator_links=(Link(30, "survey.edit", _l("Survey")),),

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from ..core import counts, fields, keys, text
 from ..core.errors import Invalid
 from ..core.store import Store
-from ..core.times import month_of
+from ..core.times import month_of, oldest_months
 from ..web import gate
 
 META_KEY = "survey"
@@ -240,6 +240,35 @@ def seal_plain(store: Store, team: str | None) -> int:
             sealed += len(texts)
         store.update_record(TABLE, row["_id"], fields_)
     return sealed
+
+
+def blank_old_text(store: Store, now: dt.datetime, retain_days: int, max_months: int = 3) -> int:
+    """Free-text answers of months that ended more than ``retain_days`` ago lose their text,
+    sealed or not (promise 7), a few months a run; the choices stay for the counts, and a
+    blanked answer still counts as answered."""
+    before = month_of(now - dt.timedelta(days=retain_days))
+    due = oldest_months(((str(row.get("month", "")), row["_id"]) for row in answers(store) if _has_text(row)),
+                        max_months, before)
+    ids = [record_id for month in due.values() for record_id in month]
+    store.change_records(TABLE, ids, _blank)
+    return len(ids)
+
+
+def _has_text(row: dict) -> bool:
+    return bool(row.get("sealed")) or any(isinstance(value, str) and value for value in row["answers"].values())
+
+
+def _blank(row: dict) -> None:
+    row["answers"] = {name: "" if isinstance(value, str) else value for name, value in row["answers"].items()}
+    row.pop("sealed", None)
+
+
+def upkeep(store: Store, now: dt.datetime, setting, max_months: int) -> None:
+    import logging
+
+    blanked = blank_old_text(store, now, setting("RETAIN_DAYS"), max_months)
+    if blanked:
+        logging.getLogger("kiosk").info("upkeep: %d survey answers' free text older than the retention period erased", blanked)
 
 
 def store_answer(store: Store, record: dict) -> None:

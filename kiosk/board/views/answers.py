@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 
+from ...core import text
 from ...core.errors import Invalid, Refused
 from ...web.budget import budgeted
 from ...web.forms import Submission, new_form_key
@@ -79,6 +80,10 @@ def report(post_id: str):
     except Invalid as bad:
         return render_template("board/report.html", post=posts.public_view(post), values=bad.values,
                                errors=bad.errors, action=action), 422
+    contact = text.contact_in({"note": note})
+    if needs_contact_ok(contact):  # shown back with the warning; nothing is stored yet
+        return render_template("board/report.html", post=posts.public_view(post), values={"reason": reason, "note": note},
+                               errors={}, action=action, contact=contact)
     if limit("report").hit(f"post:{post['id']}"):
         flash(_("This post was already reported several times. The coordinators will look at it."))
         return redirect(url_for("public.post", post_id=post["id"]), code=303)

@@ -14,6 +14,7 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from ...core import text
 from ...core.errors import BadCode, Invalid, Refused, TooManyTries
 from ...web.budget import budgeted
 from ...web.helpers import minutes, needs_contact_ok
@@ -94,14 +95,7 @@ def enter():
         if mine is None:
             return render_template("board/mine_enter.html", code="", error=None)
         if mine.is_poster:
-            # Newest first; the stored order breaks ties within one second.
-            numbered = sorted(enumerate(mine.post.get("replies") or []), key=lambda ir: (ir[1]["created"], ir[0]), reverse=True)
-            entries = [reply for _, reply in numbered]
-            waiting = sum(1 for r in entries if r["status"] == "new")
-            return render_template(
-                "board/mine.html", post=posts.public_view(mine.post), replies=entries, waiting=waiting,
-                partner=mine.partner, thanks=mine.post.get("thanks"), hidden=mine.post.get("hidden"),
-            )
+            return _poster_page(mine)
         return render_template("board/mine_reply.html", post=posts.public_view(mine.post), reply=mine.reply)
 
     raw = request.form.get("code", "")
@@ -123,6 +117,17 @@ def enter():
     services().unlocks.unlock(key, (post["id"], reply_id, ticket_key))
     session["mine"] = {"key": key}
     return redirect(url_for("mine.enter"), code=303)
+
+
+def _poster_page(mine: Mine, **shown):
+    # Newest first; the stored order breaks ties within one second.
+    numbered = sorted(enumerate(mine.post.get("replies") or []), key=lambda ir: (ir[1]["created"], ir[0]), reverse=True)
+    entries = [reply for _, reply in numbered]
+    waiting = sum(1 for r in entries if r["status"] == "new")
+    return render_template(
+        "board/mine.html", post=posts.public_view(mine.post), replies=entries, waiting=waiting,
+        partner=mine.partner, thanks=mine.post.get("thanks"), hidden=mine.post.get("hidden"), **shown,
+    )
 
 
 @bp.route("/mine/edit", methods=["GET", "POST"])
@@ -235,33 +240,42 @@ def thread():
         return _back(_("There is no conversation yet: a conversation starts when a reply is accepted."))
     me = "poster" if mine.is_poster else "replier"
     open_for_messages = replies.can_talk(mine.post, partner["id"])
-    errors, value, status = {}, "", 200
+    shown = {"errors": {}, "value": "", "contact": {}}
+    status = 200
     if request.method == "POST":
         if not open_for_messages:
             return _back(_("This conversation is closed."))
-        try:
-            body = replies.check_message(request.form)
-        except Invalid as bad:
-            errors, value, status = bad.errors, bad.values.get("message", ""), 422
-        else:
-            wait = limit("message").hit(f"{mine.ticket_id}")
-            if wait:
-                errors = {"message": _("You sent many messages in the last hour. Please wait %(minutes)d minutes.",
-                                       minutes=minutes(wait))}
-                value, status = body, 429
-            else:
-                try:
-                    replies.add_message(services().store, mine.post["id"], partner["id"], me, body, now())
-                except Refused as refused:
-                    return _back(str(refused.message))
-                return redirect(url_for("mine.thread"), code=303)
+        sent = _send(mine, partner["id"], me)
+        if not isinstance(sent, tuple):
+            return sent
+        shown, status = sent
         fresh = replies.opened(services().store.get_post(mine.post["id"]), mine.key)
         partner = replies.find_reply(fresh, partner["id"])
     return render_template(
         "board/thread.html", post=posts.public_view(mine.post), partner=partner, me=me,
-        messages=partner.get("thread") or [], open_for_messages=open_for_messages,
-        errors=errors, value=value, is_poster=mine.is_poster,
+        messages=partner.get("thread") or [], open_for_messages=open_for_messages, is_poster=mine.is_poster, **shown,
     ), status
+
+
+def _send(mine: Mine, partner_id: str, me: str):
+    """Store a message and go back to the thread, or (what the form shows again, status)."""
+    try:
+        body = replies.check_message(request.form)
+    except Invalid as bad:
+        return {"errors": bad.errors, "value": bad.values.get("message", ""), "contact": {}}, 422
+    contact = text.contact_in({"message": body})
+    if needs_contact_ok(contact):  # shown back with the warning; nothing is stored yet
+        return {"errors": {}, "value": body, "contact": contact}, 200
+    wait = limit("message").hit(f"{mine.ticket_id}")
+    if wait:
+        errors = {"message": _("You sent many messages in the last hour. Please wait %(minutes)d minutes.",
+                               minutes=minutes(wait))}
+        return {"errors": errors, "value": body, "contact": {}}, 429
+    try:
+        replies.add_message(services().store, mine.post["id"], partner_id, me, body, now())
+    except Refused as refused:
+        return _back(str(refused.message))
+    return redirect(url_for("mine.thread"), code=303)
 
 
 @bp.route("/mine/thanks", methods=["POST"])
@@ -272,9 +286,13 @@ def thanks():
         return away
     try:
         line = replies.check_message(request.form, "thanks", replies.LIMITS["thanks"])
-        replies.set_thanks(services().store, mine.post["id"], line, now())
     except Invalid as bad:
         return _back(str(bad.errors["thanks"]))
+    contact = text.contact_in({"thanks": line})
+    if needs_contact_ok(contact):  # shown back with the warning; nothing is stored yet
+        return _poster_page(mine, thanks_value=line, contact=contact)
+    try:
+        replies.set_thanks(services().store, mine.post["id"], line, now())
     except Refused as refused:
         return _back(str(refused.message))
     return _back(_("Thank you! A coordinator will put your line on the thanks wall."))
@@ -312,6 +330,10 @@ def report(reply_id: str, message_id: int | None = None):
     except Invalid as bad:
         return render_template("board/report.html", post=posts.public_view(mine.post), values=bad.values,
                                errors=bad.errors, action=action, quoted=quoted), 422
+    contact = text.contact_in({"note": note})
+    if needs_contact_ok(contact):  # shown back with the warning; nothing is stored yet
+        return render_template("board/report.html", post=posts.public_view(mine.post), values={"reason": reason, "note": note},
+                               errors={}, action=action, quoted=quoted, contact=contact)
     if not limit("report").hit(f"{target['kind']}:{reply_id}:{message_id}"):
         try:
             replies.report(services().store, target, reason, note, now(), quoted=quoted)
