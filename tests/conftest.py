@@ -30,6 +30,22 @@ def add_coordinator(app, handle: str = "Heron", passphrase: str = COORD_PASSPHRA
     return gate.add(app.extensions["kiosk"].store, handle, passphrase, by="test", now=utcnow(), scrypt_n=TEST_SCRYPT_N)
 
 
+def opened(post: dict, *ticket_codes: str) -> dict:
+    """``post`` as the holder of any of ``ticket_codes`` reads it: the sealed words their keys
+    open filled in (replies and threads are sealed to the post's and the reply's tickets)."""
+    from kiosk.board import replies
+    from kiosk.core import codes, keys
+
+    for code in ticket_codes:
+        words = codes.split_ticket_code(code)[1]
+        for record in (post, *(post.get("replies") or ())):
+            key = keys.open_ticket(words, record["claim"]) if record.get("claim") else None
+            if key is not None:
+                post = replies.opened(post, key)
+                break
+    return post
+
+
 def unlock_coordinator(client, handle: str = "Heron", passphrase: str = COORD_PASSPHRASE):
     token = csrf_token(client, "/coordinate")
     return client.post("/coordinate", data={"csrf_token": token, "handle": handle, "passphrase": passphrase})

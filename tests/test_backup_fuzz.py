@@ -38,6 +38,7 @@ def rich_lines(tmp_path_factory):
     store = app.extensions["kiosk"].store
     now = utcnow()
     with app.app_context():
+        gate.add(store, "Heron", "correct horse battery", by="t", now=now, scrypt_n=TEST_SCRYPT_N)
         post, _ = posts.create_post(store, "request", {"category": "food", "title": "Soup", "when": "today"},
                                     lang="en", source="Elm", scrypt_n=TEST_SCRYPT_N, now=now)
         reply_id, _ = replies.add_reply(store, post["id"], {"message": "I can", "available": "Fridays"}, lang="es",
@@ -52,7 +53,6 @@ def rich_lines(tmp_path_factory):
                                                      "ride": {"date": (now + dt.timedelta(days=2)).date().isoformat(),
                                                               "time": "09:30", "from": "Library", "to": "Clinic"}},
                                     lang="ar", source="Elm", scrypt_n=TEST_SCRYPT_N, now=now)
-        gate.add(store, "Heron", "correct horse battery", by="t", now=now, scrypt_n=TEST_SCRYPT_N)
         events.create(store, events.check({"title": "Food share", "kind": "food-share", "place": "Hall",
                                            "date": (now + dt.timedelta(days=3)).date().isoformat(), "time": "18:00",
                                            "duration": "60", "repeat": "weekly"}), now)

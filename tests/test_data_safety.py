@@ -25,7 +25,7 @@ from kiosk.core.times import utcnow
 from kiosk.web import exchange
 from kiosk.web.feature import default_registry
 
-from conftest import Visitor, claim_code
+from conftest import Visitor, claim_code, opened
 from server import kiosk_command, kiosk_env
 from backups import BACKUP_PASSPHRASE, plain_full_export
 from test_exchange import busy_app, stick, write_backup  # noqa: F401  (fixtures)
@@ -352,7 +352,7 @@ def test_merging_kiosks_that_used_the_same_numbers_keeps_everything(make_app, tm
     assert result == {"added": 2, "updated": 0, "renumbered": 2, "not_kept": 0}
     titles = sorted(p["title"] for p in store.live_posts())
     assert titles == ["Elm: ladder", "Elm: soup", "Oak: ride", "Oak: tutoring"]
-    messages = sorted(r["message"] for p in store.live_posts() for r in p.get("replies") or ())
+    messages = sorted(r["message"] for p in store.live_posts() for r in opened(p, elm_a[1], oak_a[1]).get("replies") or ())
     assert messages == ["Elm helper", "Oak helper"]
 
     # Every ticket still opens its own post, here, with the number printed at its kiosk.
@@ -415,7 +415,7 @@ def test_a_post_merged_over_a_local_reply_number_leaves_that_replier_their_code(
 def test_a_merge_where_both_sides_changed_keeps_the_replies_of_both(make_app, tmp_path):
     here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
     there = make_app(NAME="Oak", DATA_DIR=str(tmp_path / "oak"))
-    post_id, _ = Visitor(there.test_client()).create(title="Shared")
+    post_id, post_code = Visitor(there.test_client()).create(title="Shared")
     stick = tmp_path / "s"
     stick.mkdir()
     store, oak_store = here.extensions["kiosk"].store, there.extensions["kiosk"].store
@@ -425,7 +425,7 @@ def test_a_merge_where_both_sides_changed_keeps_the_replies_of_both(make_app, tm
     reply_to(Visitor(here.test_client()), post_id, "Elm neighbor")  # here, later
     second = plain_full_export(oak_store, stick / ".." / "s", kiosk_name="Oak2")
     exchange.merge(store, exchange.read_backup(second), now=utcnow(), handle="Heron")
-    messages = sorted(r["message"] for r in store.get_post(post_id)["replies"])
+    messages = sorted(r["message"] for r in opened(store.get_post(post_id), post_code)["replies"])
     assert messages == ["Elm neighbor", "Oak neighbor"]
 
 
@@ -946,7 +946,7 @@ def test_a_crafted_reply_naming_a_reply_made_here_is_kept_apart_from_it(make_app
 
     here = make_app(NAME="Elm", DATA_DIR=str(tmp_path / "elm"))
     store = here.extensions["kiosk"].store
-    post_id, _ = Visitor(here.test_client()).create(title="Soup for two")
+    post_id, post_code = Visitor(here.test_client()).create(title="Soup for two")
     reply_id, reply_code = reply_to(Visitor(here.test_client()), post_id, "I can cook")
     lines = lines_of(_copy_of_backup(here, tmp_path))
     ours = first_post(lines)
@@ -963,7 +963,7 @@ def test_a_crafted_reply_naming_a_reply_made_here_is_kept_apart_from_it(make_app
     assert "Soup for two" in replier.client.get("/mine").get_data(as_text=True)
     crafted = next(p for p in store.live_posts() if p["title"] == "Crafted")
     assert crafted["replies"][0]["id"] != reply_id  # the copy got a number of its own
-    assert [r["message"] for r in store.get_post(post_id)["replies"]] == ["I can cook"]
+    assert [r["message"] for r in opened(store.get_post(post_id), post_code)["replies"]] == ["I can cook"]
     again = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="Heron")
     assert again["added"] == again["updated"] == 0  # and merging it again changes nothing
 
@@ -993,7 +993,7 @@ def test_a_merge_never_undoes_an_acceptance_or_a_closing_and_keeps_every_message
                           now=utcnow() + dt.timedelta(hours=1), expire_days=30)
     (tmp_path / "s2").mkdir()
     exchange.merge(a_store, exchange.read_backup(_copy_of_backup(b, tmp_path / "s2", "Oak")), now=utcnow(), handle="t")
-    post = a_store.get_post(post_id)
+    post = opened(a_store.get_post(post_id), code)
     assert post["status"] == "matched" and post["matched_reply"] == reply_id
     accepted = next(r for r in post["replies"] if r["id"] == reply_id)
     assert accepted["status"] == "accepted" and [m["text"] for m in accepted["thread"]] == ["Saturday at nine?"]
@@ -1237,7 +1237,7 @@ def test_a_conversation_too_long_to_join_keeps_ours_and_says_how_many_did_not_fi
     assert seen["not_kept"] == 2
     result = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="t")
     assert result["not_kept"] == 2 and result["updated"] == 1
-    thread = next(r for r in store.get_post(post_id)["replies"] if r["id"] == reply_id)["thread"]
+    thread = next(r for r in opened(store.get_post(post_id), code)["replies"] if r["id"] == reply_id)["thread"]
     assert [m["text"] for m in thread if m["text"].startswith("ours")] == ["ours 0", "ours 1", "ours 2"]
     assert len(thread) == 6 and sorted(m["id"] for m in thread) == list(range(1, 7))
     again = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="t")
@@ -1361,7 +1361,7 @@ def test_a_closing_whose_accepted_reply_finds_no_room_closes_without_naming_it(m
     folder = _copy_of_backup(oak, tmp_path / "s2", "Oak")
     store = elm.extensions["kiosk"].store
     result = exchange.merge(store, exchange.read_backup(folder), now=utcnow(), handle="t")
-    post = store.get_post(post_id)
+    post = opened(store.get_post(post_id), code)
     assert result["not_kept"] == 1 and post["status"] == "fulfilled" and post.get("matched_reply") is None
     assert sorted(r["message"] for r in post["replies"]) == ["A from Elm", "C from Elm"]
     (tmp_path / "s3").mkdir()

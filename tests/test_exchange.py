@@ -353,6 +353,22 @@ def test_screen_export_shows_progress_and_says_when_it_is_safe_to_unplug(busy_ap
     assert ("Heron", "export") in [(e["handle"], e["action"]) for e in audit.trail(busy_app.extensions["kiosk"].store)]
 
 
+def test_the_meeting_spreadsheet_opens_the_notes_for_the_coordinator_who_exports(busy_app, coord_on, stick, runner):
+    """Check-in notes are sealed to the coordinators: the one who exports on screen opens them
+    for the meeting's spreadsheet; the command line, with no coordinator unlocked, leaves them out."""
+    assert Visitor(busy_app.test_client()).submit("/check-in", working="Soup on Fridays").status_code == 303
+    response = act(coord_on, "/coordinate/export", stick=str(stick))
+    assert "safe to unplug" in wait_for_job(coord_on.client, response.headers["Location"])
+    (folder,) = usb.exports_on(str(stick))
+    assert "Soup on Fridays" in (folder / "checkins.csv").read_text("utf-8")
+    busy_app.extensions["kiosk"].store.close()
+    (stick / "cli").mkdir()
+    made = runner.invoke(kiosk_main, ["export", "--to", str(stick / "cli"), "--data", str(busy_app.config["DATA_DIR"])])
+    assert made.exit_code == 0, made.output
+    (cli_folder,) = usb.exports_on(str(stick / "cli"))
+    assert "Soup on Fridays" not in (cli_folder / "checkins.csv").read_text("utf-8")
+
+
 def confirmation(preview) -> dict:
     """The confirm button's form, as the preview page holds it."""
     html = preview.get_data(as_text=True)

@@ -131,10 +131,7 @@ def _join_reply(ours: dict, theirs: dict, notes: dict) -> dict:
     if REPLY_STAGE.get(theirs.get("status"), 0) > REPLY_STAGE.get(ours.get("status"), 0):
         reply["status"] = theirs["status"]
     thread = list(ours.get("thread") or [])
-    # A sealed message travels as the same ciphertext, so it is known by it.
-    seen = {(m["author"], m["created"], m.get("sealed") or m["text"]) for m in thread}
-    new = [m for m in theirs.get("thread") or ()
-           if (m["author"], m["created"], m.get("sealed") or m["text"]) not in seen]
+    new = [m for m in theirs.get("thread") or () if not _known(m, thread)]
     room = max(0, MAX_THREAD - len(thread))
     _not_kept(notes, len(new) - room)
     used = {m["id"] for m in thread}
@@ -142,6 +139,14 @@ def _join_reply(ours: dict, theirs: dict, notes: dict) -> dict:
     thread += [{**message, "id": next(free)} for message in new[:room]]
     reply["thread"] = sorted(thread, key=lambda m: (m["created"], m["id"]))
     return _tidy(reply, ours)
+
+
+def _known(message: dict, thread: list[dict]) -> bool:
+    """Whether ``thread`` holds ``message``: the same author and second, and the same words, or
+    either side sealed, whose words cannot be compared (a message sealed here, or sealed apart
+    at two kiosks from one older backup, is one message, not two)."""
+    return any(m["author"] == message["author"] and m["created"] == message["created"]
+               and (m.get("sealed") or message.get("sealed") or m["text"] == message["text"]) for m in thread)
 
 
 def _not_kept(notes: dict, count: int) -> None:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _, ngettext
 
 from ..core import usb
 from ..core.errors import Refused
-from ..web import exchange
+from ..web import exchange, gate
 from ..web.audit import log
 from ..web.gate import MIN_PASSPHRASE
 from ..web.services import now, services
@@ -81,7 +81,8 @@ def export():
         log(svc.store, handle, "export", folder, moment, "full backup" if full else "anonymized")
 
     job_id = svc.jobs.start(svc.store, stick.path, registry=svc.registry, kiosk_name=setting("NAME"), now=moment,
-                            full=full, passphrase=passphrase, label=stick.label, when_done=logged)
+                            full=full, passphrase=passphrase, label=stick.label, when_done=logged,
+                            team=gate.team_key())
     return redirect(url_for("coordinate.export_status", job_id=job_id), code=303)
 
 

@@ -1,7 +1,7 @@
 """Post ids, claim codes, pseudonyms and the slow hash that guards a claim code.
 
 A ticket code reads like ``K7Q2M-acorn-bloom-civic-dwarf``: the post's short id, then four
-words from the EFF short word list (1,295 words, so 4 x 10.3 = 41.3 bits of randomness).
+words from the EFF short word list (1,275 words, so 4 x 10.3 = 41.3 bits of randomness).
 Only a per-post salted scrypt hash of the words is ever stored.
 """
 

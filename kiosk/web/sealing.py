@@ -5,18 +5,17 @@ Each feature seals its own records (``Feature.sealers``); here they are run in t
 coordinators' hashes become checks with the team's key (gate.upgrade), and then the plain text
 is made to leave every file: the journal is folded into a new live.json, archive months are
 rewritten by the sealers, and the copies kept before restores or merges that predate sealing
-are deleted (they are whole old data folders, in plain). Temp files are swept at every start.
+that hold plain text are deleted (they are whole old data folders). Temp files are swept at every start.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 
 from ..core import staging
-from ..core.errors import StoreError
-from ..core.files import load_json
 from ..core.store import Store
 from . import gate
 
@@ -51,14 +50,25 @@ def seal_plain(store: Store, registry, *, force: bool = False) -> Sealed | None:
     return done
 
 
+# What only a version before sealing wrote: a reply's, a note's or an answer's words in plain (in
+# the compact JSON the store writes). A sealed record keeps these fields empty.
+_PLAIN = re.compile(rb'"(?:message|available|working|change|note|q[1-9])":"[^"]|'
+                    rb'"author":"(?:poster|replier)","text":"[^"]')
+
+
 def _delete_plain_copies(store: Store) -> int:
+    """Copies kept before restores or merges whose files hold plain private text: deleted."""
     gone = 0
     for copy in staging.kept_copies(store.data_dir):
-        try:
-            meta = (load_json(copy / "live.json") or {}).get("meta") or {}
-        except (OSError, ValueError, StoreError):
-            meta = {}
-        if not any(isinstance(d, dict) and d.get("key") == SEALED and d.get("value") == 1 for d in meta.values()):
+        files = [copy / "live.json", *(copy / "journal").glob("*.log"), *(copy / "archive").glob("*.json")]
+        if any(_holds_plain(path) for path in files):
             shutil.rmtree(copy, ignore_errors=True)
             gone += 1
     return gone
+
+
+def _holds_plain(path) -> bool:
+    try:
+        return bool(_PLAIN.search(path.read_bytes()))
+    except OSError:
+        return False

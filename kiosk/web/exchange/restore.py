@@ -96,6 +96,10 @@ def after_import(data_dir: Path, store: Store | None, registry) -> None:
     on it): where data from an older backup is brought up to this version's rules. ``store`` is
     None when the caller holds the folder's lock without one (a restore over damaged data, on
     the command line)."""
+    if store is not None:  # else the next start seals it: a backup from before sealing has no mark
+        from ..sealing import seal_plain
+
+        seal_plain(store, registry, force=True)
 
 
 def _stage_backup(staged: Staged, backup: Backup, registry) -> tuple:
