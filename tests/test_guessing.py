@@ -121,6 +121,17 @@ def test_the_touchscreen_is_its_own_client(make_app):
     assert [guess_until_refused(lambda: p.unlock(f"{post_id}-{WRONG_WORDS}")) for p in phones] == [2, 1]
 
 
+def test_mistakes_at_the_touchscreen_keep_the_next_visitor_out_a_minute_at_most(make_app):
+    app = make_app(GUESS_PER_MINUTE=2, GUESS_PER_HOUR=4, GUESS_OVERALL_PER_HOUR=10, TOUCHSCREEN=True)
+    now = fake_clock(app.extensions["kiosk"].throttle)
+    screen = client_at(app, "127.0.0.1")
+    post_id, code = screen.create()
+    for _ in range(5):  # ten wrong codes in five minutes: past any hourly limit of a phone
+        assert guess_until_refused(lambda: screen.unlock(f"{post_id}-{WRONG_WORDS}")) == 2
+        now[0] += 61
+    assert screen.unlock(code).status_code == 303
+
+
 def test_nothing_about_a_client_outlives_the_window(team, data_dir):  # noqa: F811
     svc = team.extensions["kiosk"]
     clocks = [fake_clock(svc.throttle), fake_clock(svc.coord_throttle)]

@@ -178,8 +178,43 @@ def test_the_first_start_seals_what_the_previous_version_left_in_plain(make_app,
     notes = coordinator.get("/coordinate/check-ins").get_data(as_text=True)
     assert sentences["working"] in notes and sentences["change"] in notes
     assert sentences["survey_text"] in coordinator.get("/survey/results").get_data(as_text=True)
-    assert sentences["report_note"] in coordinator.get("/coordinate").get_data(as_text=True)
+    queue = coordinator.get("/coordinate").get_data(as_text=True)
+    # The open report still shows the reported message: it now carries the words, sealed.
+    assert sentences["report_note"] in queue and sentences["poster_says"] in queue
     app.extensions["kiosk"].store.close()
 
     assert leaks(data_dir, sentences.values()) == []
     assert make_app().extensions["kiosk"].sealed_at_start is None  # once only
+
+
+def test_an_unlocked_key_is_forgotten_when_idle_even_if_nobody_comes_back():
+    """The key in memory goes by a timer once idle, not at the next visit (a quiet night)."""
+    from kiosk.web.handoff import Unlocks
+
+    now = [1000.0]
+    unlocks = Unlocks(clock=lambda: now[0])
+    unlocks.unlock("k", ("POST1", None, "a private key"))  # no timer here: driven by hand below
+    now[0] += 200
+    unlocks._forget_if_idle("k", 300)  # what the timer runs: used 200 s ago, kept
+    assert unlocks.use("k", 300) is not None
+    now[0] += 301
+    unlocks._forget_if_idle("k", 300)
+    assert "k" not in unlocks._seen
+
+
+def test_no_coordinator_can_put_another_key_in_the_teams_place(app):
+    """A key from other data (a session that outlived a restore) never replaces the team's: the
+    others' passphrases would no longer open what is sealed after it."""
+    import pytest
+
+    from kiosk.core import keys
+    from kiosk.core.errors import Refused
+    from kiosk.web import gate
+
+    add_coordinator(app)
+    store = app.extensions["kiosk"].store
+    team = gate.team_public(store)
+    with pytest.raises(Refused):
+        gate.add(store, "Wren", "another long passphrase", by="Heron", now=utcnow(), scrypt_n=1024,
+                 team=keys.new_team_key())
+    assert gate.team_public(store) == team and gate.handles(store) == ["Heron"]

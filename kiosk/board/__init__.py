@@ -45,7 +45,7 @@ FEATURE = Feature(
                   Link(30, "posting.new", _l("I offer"), values={"kind": "offer"}), Link(40, "mine.enter", _l("My ticket"))),
     programs=(Link(30, "public.rides", _l("Rides")), Link(40, "public.thanks", _l("Thanks wall"))),
     upkeep=lifecycle.upkeep,
-    sealers=(sealing.seal_posts, sealing.seal_reports),
+    sealers=(sealing.seal_reports, sealing.seal_posts),  # reports first: they quote plain words
     posts=PostRules(schema=schema.Post, place=posts.archive_month, merge=merging.merge_post, renumber=merging.renumber,
                     check=merging.check_post, swept=lifecycle.ERASED_THROUGH),
 )

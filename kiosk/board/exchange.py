@@ -20,7 +20,7 @@ def post_row(p: dict) -> list:
             p.get("closed") or "", len(p.get("replies") or ()), p.get("lang", ""), p.get("source", "")]
 
 
-def export_files(store, progress, team=None):
+def export_files(store, progress):
     """posts.csv, a month at a time with progress, then summary.csv, counted on the way."""
     counted = PostCounts()
 

@@ -81,11 +81,22 @@ def seal_posts(store: Store, team: str | None = None) -> int:
 
 
 def seal_reports(store: Store, team: str | None) -> int:
-    """Report notes stored in plain before sealing: sealed to the team's key (blanked if none)."""
-    plain = [r for r in store.records("reports") if r.get("note")]
+    """Reports from before sealing: their note, and the reported reply's or message's words
+    (coordinators read those from the thread then; now only a report carries them), sealed to
+    the team's key (blanked if none). Runs before the posts are sealed, while the words are plain."""
+    plain = [r for r in store.records("reports") if not r.get("sealed") and (r.get("note") or r["kind"] != "post")]
     for found in plain:
         fields = {"note": ""}
         if team:
-            fields["sealed"] = keys.seal({"note": found["note"], "text": ""}, team)
+            fields["sealed"] = keys.seal({"note": found.get("note", ""), "text": _reported(store, found)}, team)
         store.update_record("reports", found["_id"], fields)
     return len(plain) if team else 0
+
+
+def _reported(store: Store, report: dict) -> str:
+    post = store.get_post(report["post"]) or {}
+    reply = next((r for r in post.get("replies") or () if r["id"] == report.get("reply")), None) or {}
+    if report["kind"] == "reply":
+        return reply.get("message", "")
+    message = next((m for m in reply.get("thread") or () if m["id"] == report.get("message")), None) or {}
+    return message.get("text", "")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _, ngettext
 
 from ..core import usb
 from ..core.errors import Refused
-from ..web import exchange, gate
+from ..web import exchange
 from ..web.audit import log
 from ..web.gate import MIN_PASSPHRASE
 from ..web.services import now, services
@@ -81,8 +81,7 @@ def export():
         log(svc.store, handle, "export", folder, moment, "full backup" if full else "anonymized")
 
     job_id = svc.jobs.start(svc.store, stick.path, registry=svc.registry, kiosk_name=setting("NAME"), now=moment,
-                            full=full, passphrase=passphrase, label=stick.label, when_done=logged,
-                            team=gate.team_key())
+                            full=full, passphrase=passphrase, label=stick.label, when_done=logged)
     return redirect(url_for("coordinate.export_status", job_id=job_id), code=303)
 
 
@@ -146,8 +145,13 @@ def import_page():
         svc.jobs.passphrases.drop(key)
         if mode == "replace":
             kept = exchange.restore(svc.store.data_dir, backup, svc.registry, now=now(), handle=g.handle, store=svc.store)
+            # Keys unlocked before belong to the data from before (another team key, other
+            # tickets under the same numbers): everyone unlocks again on the restored data.
+            svc.unlocks.clear()
+            svc.coord_unlocks.clear()
             return done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).",
-                          name=kept.name if kept else "-"))
+                          name=kept.name if kept else "-") + " "
+                        + _("Every ticket and coordinator mode was locked: unlock again with a passphrase of the restored data."))
         result = exchange.merge(svc.store, backup, svc.registry, now=now(), handle=g.handle)
     except exchange.ExchangeError as exc:
         if exc.code == "passphrase" and confirming and _done_already(key):

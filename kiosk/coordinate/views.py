@@ -60,7 +60,8 @@ def _unlock():
     if lang:
         session["lang"] = lang
     key = secrets.token_urlsafe(24)
-    services().coord_unlocks.unlock(key, found)  # the handle and the team's key, in memory only
+    # The handle and the team's key, in memory only, forgotten when idle.
+    services().coord_unlocks.unlock(key, found, current_app.config["COORDINATOR_IDLE_MINUTES"] * 60)
     session["coord"] = key
     g.handle = found.handle
     audit("unlock")

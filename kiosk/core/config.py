@@ -231,11 +231,12 @@ MIN_GUESSING_YEARS = 1000
 HOURS_A_YEAR = 365.25 * 24
 
 
-def guessing_years(overall_per_hour: int, per_client_per_hour: int) -> float:
+def guessing_years(overall_per_hour: int, touchscreen_per_hour: int) -> float:
     """Average years to guess one code at the highest rate allowed: everybody's budget plus the
-    touchscreen's own (which the overall count leaves out), half of all codes tried."""
+    touchscreen's own (which the overall count leaves out: its burst limit, all hour long), half
+    of all codes tried."""
     codes_possible = len(codes.wordlist()) ** codes.CODE_WORDS
-    return codes_possible / 2 / (overall_per_hour + per_client_per_hour) / HOURS_A_YEAR
+    return codes_possible / 2 / (overall_per_hour + touchscreen_per_hour) / HOURS_A_YEAR
 
 
 def _check_guessing(config) -> None:
@@ -244,7 +245,7 @@ def _check_guessing(config) -> None:
         # One client alone must never use up everybody's budget.
         raise ConfigError("KIOSK_GUESS_PER_MINUTE must be at most KIOSK_GUESS_PER_HOUR, and that less than "
                           f"KIOSK_GUESS_OVERALL_PER_HOUR; got {minute}, {hour} and {overall}")
-    if guessing_years(overall, hour) < MIN_GUESSING_YEARS:
+    if guessing_years(overall, minute * 60) < MIN_GUESSING_YEARS:
         raise ConfigError(f"KIOSK_GUESS_OVERALL_PER_HOUR={overall} would let a ticket code be guessed in less than "
                           f"{MIN_GUESSING_YEARS} years")
 

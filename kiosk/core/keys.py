@@ -29,6 +29,7 @@ from nacl.utils import random as random_bytes
 from . import codes
 
 VERSION = "1"
+SEALED_MARK = "sealed"  # a setting: 1 once everything a kiosk holds is sealed (web/sealing.py)
 # A sealed text's greatest length: the longest payload (a survey's free texts, 8 x 500
 # characters, 4 bytes each at worst) in base64, with room for its keys.
 MAX_SEALED = 24_000

@@ -339,12 +339,12 @@ def public_count(count: int) -> int | None:
 
 
 
-def export_files(store: Store, progress, team=None):
-    """survey.csv once a survey exists: counts per option, free-text answers one a row (opened
-    with the exporting coordinator's key)."""
+def export_files(store: Store, progress):
+    """survey.csv once a survey exists: counts per option, and how many wrote free text (the
+    texts are sealed to the coordinators and read on screen: a stick is carried home and lost)."""
     from ..web.csvfile import csv_bytes
 
-    result = results(store, team)
+    result = results(store)
     if result is None:
         return
     rows = [["", result["title"], "all", "", result["total"], ""]]

@@ -74,9 +74,9 @@ class Series:
     counts: Callable[[Any], dict]
 
 
-# Files in every export: ``files(store, progress, team=None)`` yields (file name, its bytes in
-# pieces), each file consumed whole before the next is asked for; ``team`` is the exporting
-# coordinator's key to the sealed notes (None on the command line: the notes stay out).
+# Files in every export: ``files(store, progress)`` yields (file name, its bytes in pieces),
+# each file consumed whole before the next is asked for. Sealed notes never go in them: a stick
+# is carried home and lost, and they are read on screen by an unlocked coordinator.
 ExportFiles = Callable[..., Iterable[tuple[str, Iterable[bytes]]]]
 
 

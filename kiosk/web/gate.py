@@ -67,13 +67,16 @@ def add(store: Store, handle: str, passphrase: str, *, by: str, now: dt.datetime
     if _find(store, handle):
         raise Refused(_l("That handle is taken."))
     first = not store.records(TABLE)
+    stored = team_public(store)
     if team is None:
         if not first:
             raise Refused(_l("Adding a coordinator needs another coordinator to unlock first."))
-        team = keys.new_team_key()
+        team = keys.new_team_key()  # a key nobody's passphrase opens any more is replaced
+    elif stored and keys.team_public(team) != stored:  # never another key than the team's
+        raise Refused(_l("Your passphrase opens another key than the team's: lock, then unlock again."))
     check, wrapped = keys.wrap_for(passphrase, team, scrypt_n)
     store.add_record(TABLE, {"handle": handle, "hash": check, "wrapped": wrapped, "added": iso(now), "added_by": by})
-    if first or team_public(store) != keys.team_public(team):
+    if keys.team_public(team) != stored:
         store.set_meta(TEAM_KEY, keys.team_public(team))
     return handle
 

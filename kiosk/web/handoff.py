@@ -94,9 +94,29 @@ class Unlocks:
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[object, float]] = {}
 
-    def unlock(self, key: str, what) -> None:
+    def unlock(self, key: str, what, idle_seconds: float | None = None) -> None:
+        """``what`` (it may hold a private key) is forgotten ``idle_seconds`` after its last use,
+        by a timer: not only when someone next comes, which on a quiet night is the morning."""
         with self._lock:
             self._seen[key] = (what, self._clock())
+        if idle_seconds is not None:
+            self._forget_later(key, idle_seconds, idle_seconds)
+
+    def _forget_later(self, key: str, idle_seconds: float, delay: float) -> None:
+        timer = threading.Timer(delay + 1, self._forget_if_idle, args=(key, idle_seconds))
+        timer.daemon = True
+        timer.start()
+
+    def _forget_if_idle(self, key: str, idle_seconds: float) -> None:
+        with self._lock:
+            entry = self._seen.get(key)
+            if entry is None:
+                return
+            left = entry[1] + idle_seconds - self._clock()
+            if left <= 0:
+                del self._seen[key]
+                return
+        self._forget_later(key, idle_seconds, left)  # used meanwhile: look again when it may be idle
 
     def use(self, key: str, idle_seconds: float):
         """What was unlocked under ``key`` if used within ``idle_seconds``; refreshes it."""
@@ -113,3 +133,7 @@ class Unlocks:
     def lock(self, key: str) -> None:
         with self._lock:
             self._seen.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()

@@ -15,11 +15,11 @@ import re
 import shutil
 from dataclasses import dataclass
 
-from ..core import staging
+from ..core import keys, staging
 from ..core.store import Store
 from . import gate
 
-SEALED = "sealed"  # a setting: 1 once everything this kiosk holds is sealed
+SEALED = keys.SEALED_MARK
 log = logging.getLogger("kiosk")
 
 
@@ -41,9 +41,13 @@ def seal_plain(store: Store, registry, *, force: bool = False) -> Sealed | None:
     coordinators = gate.upgrade(store)
     team = gate.team_public(store)
     texts = sum(sealer(store, team) for sealer in registry.sealers)
-    store.set_meta(SEALED, 1)
     store.checkpoint()  # the journal's lines held the plain rows: folded into a new live.json
-    copies = _delete_plain_copies(store)
+    copies, stuck = _delete_plain_copies(store)
+    # Marked done only now: a power cut before this runs everything again (each step is
+    # idempotent), and so does a kept copy that could not be deleted, at every start until it is.
+    if not stuck:
+        store.set_meta(SEALED, 1)
+        store.checkpoint()
     done = Sealed(texts, coordinators, copies)
     if texts or coordinators or copies:
         log.warning("%s", done.line())
@@ -56,15 +60,20 @@ _PLAIN = re.compile(rb'"(?:message|available|working|change|note|q[1-9])":"[^"]|
                     rb'"author":"(?:poster|replier)","text":"[^"]')
 
 
-def _delete_plain_copies(store: Store) -> int:
-    """Copies kept before restores or merges whose files hold plain private text: deleted."""
-    gone = 0
+def _delete_plain_copies(store: Store) -> tuple[int, int]:
+    """Copies kept before restores or merges whose files hold plain private text: deleted.
+    Returns (deleted, could not be deleted)."""
+    gone = stuck = 0
     for copy in staging.kept_copies(store.data_dir):
         files = [copy / "live.json", *(copy / "journal").glob("*.log"), *(copy / "archive").glob("*.json")]
         if any(_holds_plain(path) for path in files):
-            shutil.rmtree(copy, ignore_errors=True)
-            gone += 1
-    return gone
+            try:
+                shutil.rmtree(copy)
+                gone += 1
+            except OSError as exc:
+                log.error("%s holds private text in plain and could not be deleted (%s): delete it by hand", copy, exc)
+                stuck += 1
+    return gone, stuck
 
 
 def _holds_plain(path) -> bool:

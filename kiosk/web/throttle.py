@@ -29,7 +29,7 @@ BURST_WINDOW = 60  # the burst limit counts the last minute
 @dataclass(frozen=True)
 class GuessLimits:
     burst: int  # guesses per client in a minute
-    per_client: int  # guesses per client in an hour
+    per_client: int  # guesses per client in an hour (not for the touchscreen: its burst limit only)
     overall: int  # guesses by everybody together in an hour (the touchscreen's are not counted)
 
 
@@ -54,7 +54,9 @@ class GuessThrottle:
             self._forget(now)
             mine = self._clients.get(client, ())
             waits = []
-            if len(mine) >= limits.per_client:
+            # The touchscreen (not ``overall``) has the burst limit only: one person's mistakes
+            # there must not keep the next visitor, or a coordinator, out for an hour.
+            if overall and len(mine) >= limits.per_client:
                 waits.append(mine[-limits.per_client] + WINDOW - now)
             if len(mine) >= limits.burst and mine[-limits.burst] > now - BURST_WINDOW:
                 waits.append(mine[-limits.burst] + BURST_WINDOW - now)

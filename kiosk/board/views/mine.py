@@ -114,7 +114,7 @@ def enter():
     session.pop("ticket", None)
     _lock()
     key = secrets.token_urlsafe(16)
-    services().unlocks.unlock(key, (post["id"], reply_id, ticket_key))
+    services().unlocks.unlock(key, (post["id"], reply_id, ticket_key), current_app.config["MINE_IDLE_SECONDS"])
     session["mine"] = {"key": key}
     return redirect(url_for("mine.enter"), code=303)
 

@@ -93,10 +93,10 @@ def _write_age(partial: Path, store: Store, registry, kiosk_name: str, now: dt.d
     return {AGE_BACKUP: digest}
 
 
-def _write_files(partial: Path, store: Store, registry, step: Progress, opener, team) -> dict[str, str]:
+def _write_files(partial: Path, store: Store, registry, step: Progress, opener) -> dict[str, str]:
     digests: dict[str, str] = {}
     for files in registry.exports:
-        for name, pieces in files(store, step, team=team):
+        for name, pieces in files(store, step):
             out = _HashingFile(partial / name, opener)
             try:
                 for piece in pieces:
@@ -107,12 +107,10 @@ def _write_files(partial: Path, store: Store, registry, step: Progress, opener, 
 
 
 def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.datetime, full: bool = False,
-           passphrase: str | None = None, progress: Progress | None = None, opener=_open_for_export,
-           team=None) -> Path:
+           passphrase: str | None = None, progress: Progress | None = None, opener=_open_for_export) -> Path:
     """Write an export folder into ``target_dir``; returns the finished folder. The
     spreadsheets are written a month at a time; ``full`` adds backup.age, encrypted with
-    ``passphrase`` (agefile.new_passphrase checks it first). ``team``: the coordinators'
-    private key, which opens the sealed notes for the spreadsheets (check-ins, survey text)."""
+    ``passphrase`` (agefile.new_passphrase checks it first)."""
     if full and not passphrase:
         raise ValueError("a full backup is encrypted: it needs a passphrase")
     target = Path(target_dir)
@@ -128,7 +126,7 @@ def export(store: Store, target_dir, *, registry=None, kiosk_name: str, now: dt.
     registry = registry or default_registry()
     try:
         partial.mkdir()
-        digests = _write_files(partial, store, registry, step, opener, team)
+        digests = _write_files(partial, store, registry, step, opener)
         if full:
             step("backup", 0, 1)
             digests.update(_write_age(partial, store, registry, kiosk_name, now, passphrase, step, opener))

@@ -40,7 +40,7 @@ class ExportJobs:
                 self._jobs[job_id] = {**self._jobs[job_id], **changes}
 
     def start(self, store, target: str, *, registry, kiosk_name: str, now, full: bool, label: str,
-              when_done: Callable[[str], None], passphrase: str | None = None, team=None) -> str:
+              when_done: Callable[[str], None], passphrase: str | None = None) -> str:
         """Export into ``target`` in a thread; ``when_done(folder name)`` runs after success.
         ``passphrase`` (a full backup's) stays in the thread's memory, never in the job."""
         job_id = uuid.uuid4().hex
@@ -54,7 +54,7 @@ class ExportJobs:
         def run() -> None:
             try:
                 made = export(store, target, registry=registry, kiosk_name=kiosk_name, now=now, full=full,
-                              passphrase=passphrase, progress=progress, team=team)
+                              passphrase=passphrase, progress=progress)
             except ExchangeError as exc:
                 self._update(job_id, state="failed", error=exc)
                 return

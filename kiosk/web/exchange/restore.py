@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from ...core import codes, staging
+from ...core import codes, keys, staging
 from ...core.origin import post_home, post_key, reply_key
 from ...core.errors import DataDamaged, StoreError
 from ...core.schema import MAX_LIVE_POSTS, Problem
@@ -336,6 +336,10 @@ def _write(store: Store, staged: Staged, changes: dict[str, dict], registry) -> 
     meta = {row["key"]: row.get("value") for row in (data.get("meta") or {}).values()}
     swept = registry.posts.swept
     months = sorted(w for w in changes if w != "live")
+    # What the backup brought may be plain (a kiosk from before sealing): the merged data is
+    # marked unsealed until after_import has sealed it, so a cut in between seals at the next start.
+    meta.pop(keys.SEALED_MARK, None)
+    changes.setdefault("live", {"put": {}, "drop": set()})
     if swept and months and months[0] <= (meta.get(swept) or ""):
         # Posts joined months that retention has swept: it sweeps them again (promise 7).
         meta[swept] = max((m for m in store.archived_months() if m < months[0]), default="")
