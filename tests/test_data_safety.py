@@ -687,11 +687,14 @@ def _without_numbers(post: dict) -> dict:
 def fingerprint(folder: Path) -> str:
     """Everything a restore or a merge may change, as one hash: every post (by where it was made),
     row, setting and audit entry. Opening the store also runs what a start runs (finishing or
-    undoing a commit)."""
+    undoing a commit), and so does the sealing of what a merge brought (a merge commits its data
+    marked unsealed; a kill before it was sealed leaves it to the next start)."""
     from kiosk.core.origin import post_key
+    from kiosk.web.sealing import seal_plain
 
     store = Store(folder, schema=default_registry().schema)
     try:
+        seal_plain(store, default_registry())
         digest = hashlib.sha256()
         found = sorted((post_key(p), _without_numbers(p)) for batch in store.post_batches() for p in batch)
         for key, post in found:
