@@ -39,6 +39,14 @@ def plain_full_export(store, target, *, kiosk_name: str, now=None, registry=None
     made = exchange.export(store, target, registry=registry, kiosk_name=kiosk_name, now=now)
     out = io.BytesIO()
     write_backup(out, store, registry, kiosk_name, now)
+    # Kiosks that wrote plain backups had no team key and no sealing mark: a plain backup with
+    # either is refused as forged.
+    every = out.getvalue().splitlines(keepends=True)
+    kept = [line for line in every if json.loads(line).get("t") not in ("setting:team_key", "setting:sealed")]
+    end = json.loads(kept[-1])
+    end["lines"] -= len(every) - len(kept)  # the end line counts the lines
+    kept[-1] = (json.dumps(end, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    out = io.BytesIO(b"".join(kept))
     (made / exchange.BACKUP).write_bytes(out.getvalue())
     (made / exchange.BACKUP).chmod(0o600)
     manifest = json.loads((made / exchange.MANIFEST).read_text())

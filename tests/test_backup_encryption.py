@@ -231,11 +231,17 @@ def test_a_stick_that_asks_for_a_huge_scrypt_cost_or_is_no_age_file_is_refused_a
     head = data[:200]
     factor = exchange.agefile.work_factor(head)
     assert factor is not None and 10 <= factor <= exchange.agefile.MAX_WORK_FACTOR
-    (made / "backup.age").write_bytes(data.replace(f" {factor}\n".encode(), b" 40\n", 1))  # 1 TiB of scrypt
+    # 1 GiB and more than a kiosk would ever pick (a crafted header): refused before any work.
+    (made / "backup.age").write_bytes(data.replace(f" {factor}\n".encode(), b" 21\n", 1))
     mend_checksum(made)
     with pytest.raises(exchange.ExchangeError) as refused:
         read_backup(made)
     assert refused.value.code == "too-costly"
+    (made / "backup.age").write_bytes(data.replace(f" {factor}\n".encode(), b" 40\n", 1))  # no age file asks that
+    mend_checksum(made)
+    with pytest.raises(exchange.ExchangeError) as refused:
+        read_backup(made)
+    assert refused.value.code == "damaged"
     (made / "backup.age").write_bytes(b"age-encryption.org/v1\n-> X25519 abc\n" + data[100:])
     mend_checksum(made)
     with pytest.raises(exchange.ExchangeError) as refused:

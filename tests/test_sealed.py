@@ -218,3 +218,30 @@ def test_no_coordinator_can_put_another_key_in_the_teams_place(app):
         gate.add(store, "Wren", "another long passphrase", by="Heron", now=utcnow(), scrypt_n=1024,
                  team=keys.new_team_key())
     assert gate.team_public(store) == team and gate.handles(store) == ["Heron"]
+
+
+def test_the_team_keeps_someone_who_opens_its_key(app):
+    """The last coordinator whose passphrase opens the team's key cannot be removed; a team whose
+    key nobody opens any more (old data mixed in) gets a new one for the notes from now on."""
+    import pytest
+
+    from kiosk.core import codes
+    from kiosk.core.errors import Refused
+    from kiosk.web import gate
+
+    add_coordinator(app)
+    store = app.extensions["kiosk"].store
+    # "Old" came with a backup from before sealing: a check, and no wrapped key.
+    gate.add(store, "Wren", "another long passphrase", by="Heron", now=utcnow(), scrypt_n=1024,
+             team=gate.verify(store, "Heron", "correct horse battery staple", 1024).team)
+    store.add_record(gate.TABLE, {"handle": "Old", "hash": codes.hash_secret("an old long passphrase", n=1024),
+                                  "added": "2026-01-01T00:00:00Z", "added_by": "t"})
+    gate.upgrade(store)
+    old = gate.verify(store, "Old", "an old long passphrase", 1024)
+    assert old is not None and old.team is None
+    with pytest.raises(Refused, match="passphrase does not open the team's key"):
+        gate.add(store, "Kite", "a third long passphrase", by="Old", now=utcnow(), scrypt_n=1024, team=old.team)
+    gate.remove(store, "Wren")
+    with pytest.raises(Refused, match="last coordinator whose passphrase opens"):
+        gate.remove(store, "Heron")
+    assert gate.handles(store) == ["Heron", "Old"]

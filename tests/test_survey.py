@@ -359,3 +359,10 @@ def test_free_text_with_contact_details_gets_the_warning_first(open_survey, team
     assert surveys.answers(store_of(team)) == []
     assert answer(team, q1="1", q3="mail me at someone@example.org", contact_ok="yes").status_code == 303
     assert len(surveys.answers(store_of(team))) == 1
+
+
+def test_options_typed_in_a_browser_textarea_are_accepted(coord, team):  # noqa: F811
+    """Browsers send a textarea's line breaks as CR LF: that is not a control character to refuse."""
+    fields = {**QUESTIONS, "q1_options": "Food\r\nChildcare\r\nRides", "q2_options": "Monday\r\nWednesday\r\nSaturday"}
+    assert edit(coord, **fields).status_code == 303
+    assert surveys.get(store_of(team))["questions"][0]["options"] == ["Food", "Childcare", "Rides"]

@@ -75,6 +75,8 @@ def _exchange_message(exc) -> str:
                             "made); nothing was changed",
         "damaged": "this backup was changed or damaged after it was made (it does not decrypt); nothing was changed",
         "not-age": "this is not a backup encrypted by a kiosk; nothing was changed",
+        "forged": "this backup is not encrypted, yet only a kiosk that encrypts every full backup writes what it "
+                  "holds: someone made or changed it; nothing was changed",
         "too-costly": "opening this backup needs more memory than this machine has free (MiB needed in brackets; "
                       "its passphrase was set up on a faster machine): open it there, or with age -d; nothing was changed",
         "backup-too-large": "the full backup would be larger than a kiosk can encrypt (MiB in brackets); "

@@ -41,6 +41,7 @@ def exchange_message(exc: exchange.ExchangeError) -> str:
         "wrong-passphrase": _("That passphrase does not open this backup (or the backup was changed after it was made). Nothing was changed."),
         "damaged": _("This backup was changed or damaged after it was made: %(file)s does not decrypt. Nothing was changed.", file=exc.detail),
         "not-age": _("%(file)s is not a backup encrypted by a kiosk. Nothing was changed.", file=exc.detail),
+        "forged": _("%(file)s is not encrypted, yet only a kiosk that encrypts every full backup writes what it holds: someone made or changed it. Nothing was changed.", file=exc.detail),
         "too-costly": _("Opening this backup needs %(mib)s MiB of memory (its passphrase was set up on a faster machine), more than this kiosk has free. Nothing was changed.", mib=exc.detail),
         "backup-too-large": _("The full backup would be larger than the %(mib)s MiB a kiosk can encrypt: nothing was left on the stick.", mib=exc.detail),
     }
@@ -149,6 +150,7 @@ def import_page():
             # tickets under the same numbers): everyone unlocks again on the restored data.
             svc.unlocks.clear()
             svc.coord_unlocks.clear()
+            svc.jobs.passphrases.clear()
             return done(_("The backup is restored. The data from before is kept in the data folder (%(name)s).",
                           name=kept.name if kept else "-") + " "
                         + _("Every ticket and coordinator mode was locked: unlock again with a passphrase of the restored data."))

@@ -72,6 +72,7 @@ def _unlock():
 def lock():
     audit("lock")
     services().coord_unlocks.lock(str(session.pop("coord", "")))
+    services().jobs.passphrases.clear()  # a previewed backup's passphrase goes with the mode
     flash(_("Coordinator mode is locked."))
     return redirect(url_for(services().registry.home), code=303)
 
@@ -136,5 +137,7 @@ def remove_member():
         gate.remove(services().store, handle)
     except Refused as refused:
         return done(str(refused.message), "coordinate.team")
+    # Their open sessions end now, not at their next page: the handle may be given again.
+    services().coord_unlocks.drop_where(lambda found: found.handle.casefold() == handle.strip().casefold())
     audit("remove-coordinator", handle)
     return done(_("%(handle)s was removed.", handle=handle), "coordinate.team")

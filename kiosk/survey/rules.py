@@ -90,6 +90,7 @@ def check_definition(title: str, questions: list[dict]) -> tuple[str, list[dict]
             if text.normalize(raw_options):
                 errors[f"{name}_options"] = _l("Question %(n)d is free text, so it has no options: clear them or choose another kind.", n=number)
         else:
+            raw_options = raw_options.replace("\r\n", "\n")  # browsers send a textarea's lines with CR LF
             if text.unsafe(raw_options, multiline=True):
                 errors[f"{name}_options"] = _l("Question %(n)d: the options contain hidden or control characters; please retype them.", n=number)
             else:

@@ -66,12 +66,15 @@ def add(store: Store, handle: str, passphrase: str, *, by: str, now: dt.datetime
     check_passphrase(passphrase)
     if _find(store, handle):
         raise Refused(_l("That handle is taken."))
-    first = not store.records(TABLE)
+    members = store.records(TABLE)
+    first = not members
     stored = team_public(store)
     if team is None:
-        if not first:
-            raise Refused(_l("Adding a coordinator needs another coordinator to unlock first."))
-        team = keys.new_team_key()  # a key nobody's passphrase opens any more is replaced
+        if not first and any(c.get("wrapped") for c in members):
+            raise Refused(_l("Your passphrase does not open the team's key: a coordinator whose passphrase does adds newcomers."))
+        # The first coordinator, or a team whose key no passphrase opens any more (old data
+        # mixed in): a new key, for the notes from now on.
+        team = keys.new_team_key()
     elif stored and keys.team_public(team) != stored:  # never another key than the team's
         raise Refused(_l("Your passphrase opens another key than the team's: lock, then unlock again."))
     check, wrapped = keys.wrap_for(passphrase, team, scrypt_n)
@@ -85,8 +88,13 @@ def remove(store: Store, handle: str) -> None:
     found = _find(store, handle)
     if found is None:
         raise Refused(_l("There is no coordinator with that handle."))
-    if len(store.records(TABLE)) <= 1:
+    team = store.records(TABLE)
+    if len(team) <= 1:
         raise Refused(_l("The last coordinator cannot be removed."))
+    if found.get("wrapped") and not any(c.get("wrapped") for c in team if c["_id"] != found["_id"]):
+        # Nobody left could open the team's key: every note sealed to it, and every new one, lost.
+        raise Refused(_l("%(handle)s is the last coordinator whose passphrase opens the team's key: add another coordinator first.",
+                         handle=found["handle"]))
     store.remove_record(TABLE, found["_id"])
 
 

@@ -137,3 +137,9 @@ class Unlocks:
     def clear(self) -> None:
         with self._lock:
             self._seen.clear()
+
+    def drop_where(self, unlocked_what) -> None:
+        """Forget every unlock whose ``what`` the predicate picks (a removed coordinator's)."""
+        with self._lock:
+            for key in [k for k, (what, _) in self._seen.items() if unlocked_what(what)]:
+                del self._seen[key]

@@ -25,7 +25,11 @@ from .export import ExchangeError
 
 AGE_BACKUP = "backup.age"
 MAX_AGE_BYTES = 256 * 1024 * 1024  # held whole, with its decrypted copy: 4.7 x the bench kiosk's 54 MB
-MAX_WORK_FACTOR = 22  # what Debian's age accepts at most (scrypt N = 2**22: 4 GiB)
+MAX_WORK_FACTOR = 22  # what Debian's age accepts at most (scrypt N = 2**22: 4 GiB): more is no age file
+# What a kiosk opens at most: age picks ~1 s of this machine's work at encryption (2**19 on a fast
+# VM, less on a Pi), so more is a crafted header that would hold 1 GiB and many seconds.
+MAX_OPENED_FACTOR = 20
+_DECRYPTING = threading.Lock()  # one at a time: two previews must not each take the memory
 HELD_SECONDS = 600  # how long a previewed backup's passphrase waits for the confirmation
 _HEADER = re.compile(rb"age-encryption\.org/v1\n-> scrypt [A-Za-z0-9+/]{22} ([1-9][0-9]?)\n[A-Za-z0-9+/]{43}\n--- ")
 
@@ -68,11 +72,14 @@ def decrypt(data: bytes, passphrase: str) -> bytes:
     factor = work_factor(data[:200])
     if factor is None:
         raise ExchangeError("not-age", AGE_BACKUP)
+    if factor > MAX_WORK_FACTOR:
+        raise ExchangeError("damaged", AGE_BACKUP)
     need = 1024 << factor
-    if factor > MAX_WORK_FACTOR or need + 2 * len(data) > memory_free():
+    if factor > MAX_OPENED_FACTOR or need + 2 * len(data) > memory_free():
         raise ExchangeError("too-costly", str(need >> 20))
     try:
-        return pyrage.passphrase.decrypt(data, passphrase)
+        with _DECRYPTING:
+            return pyrage.passphrase.decrypt(data, passphrase)
     except pyrage.DecryptError as exc:
         if str(exc).startswith("Decryption failed"):  # no recipient opened: the passphrase
             raise ExchangeError("wrong-passphrase", AGE_BACKUP) from None
@@ -99,3 +106,8 @@ class HeldPassphrases:
     def drop(self, key: str | None) -> None:
         with self._lock:
             self._held.pop(key, None)
+
+    def clear(self) -> None:
+        """Coordinator mode was locked: nothing typed in it waits any longer."""
+        with self._lock:
+            self._held.clear()

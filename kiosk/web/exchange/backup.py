@@ -27,7 +27,7 @@ import msgspec
 from flask_babel import lazy_gettext as _l
 from msgspec import Meta
 
-from ...core import codes
+from ...core import codes, keys
 from ...core.errors import StoreError
 from ...core.times import iso
 from ...core.schema import MAX_AUDIT_MONTH, MAX_LIVE_POSTS, MAX_MONTH_POSTS, MAX_POSTS, Problem, Record, problem_from
@@ -139,9 +139,17 @@ def _read_backup(folder: Path, registry, passphrase: str | None) -> Backup:
             backup = Backup(folder, "old", registry, files[OLD_BACKUP])
         else:
             raise ExchangeError("no-full", str(folder))
-    for _ in backup.lines():
-        pass
+        if backup.kind != "age" and (folder / AGE_BACKUP).exists():
+            raise ExchangeError("forged", AGE_BACKUP)  # the manifest hides the encrypted backup beside it
+    for line in backup.lines():
+        # Only a version that encrypts every full backup writes these: in plain, the file was
+        # made or changed by someone else (to plant coordinators or a team key of theirs).
+        if backup.kind in ("jsonl", "old") and line.get("t") in _SEALING_ONLY:
+            raise ExchangeError("forged", BACKUP if backup.kind == "jsonl" else OLD_BACKUP)
     return backup
+
+
+_SEALING_ONLY = {f"setting:{keys.SEALED_MARK}", "setting:team_key"}
 
 
 def _decrypted(folder: Path, digest: str, passphrase: str) -> bytes:
