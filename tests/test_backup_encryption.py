@@ -23,7 +23,7 @@ from backups import BACKUP_PASSPHRASE, full_export, on_a_terminal, plain_full_ex
 from conftest import Visitor
 from server import kiosk_command, kiosk_env
 from test_coordinate import act, unlock
-from test_exchange import all_posts, busy_app, confirmation, data_bytes, look_then_confirm, stick  # noqa: F401
+from test_exchange import all_posts, busy_app, confirmation, coord_on, data_bytes, look_then_confirm, stick  # noqa: F401
 
 AGE = shutil.which("age")
 
@@ -37,11 +37,8 @@ def needs_age():
 
 
 @pytest.fixture
-def coord(busy_app, stick):
-    busy_app.config["USB_ROOTS"] = str(stick.parent)
-    client = busy_app.test_client()
-    assert unlock(client).status_code == 303
-    return Visitor(client)
+def coord(coord_on):  # noqa: F811  (test_exchange's: unlocked, with the stick's folder as the USB root)
+    return coord_on
 
 
 @pytest.fixture
