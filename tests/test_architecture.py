@@ -4,7 +4,6 @@ other, only the store touches TinyDB, and a new feature is one folder and nothin
 from __future__ import annotations
 
 import ast
-import json
 import sys
 import textwrap
 from pathlib import Path

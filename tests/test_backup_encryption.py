@@ -22,7 +22,7 @@ from kiosk.web import exchange
 from backups import BACKUP_PASSPHRASE, full_export, on_a_terminal, plain_full_export, read_backup
 from conftest import Visitor
 from server import kiosk_command, kiosk_env
-from test_coordinate import act, unlock
+from test_coordinate import act
 from test_exchange import all_posts, busy_app, confirmation, coord_on, data_bytes, look_then_confirm, stick  # noqa: F401
 
 AGE = shutil.which("age")

@@ -23,7 +23,9 @@ def client_at(app, address: str) -> Visitor:
 
 
 def fake_clock(throttle) -> list[float]:
-    now = [throttle._clock()]
+    # A whole number of seconds, so that "an hour later" is exactly an hour in floating point too
+    # (from a clock such as 12345.678, +3600 then -3600 may land a hair before it).
+    now = [float(int(throttle._clock()))]
     throttle._clock = lambda: now[0]
     return now
 

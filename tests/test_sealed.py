@@ -245,3 +245,31 @@ def test_the_team_keeps_someone_who_opens_its_key(app):
     with pytest.raises(Refused, match="last coordinator whose passphrase opens"):
         gate.remove(store, "Heron")
     assert gate.handles(store) == ["Heron", "Old"]
+
+
+def test_a_migration_cut_short_runs_again_at_the_next_start(make_app, data_dir, monkeypatch):
+    """A start that fails in the middle of sealing (a power cut, a full disk) unlocks the data
+    folder and leaves the work unmarked: the next start finishes it, and nothing stays plain."""
+    import pytest
+
+    from kiosk.web import sealing
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.copytree(FIXTURE / "plain-v0.1", data_dir)
+    sentences = json.loads((FIXTURE / "plain_sentences.json").read_text("utf-8"))
+    codes = json.loads((data_dir / "codes.json").read_text())
+    (data_dir / "codes.json").unlink()
+    real = sealing._delete_plain_copies
+
+    def cut(store):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sealing, "_delete_plain_copies", cut)  # after the texts, before the copies
+    with pytest.raises(OSError):
+        make_app()
+    monkeypatch.setattr(sealing, "_delete_plain_copies", real)
+    app = make_app()  # the folder was unlocked, and the mark was never written
+    assert app.extensions["kiosk"].sealed_at_start is not None
+    assert leaks(data_dir, sentences.values()) == []
+    thread = read_as(app, codes["helper"], "/mine/thread")
+    assert sentences["poster_says"] in thread and sentences["helper_says"] in thread

@@ -12,7 +12,7 @@ from ..core import codes, keys
 from ..core.errors import BadCode, Refused, TooManyTries
 from ..core.store import Store
 from ..core.times import iso, month_of, parse_iso, utcnow
-from .posts import FIELDS, LIVE_STATUSES, is_expired
+from .posts import FIELDS, LIVE_STATUSES
 
 CLOSED_STATUSES = ("fulfilled", "withdrawn", "expired")
 

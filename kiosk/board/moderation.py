@@ -11,7 +11,7 @@ from ..core import counts, keys, text
 from ..core.errors import Refused
 from ..core.store import Store
 from ..core.times import iso, month_of, oldest_months, parse_iso
-from . import posts, replies
+from . import posts
 
 STALE_DAYS = 3
 REASON_LIMIT = 200

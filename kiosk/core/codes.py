@@ -124,9 +124,13 @@ def hash_secret(secret: str, salt: bytes | None = None, n: int = DEFAULT_SCRYPT_
 
 
 def verify_secret(secret: str, stored: dict) -> bool:
+    return hmac.compare_digest(scrypt_with(secret, stored).hex(), stored["hash"])
+
+
+def scrypt_with(secret: str, stored: dict) -> bytes:
+    """The slow hash of ``secret`` with a stored record's salt and costs (at most two at once)."""
     with _HASHING:
-        digest = _scrypt_stored(secret, stored)
-    return hmac.compare_digest(digest.hex(), stored["hash"])
+        return _scrypt_stored(secret, stored)
 
 
 def _scrypt_stored(secret: str, stored: dict) -> bytes:

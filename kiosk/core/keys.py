@@ -49,11 +49,6 @@ def _derive(ikm: bytes, purpose: bytes) -> bytes:
     return blake2b(b"", key=ikm, person=purpose, digest_size=32, encoder=RawEncoder)
 
 
-def _scrypt(secret: str, stored: dict) -> bytes:
-    with codes._HASHING:
-        return codes._scrypt_stored(secret, stored)
-
-
 def _params(n: int) -> dict:
     return {"alg": "scrypt", "n": n, "r": 8, "p": 1, "salt": secrets.token_bytes(16).hex()}
 
@@ -73,7 +68,7 @@ def _with_check(ikm: bytes, params: dict) -> dict:
 def new_ticket(secret: str, n: int) -> dict:
     """A ticket's claim: the check of its code and its public key."""
     params = _params(n)
-    return ticket_from(_scrypt(secret, params), params)
+    return ticket_from(codes.scrypt_with(secret, params), params)
 
 
 def ticket_from(ikm: bytes, params: dict) -> dict:
@@ -88,7 +83,7 @@ def _matches(ikm: bytes, stored: dict) -> bool:
 
 def open_ticket(secret: str, stored: dict) -> PrivateKey | None:
     """The ticket's private key if ``secret`` is its code, else None (one scrypt either way)."""
-    ikm = _scrypt(secret, stored)
+    ikm = codes.scrypt_with(secret, stored)
     return _ticket_key(ikm) if _matches(ikm, stored) else None
 
 
@@ -122,7 +117,7 @@ def team_public(private: PrivateKey) -> str:
 def wrap_for(passphrase: str, team: PrivateKey, n: int) -> tuple[dict, str]:
     """A coordinator's stored hash (a check) and the team key wrapped for their passphrase."""
     params = _params(n)
-    ikm = _scrypt(passphrase, params)
+    ikm = codes.scrypt_with(passphrase, params)
     return _with_check(ikm, params), _b64(_wrap_key(ikm).encrypt(bytes(team)))
 
 
@@ -138,7 +133,7 @@ def check_only(stored: dict) -> dict:
 
 def open_team(passphrase: str, stored: dict, wrapped: str | None) -> tuple[bool, PrivateKey | None]:
     """(passphrase right?, the team's private key if it could be unwrapped)."""
-    ikm = _scrypt(passphrase, stored)
+    ikm = codes.scrypt_with(passphrase, stored)
     if not _matches(ikm, stored):
         return False, None
     if not wrapped:

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Flask, make_response, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -97,8 +97,6 @@ def create_app(test_config: dict | None = None, features=None) -> Flask:
     if app.config["PAGE_CACHE"]:
         app.wsgi_app = CachingMiddleware(app.wsgi_app, app, app.extensions["kiosk"].pages)
 
-    # Text an older version stored in plain is sealed before anyone is served (promise 8).
-    app.extensions["kiosk"].sealed_at_start = seal_plain(store, registry)
     # Months whose files had not changed were trusted at start (a quick start); check them now.
     threading.Thread(target=store.check_trusted_months, name="check-months", daemon=True).start()
     with app.app_context():
@@ -125,6 +123,9 @@ def _build(app: Flask, store: Store, registry: Registry) -> None:
     register_errors(app)
     app.register_error_handler(OverBudget, over_budget_page)
     register_template_helpers(app, registry)
+    # Text an older version stored in plain is sealed before anyone is served (promise 8); a
+    # failure here, like any failed start, leaves the data folder unlocked.
+    app.extensions["kiosk"].sealed_at_start = seal_plain(store, registry)
 
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Optional
 from msgspec import Meta, field
 
 from ..core import config
-from ..core.schema import Claim, Handle, Key, Iso, Many, Record, Slug, Text
+from ..core.schema import Claim, Handle, Iso, Key, Many, Record, Slug, Text  # noqa: F401  (Key: for base.py)
 
 Days = Annotated[int, Meta(ge=1, le=3650)]
 Language = Literal[tuple(config.KNOWN_LANGUAGES)]  # type: ignore[valid-type]

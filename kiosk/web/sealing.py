@@ -34,9 +34,10 @@ class Sealed:
                 f"coordinator(s) now unlock the team's key; {self.copies} old kept copy(ies) deleted.")
 
 
-def seal_plain(store: Store, registry, *, force: bool = False) -> Sealed | None:
-    """Seal everything still plain; None when the kiosk was sealed already (unless ``force``)."""
-    if store.read_only or (not force and store.get_meta(SEALED) == 1):
+def seal_plain(store: Store, registry) -> Sealed | None:
+    """Seal everything still plain; None when the data is marked sealed already (a restored
+    backup brings its own mark, or none if it is older; a merge commits its data unmarked)."""
+    if store.read_only or store.get_meta(SEALED) == 1:
         return None
     coordinators = gate.upgrade(store)
     team = gate.team_public(store)

@@ -99,7 +99,7 @@ def after_import(data_dir: Path, store: Store | None, registry) -> None:
     if store is not None:  # else the next start seals it: a backup from before sealing has no mark
         from ..sealing import seal_plain
 
-        seal_plain(store, registry, force=True)
+        seal_plain(store, registry)
 
 
 def _stage_backup(staged: Staged, backup: Backup, registry) -> tuple:
