@@ -9,8 +9,8 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
 
 from .. import __version__
+from ..core import aliases, counts
 from ..core import config as config_module
-from ..core import counts
 from ..core.times import parse_iso
 from .helpers import fewer_than
 from .services import services
@@ -54,6 +54,17 @@ def register_template_helpers(app: Flask, registry) -> None:
             "CATEGORIES": categories(store),
             "CATEGORY_LABELS": categories(store, include_retired=True),
         }
+
+    @app.template_filter("alias")
+    def alias(item) -> str:
+        """A post's or a reply's pseudonym in the page's language (core/aliases.py)."""
+        return aliases.alias_text(item, str(get_locale()))
+
+    @app.template_filter("code_dir")
+    def code_dir(code: str) -> str:
+        """A ticket code's direction: right-to-left for Arabic words, so that a reader meets
+        the number first and then the words in the order they are typed."""
+        return "rtl" if any("\u0600" <= c <= "\u06ff" for c in code or "") else "ltr"
 
     @app.template_filter("number")
     def number(value) -> str:
