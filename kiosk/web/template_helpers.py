@@ -24,6 +24,17 @@ def _panels(registry, attribute: str, **context) -> list[tuple[str, dict]]:
     return [(panel.template, panel.data(**context)) for panel in registry.ordered(attribute)]
 
 
+def alias(item) -> str:
+    """A post's or a reply's pseudonym in the page's language (core/aliases.py)."""
+    return aliases.alias_text(item, str(get_locale()))
+
+
+def code_dir(code: str) -> str:
+    """A ticket code's direction: right-to-left for Arabic words, so that a reader meets the
+    number first and then the words in the order they are typed."""
+    return "rtl" if any("\u0600" <= c <= "\u06ff" for c in code or "") else "ltr"
+
+
 def register_template_helpers(app: Flask, registry) -> None:
     app.jinja_env.globals.update(
         kiosk_version=__version__,
@@ -55,16 +66,8 @@ def register_template_helpers(app: Flask, registry) -> None:
             "CATEGORY_LABELS": categories(store, include_retired=True),
         }
 
-    @app.template_filter("alias")
-    def alias(item) -> str:
-        """A post's or a reply's pseudonym in the page's language (core/aliases.py)."""
-        return aliases.alias_text(item, str(get_locale()))
-
-    @app.template_filter("code_dir")
-    def code_dir(code: str) -> str:
-        """A ticket code's direction: right-to-left for Arabic words, so that a reader meets
-        the number first and then the words in the order they are typed."""
-        return "rtl" if any("\u0600" <= c <= "\u06ff" for c in code or "") else "ltr"
+    app.add_template_filter(alias)
+    app.add_template_filter(code_dir)
 
     @app.template_filter("number")
     def number(value) -> str:
