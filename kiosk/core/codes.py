@@ -3,7 +3,7 @@
 A ticket code reads like ``K7Q2M-acorn-bloom-civic-dwarf``: the post's short id, then four
 words from the word list of the page's language (wordlists/README.md): English from the EFF
 short list (1,275 words, 4 x 10.3 = 41.3 bits), Spanish (1,885 words, 43.5 bits) and Arabic
-(2,086 words, 44.1 bits). Only a per-post salted scrypt hash of the words is ever stored, and
+(2,029 words, 43.9 bits). Only a per-post salted scrypt hash of the words is ever stored, and
 of the words as ``fold`` makes them, so that a code typed without accents, with another form
 of alef or with ي for ى opens the same post; for the English and Spanish lists (plain a-z)
 folding changes nothing, so codes made before these lists still open their posts.
