@@ -14,7 +14,9 @@ from kiosk.web import exchange
 
 from backups import lines_of, plain_full_export, read_backup
 from conftest import Visitor
+from test_coordinate import coord, team  # noqa: F401 (fixtures)
 from test_exchange import write_backup
+from test_library import add as library_add, lend_and_read_code
 from test_replies import reply_to
 
 ARABIC_LETTERS = range(0x0621, 0x064B)
@@ -198,3 +200,13 @@ def test_export_and_merge_keep_the_parts_and_old_backups_without_them_still_merg
     assert "alias" not in merged and merged["pseudonym"]
     page = speaking(here.test_client(), "es").client.get(f"/p/{old_id}").get_data(as_text=True)
     assert aliases.alias_text(merged, "es") in page and aliases.alias_text(merged, "es") != merged["pseudonym"]
+
+
+def test_a_loan_lent_from_an_arabic_page_gets_arabic_words_that_open_it_anywhere(team, coord):
+    coord.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ar"
+    item_id = library_add(coord)
+    code = lend_and_read_code(coord, item_id)
+    assert all(word in set(codes.wordlist("ar")) for word in words_of(code))
+    borrower = speaking(team.test_client(), "en")
+    found = borrower.submit("/library/loan", code=code.replace("-", "، "))
+    assert found.status_code == 200 and "Cordless drill" in found.get_data(as_text=True)
