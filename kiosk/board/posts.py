@@ -1,7 +1,8 @@
 """Posts: needs and offers, as plain functions over the store.
 
 A post is a dict:
-    id, kind (request|offer), category, title, details, area, when, ride, lang, pseudonym,
+    id, kind (request|offer), category, title, details, area, when, ride, lang, pseudonym (and
+    alias, its parts: core/aliases.py),
     status (open|matched|fulfilled|withdrawn|expired), created, updated, closed (ISO UTC or
     None), claim (salted scrypt hash of the ticket's secret words), source (the kiosk's name),
     replies (replies.py), hidden (moderation.py), thanks
@@ -51,7 +52,7 @@ def create_post(store: Store, kind: str, values: dict, *, lang: str, source: str
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     now = now or utcnow()
-    secret = codes.new_secret_words()
+    secret = codes.new_secret_words(lang)
     for _ in range(100):
         post_id = codes.new_post_id()
         if store.id_taken(post_id):
@@ -62,12 +63,12 @@ def create_post(store: Store, kind: str, values: dict, *, lang: str, source: str
             **{name: values.get(name, "") for name in FIELDS},
             "ride": values.get("ride"),
             "lang": lang,
-            "pseudonym": codes.new_pseudonym(),
+            **codes.new_alias(),
             "status": "open",
             "created": iso(now),
             "updated": iso(now),
             "closed": None,
-            "claim": keys.new_ticket(secret, scrypt_n),
+            "claim": keys.new_ticket(codes.secret_key(secret), scrypt_n),
             "source": source,
             "home": store.kiosk_id,
             "home_id": post_id,

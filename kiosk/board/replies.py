@@ -96,8 +96,8 @@ def add_reply(
     expire_days: int,
 ) -> tuple[str, str]:
     """Store a reply to an open post; returns (reply id, the replier's ticket code)."""
-    secret = codes.new_secret_words()
-    claim = keys.new_ticket(secret, scrypt_n)
+    secret = codes.new_secret_words(lang)
+    claim = keys.new_ticket(codes.secret_key(secret), scrypt_n)
     for _ in range(100):
         reply_id = codes.new_post_id()
         if not store.id_taken(reply_id):
@@ -120,7 +120,7 @@ def add_reply(
                 "available": "",
                 "sealed": keys.seal({"message": values["message"], "available": values.get("available", "")},
                                     keys.public_of(post.get("claim")), claim["pub"]),
-                "pseudonym": codes.new_pseudonym(),
+                **codes.new_alias(),
                 "lang": lang,
                 "claim": claim,
                 "status": "new",

@@ -18,6 +18,9 @@ MAX_AKA = 16  # other numbers one post or reply is known by (printed at other ki
 
 Status = Literal["open", "matched", "fulfilled", "withdrawn", "expired"]
 When = Annotated[str, Meta(pattern=rf"^(?:|today|this-week|flexible|{DAY_PATTERN})$")]
+# A pseudonym's parts (core/aliases.py): two word keys; keys this kiosk does not know (a newer
+# kiosk's) are kept, and the page shows the English ``pseudonym`` instead.
+Alias = Annotated[list[Annotated[str, Meta(pattern=r"^[a-z]{1,20}$")]], Meta(min_length=2, max_length=2)]
 
 
 class Origin(Record):
@@ -43,6 +46,7 @@ class Reply(Origin, kw_only=True):
     created: Iso
     message: Text(500)
     pseudonym: Text(60)
+    alias: Optional[Alias] = None
     status: Literal["new", "accepted", "declined", "withdrawn", "ended"]
     available: Text(80) = ""
     lang: Lang = "en"
@@ -84,6 +88,7 @@ class Post(Origin, kw_only=True):
     ride: Optional[Ride] = None
     lang: Lang = "en"
     pseudonym: Text(60)
+    alias: Optional[Alias] = None
     closed: Optional[Iso] = None
     claim: Optional[Claim] = None
     source: Text(60) = ""

@@ -42,13 +42,13 @@ def _post(rnd: random.Random, post_id: str, created: dt.datetime, claim: dict, s
         replies.append({
             "id": None, "created": iso(created + dt.timedelta(hours=rnd.randint(1, 48))),
             "message": "", "available": "", "sealed": rnd.choice(pool),
-            "pseudonym": codes.new_pseudonym(), "lang": lang, "claim": claim,
+            **codes.new_alias(), "lang": lang, "claim": claim,
             "status": "new", "thread": [],
         })
     post = {
         "id": post_id, "kind": kind, "category": category,
         "title": f"{title} {rnd.randint(1, 999)}"[:80], "details": _text(rnd, 0, 600) if rnd.random() < 0.8 else "",
-        "area": area, "when": when, "lang": lang, "pseudonym": codes.new_pseudonym(),
+        "area": area, "when": when, "lang": lang, **codes.new_alias(),
         "status": status, "created": iso(created), "updated": iso(closed or created),
         "closed": iso(closed) if closed else None, "claim": claim, "source": "seed", "replies": replies,
     }

@@ -1,8 +1,12 @@
 """Post ids, claim codes, pseudonyms and the slow hash that guards a claim code.
 
 A ticket code reads like ``K7Q2M-acorn-bloom-civic-dwarf``: the post's short id, then four
-words from the EFF short word list (1,275 words, so 4 x 10.3 = 41.3 bits of randomness).
-Only a per-post salted scrypt hash of the words is ever stored.
+words from the word list of the page's language (wordlists/README.md): English from the EFF
+short list (1,275 words, 4 x 10.3 = 41.3 bits), Spanish (1,885 words, 43.5 bits) and Arabic
+(2,029 words, 43.9 bits). Only a per-post salted scrypt hash of the words is ever stored, and
+of the words as ``fold`` makes them, so that a code typed without accents, with another form
+of alef or with ي for ى opens the same post; for the English and Spanish lists (plain a-z)
+folding changes nothing, so codes made before these lists still open their posts.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hmac
 import re
 import secrets
 import threading
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
@@ -30,12 +35,33 @@ MAX_SCRYPT_LOG2 = 14
 _HASHING = threading.BoundedSemaphore(2)
 
 
-@lru_cache(maxsize=1)
-def wordlist() -> tuple[str, ...]:
-    text = resources.files("kiosk.core").joinpath("wordlists/eff_short.txt").read_text("utf-8")
+WORDLISTS = {"en": "eff_short.txt", "es": "es.txt", "ar": "ar.txt"}
+
+# Folding, the same for what the kiosk hands out and for what a visitor types: NFKC (Arabic
+# presentation forms from some keyboards), lower case, no accents, tashkeel or hamza carriers
+# (NFD, then marks dropped: أ إ آ -> ا, ñ -> n), ة -> ه, ى and Persian ی -> ي, Persian ک -> ك,
+# and no tatweel or invisible direction marks (copied from a right-to-left field).
+_ARABIC_FOLD = str.maketrans({"ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك", "ٱ": "ا", "ـ": None, "\u200c": None,
+                              "\u200d": None, "\u200e": None, "\u200f": None, "\u061c": None})
+
+
+def fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text or "").lower().translate(_ARABIC_FOLD)
+    bare = "".join(c for c in unicodedata.normalize("NFD", folded) if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", bare)
+
+
+@lru_cache(maxsize=None)
+def wordlist(lang: str = "en") -> tuple[str, ...]:
+    """The code words for a language (English for a language without its own list)."""
+    name = WORDLISTS.get(lang, WORDLISTS["en"])
+    text = resources.files("kiosk.core").joinpath(f"wordlists/{name}").read_text("utf-8")
     words = tuple(w.strip() for w in text.splitlines() if w.strip())
     # A damaged list would make codes guessable: refuse to run rather than hand out weak ones.
-    if len(set(words)) != len(words) or len(words) < 1024:
+    # Every word must stay one word once typed and folded, distinct from every other.
+    folded = {fold(w) for w in words}
+    if (len(set(words)) != len(words) or len(folded) != len(words) or len(words) < 1024
+            or any(_SEPARATORS.search(w) or not w.isalpha() for w in folded)):
         raise RuntimeError("the code word list is damaged: reinstall the kiosk")
     return words
 
@@ -93,8 +119,9 @@ def int_to_post_id(n: int) -> str:
     return "".join(reversed(chars))
 
 
-def new_secret_words() -> str:
-    words = wordlist()
+def new_secret_words(lang: str = "en") -> str:
+    """Four words from the list of ``lang``, as shown on the ticket (hash ``fold`` of them)."""
+    words = wordlist(lang)
     return "-".join(secrets.choice(words) for _ in range(CODE_WORDS))
 
 
@@ -102,18 +129,30 @@ def make_ticket_code(post_id: str, secret: str) -> str:
     return f"{post_id}-{secret}"
 
 
-_SEPARATORS = re.compile(r"[\s\-_.,:;/]+")
+# Between words: spaces, hyphens and the like, and the Arabic comma and semicolon.
+_SEPARATORS = re.compile(r"[\s\-_.,:;/\u060c\u061b]+")
 
 
 def split_ticket_code(raw: str) -> tuple[str, str] | None:
-    """Split what a person typed into (post id, secret words), forgiving case and separators."""
-    parts = [p for p in _SEPARATORS.split((raw or "").strip().lower()) if p]
+    """Split what a person typed into (post id, folded secret words), forgiving case, accents,
+    Arabic letter forms and separators, in whichever language the words are. The id comes
+    first, as printed; one typed after the words (the order a right-to-left line shows) is
+    found too, which costs nothing: the id is not secret."""
+    parts = [p for p in _SEPARATORS.split(fold((raw or "").strip())) if p]
     if len(parts) != 1 + CODE_WORDS:
         return None
     post_id = normalize_post_id(parts[0])
-    if post_id is None:
-        return None
-    return post_id, "-".join(parts[1:])
+    if post_id is not None:
+        return post_id, "-".join(parts[1:])
+    post_id = normalize_post_id(parts[-1])
+    if post_id is not None:
+        return post_id, "-".join(parts[:-1])
+    return None
+
+
+def secret_key(secret: str) -> str:
+    """What is hashed for a secret as handed out: its words folded (codes typed are folded too)."""
+    return "-".join(fold(word) for word in secret.split("-"))
 
 
 def hash_secret(secret: str, salt: bytes | None = None, n: int = DEFAULT_SCRYPT_N) -> dict:
@@ -174,3 +213,11 @@ ANIMALS = (
 
 def new_pseudonym() -> str:
     return f"{secrets.choice(ADJECTIVES)} {secrets.choice(ANIMALS)}"
+
+
+def new_alias() -> dict:
+    """A new pseudonym as a record stores it: ``alias``, its parts as stable keys (the English
+    words in lower case, shown in each viewer's language by core/aliases.py), and
+    ``pseudonym``, the English text that older kiosks, imports and exchanges read."""
+    adjective, animal = secrets.choice(ADJECTIVES), secrets.choice(ANIMALS)
+    return {"alias": [adjective.lower(), animal.lower()], "pseudonym": f"{adjective} {animal}"}

@@ -235,7 +235,7 @@ def guessing_years(overall_per_hour: int, touchscreen_per_hour: int) -> float:
     """Average years to guess one code at the highest rate allowed: everybody's budget plus the
     touchscreen's own (which the overall count leaves out: its burst limit, all hour long), half
     of all codes tried."""
-    codes_possible = len(codes.wordlist()) ** codes.CODE_WORDS
+    codes_possible = min(len(codes.wordlist(lang)) for lang in codes.WORDLISTS) ** codes.CODE_WORDS  # the weakest list
     return codes_possible / 2 / (overall_per_hour + touchscreen_per_hour) / HOURS_A_YEAR
 
 

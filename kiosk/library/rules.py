@@ -144,7 +144,8 @@ def _new_loan_id(store: Store) -> str:
             return loan_id
 
 
-def lend(store: Store, item_id: int, due: str, now: dt.datetime, scrypt_n: int) -> tuple[dict, str]:
+def lend(store: Store, item_id: int, due: str, now: dt.datetime, scrypt_n: int,
+         lang: str = "en") -> tuple[dict, str]:
     """Record a loan; returns (loan without hash, the borrower's ticket code). The code is
     not stored anywhere: show it once."""
     if get_item(store, item_id) is None:
@@ -152,11 +153,11 @@ def lend(store: Store, item_id: int, due: str, now: dt.datetime, scrypt_n: int) 
     if item_id in active_loans(store):
         raise Refused(_l("This item is already lent. Record its return first."))
     loan_id = _new_loan_id(store)
-    secret = codes.new_secret_words()
+    secret = codes.new_secret_words(lang)
     loan = {
         "id": loan_id,
         "item": item_id,
-        "claim": codes.hash_secret(secret, n=scrypt_n),
+        "claim": codes.hash_secret(codes.secret_key(secret), n=scrypt_n),
         "lent": iso(now),
         "due": due,
         "returned": None,

@@ -4,6 +4,7 @@ coordinators' adding, editing, lending and returns, and a borrower's loan check 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -158,7 +159,8 @@ def lend(item_id: int):
         submission.nothing_stored()
         return _lend_form(found, bad.values, bad.errors, submission.form_key, 422)
     try:
-        loan, code = library.lend(services().store, item_id, due, now(), current_app.config["SCRYPT_N"])
+        loan, code = library.lend(services().store, item_id, due, now(), current_app.config["SCRYPT_N"],
+                                  lang=str(get_locale()))
     except Refused as refused:
         submission.nothing_stored()
         return _lend_form(found, {"due": due}, {"due": refused.message}, submission.form_key, 422)

@@ -9,8 +9,8 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
 
 from .. import __version__
+from ..core import aliases, counts
 from ..core import config as config_module
-from ..core import counts
 from ..core.times import parse_iso
 from .helpers import fewer_than
 from .services import services
@@ -22,6 +22,17 @@ RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 def _panels(registry, attribute: str, **context) -> list[tuple[str, dict]]:
     """The panels features declare, each with its data, for ``{% include %}``."""
     return [(panel.template, panel.data(**context)) for panel in registry.ordered(attribute)]
+
+
+def alias(item) -> str:
+    """A post's or a reply's pseudonym in the page's language (core/aliases.py)."""
+    return aliases.alias_text(item, str(get_locale()))
+
+
+def code_dir(code: str) -> str:
+    """A ticket code's direction: right-to-left for Arabic words, so that a reader meets the
+    number first and then the words in the order they are typed."""
+    return "rtl" if any("\u0600" <= c <= "\u06ff" for c in code or "") else "ltr"
 
 
 def register_template_helpers(app: Flask, registry) -> None:
@@ -54,6 +65,9 @@ def register_template_helpers(app: Flask, registry) -> None:
             "CATEGORIES": categories(store),
             "CATEGORY_LABELS": categories(store, include_retired=True),
         }
+
+    app.add_template_filter(alias)
+    app.add_template_filter(code_dir)
 
     @app.template_filter("number")
     def number(value) -> str:

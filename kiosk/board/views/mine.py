@@ -12,9 +12,10 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ...core import text
+from ...core import aliases, text
 from ...core.errors import BadCode, Invalid, Refused, TooManyTries
 from ...web.budget import budgeted
 from ...web.helpers import minutes, needs_contact_ok
@@ -212,7 +213,7 @@ def answer(reply_id: str, answer: str):
         return _back(str(refused.message))
     if answer == "accept":
         return redirect(url_for("mine.thread"), code=303)
-    return _back(_("The reply is declined. %(name)s will see a kind note.", name=reply["pseudonym"]))
+    return _back(_("The reply is declined. %(name)s will see a kind note.", name=aliases.alias_text(reply, str(get_locale()))))
 
 
 @bp.route("/mine/reopen", methods=["GET", "POST"])

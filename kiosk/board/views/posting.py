@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 
-from ...core import codes, printing
+from ...core import aliases, codes, printing
 from ...core.errors import Invalid
 from ...web import qr
 from ...web.budget import budgeted
@@ -111,7 +111,7 @@ def print_ticket(post_id: str):
         kiosk_name=setting("NAME"),
         heading=_("Your ticket"),
         lines=[
-            (_("You appear as"), (reply or post)["pseudonym"]),
+            (_("You appear as"), aliases.alias_text(reply or post, str(get_locale()))),
             (_("Ticket number"), ticket_id),
             (_("Your ticket code"), code),
             (_("Your post"), qr.post_url(setting("PUBLIC_URL"), post["id"])),
