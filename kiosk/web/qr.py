@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
@@ -27,6 +28,17 @@ def svg(data: str) -> bytes:
 
 def post_url(public_url: str, post_id: str) -> str:
     return f"{public_url.rstrip('/')}/p/{post_id}"
+
+
+def mine_url(public_url: str, code: str) -> str:
+    """My ticket with the code in the fragment: browsers never send a fragment to the server,
+    and /mine's script fills the field and takes the fragment off the address at once."""
+    return f"{public_url.rstrip('/')}/mine#code={quote(code, safe='-')}"
+
+
+def mine_address(public_url: str) -> str:
+    """My ticket's address as a person types it on a phone: ``aid.lan/mine``."""
+    return public_url.rstrip("/").removeprefix("http://") + "/mine"
 
 
 def inline_svg(data: str, cache: bool = True) -> str:
