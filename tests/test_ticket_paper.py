@@ -5,10 +5,12 @@ Browser tests run Debian's Chromium as tests/test_browser.py does (its fixtures 
 
 from __future__ import annotations
 
+import base64
 import re
 import select
 import shutil
 import socket
+import sqlite3
 import subprocess
 import threading
 from urllib.parse import quote, quote_plus
@@ -17,8 +19,9 @@ import pytest
 
 from conftest import PUBLIC_URL, Visitor, claim_code
 from server import KioskServer
-from test_browser import ARTIFACTS, PHONE, TOUCHSCREEN, browser, open_page, pdf_pages  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, CHROMIUM, PHONE, TOUCHSCREEN, browser, open_page, pdf_pages  # noqa: F401 (fixtures)
 from test_replies import reply_to
+from test_screen import fake_lp  # noqa: F401 (a fixture)
 
 SSID = "Community Center"
 # Page sizes, and the width left inside the ticket's 4 mm page margins, in CSS pixels (96 per inch).
@@ -70,6 +73,10 @@ def zbar(png: bytes, tmp_path) -> list[str]:
     return found.stdout.split()
 
 
+def b64(code: str) -> str:
+    return base64.urlsafe_b64encode(code.encode()).rstrip(b"=").decode()
+
+
 def below_the_fold(page, selector: str) -> float:
     box = page.locator(selector).first.bounding_box()
     assert box is not None, f"{selector} is not shown"
@@ -96,7 +103,7 @@ def test_code_qr_and_print_fit_the_first_screen_at_800x480(touchscreen, open_pag
     shot = page.screenshot()
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"ticket-800x480-{lang}.png").write_bytes(shot)
-    assert f"{PUBLIC_URL}/mine#code={quote(code, safe='-')}" in zbar(shot, tmp_path)
+    assert f"{PUBLIC_URL}/mine#t={b64(code)}" in zbar(shot, tmp_path)
 
 
 def test_a_phone_reads_the_ticket_in_one_column(phone_kiosk, open_page):
@@ -212,7 +219,7 @@ def test_phone_qr_opens_my_ticket_with_the_code_filled_in_and_never_sends_it_in_
     ticket = open_page(phone_kiosk.url, **TOUCHSCREEN)
     code = post_and_open_ticket(ticket, phone_kiosk.url, title="Bread for the weekend")
     scanned = zbar(ticket.locator(".qr-phone svg").screenshot(), tmp_path)
-    assert len(scanned) == 1 and scanned[0].startswith(f"{PUBLIC_URL}/mine#code=")
+    assert scanned == [f"{PUBLIC_URL}/mine#t={b64(code)}"]
 
     # The phone reaches the kiosk at its public name; here through a proxy that records the wire.
     proxy = RecordingProxy(phone_kiosk.port)
@@ -224,6 +231,7 @@ def test_phone_qr_opens_my_ticket_with_the_code_filled_in_and_never_sends_it_in_
         assert phone.input_value("#code") == code
         assert phone.is_visible("#code-filled")
         assert phone.evaluate("location.href") == proxy.url + "/mine"  # off the address bar and this history entry
+        phone.screenshot(path=str(ARTIFACTS / "phone-qr-mine-filled.png"))
         phone.tap("button[type=submit]")
         phone.wait_for_selector("text=Bread for the weekend")
         assert phone.evaluate("location.href") == proxy.url + "/mine"
@@ -240,16 +248,57 @@ def test_phone_qr_opens_my_ticket_with_the_code_filled_in_and_never_sends_it_in_
     assert secret not in phone_kiosk.output()
 
 
+def test_the_phones_history_keeps_no_code_in_the_clear(phone_kiosk, browser, tmp_path):
+    """Chromium's own history database keeps the first address a page had, before the script
+    took the fragment off: it holds the code only encoded (the address bar never shows it)."""
+    ticket = browser.new_context(**TOUCHSCREEN)
+    try:
+        code = post_and_open_ticket(ticket.new_page(), phone_kiosk.url, title="Tea and a chat")
+    finally:
+        ticket.close()
+    phone = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "phone-profile"), executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], **PHONE)
+    try:
+        page = phone.new_page()
+        page.goto(phone_kiosk.url + "/mine#t=" + b64(code))
+        assert page.input_value("#code") == code
+        page.goto(phone_kiosk.url + "/mine#t=not*base64")  # a damaged code: off the address, nothing filled
+        assert page.evaluate("location.href") == phone_kiosk.url + "/mine" and page.input_value("#code") == ""
+    finally:
+        phone.close()
+    history = sqlite3.connect(tmp_path / "phone-profile" / "Default" / "History")
+    try:
+        visited = [url for (url,) in history.execute("SELECT url FROM urls")]
+    finally:
+        history.close()
+    assert any("/mine" in url for url in visited), visited
+    words = code.split("-")[1:]
+    assert not [url for url in visited if any(word in url for word in words)], visited
+
+
 def test_without_javascript_my_ticket_asks_to_type_the_printed_code(phone_kiosk, open_page):
     page = open_page(phone_kiosk.url, java_script_enabled=False, **PHONE)
-    page.goto(phone_kiosk.url + "/mine#code=K7Q2M-acorn-bloom-civic-dwarf")
+    page.goto(phone_kiosk.url + "/mine#t=" + b64("K7Q2M-acorn-bloom-civic-dwarf"))
     assert page.input_value("#code") == ""
     # (Playwright's text selectors skip <noscript>, so the line is found by its element.)
     assert page.is_visible("noscript p") and "Type the code printed on the ticket" in page.inner_text("noscript p")
     assert page.is_hidden("#code-filled")
 
 
-# -- words (no browser) ------------------------------------------------------------------------
+# -- no browser --------------------------------------------------------------------------------
+
+
+def test_a_receipt_printed_with_lp_keeps_the_code_whole_and_says_where_to_use_it(make_app, fake_lp):
+    app = make_app(PRINTER="receipt", WIFI_SSID=SSID)
+    client = app.test_client()
+    response = Visitor(client).post(title="Print me")
+    ticket = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = claim_code(ticket)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', ticket).group(1)
+    assert client.post(response.headers["Location"] + "/print", data={"csrf_token": token}).status_code == 200
+    lines = [line.strip() for line in fake_lp.read_text("utf-8").splitlines()]
+    assert code in lines and "aid.lan/mine" in lines and SSID in lines
+    assert max(len(line) for line in lines) <= 32  # a 58 mm roll's width
 
 
 def test_a_repliers_ticket_offers_the_post_not_my_post(app):
