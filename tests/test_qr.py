@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import subprocess
@@ -43,13 +44,18 @@ def test_public_url_setting_is_followed(make_app, tmp_path):
     assert decode_svg(svg, tmp_path) == f"http://kiosk.example.lan:8080/p/{post_id}"
 
 
-def test_ticket_code_qr_holds_only_the_code(client, visitor, tmp_path):
-    """Not a URL: a URL with the code would stay in the phone's history."""
+def test_ticket_phone_qr_carries_the_code_only_in_the_fragment(client, visitor, tmp_path):
+    """My ticket's address with the code after "#": a browser never sends the fragment to the
+    server, and /mine's script takes it off the address bar (tests/test_ticket_paper.py)."""
     response = visitor.post()
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     code = claim_code(html)
     svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
-    assert decode_svg(svg.encode(), tmp_path) == code
+    url = decode_svg(svg.encode(), tmp_path)
+    assert url.startswith(f"{PUBLIC_URL}/mine#t=")
+    # Encoded, so a browser's history list does not show the words in the clear.
+    assert base64.urlsafe_b64decode(url.split("#t=")[1] + "==").decode() == code
+    assert code.split("-")[1] not in url
 
 
 def test_mine_never_takes_a_code_from_the_address(client, visitor):
@@ -62,12 +68,13 @@ def test_qr_of_unknown_post_is_404(client):
     assert client.get("/p/ZZZZZ/qr.svg").status_code == 404
 
 
-def test_the_ticket_shows_the_code_its_qr_and_the_posts_qr_together(client, visitor):
+def test_the_ticket_shows_the_code_the_phone_qr_and_the_posts_qr_together(client, visitor):
     response = visitor.post()
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     post_id = response.headers["Location"].rsplit("/", 1)[1]
-    qrs = html[html.index('<div class="ticket-qrs">'):]
-    qrs = qrs[:qrs.index("</div>")]
-    assert qrs.count("<figure>") == 2
-    assert "<svg" in qrs and "Your code as a QR code" in qrs
-    assert f'src="/p/{post_id}/qr.svg"' in qrs
+    qrs = html[html.index('<div class="ticket-side">'):]
+    qrs = qrs[:qrs.index('<p class="ticket-help">')]
+    assert qrs.count("<figure") == 2
+    # The phone's code first, each labelled in words.
+    assert qrs.index("<svg") < qrs.index(f'src="/p/{post_id}/qr.svg"')
+    assert "“My ticket” opens with this code filled in" in qrs and "Scan to see your post" in qrs

@@ -19,7 +19,9 @@ def ticket_text(*, kiosk_name: str, heading: str, lines: list[tuple[str, str]], 
     out = [kiosk_name.center(width).rstrip(), heading.center(width).rstrip(), "-" * width]
     for label, value in lines:
         out.append(label)
-        out.extend("  " + part for part in textwrap.wrap(value, width - 2, break_on_hyphens=True) or [""])
+        # A ticket code breaks only at its hyphens, never inside a word (30 columns hold one).
+        parts = textwrap.wrap(value, width - 2, break_on_hyphens=True, break_long_words=False)
+        out.extend("  " + part for part in parts or [""])
     out.append("-" * width)
     out.extend(textwrap.wrap(footer, width))
     return "\n".join(out) + "\n\n\n"

@@ -3,6 +3,7 @@ the kiosk's configured public URL, never the address the request came in on."""
 
 from __future__ import annotations
 
+import base64
 import io
 from functools import lru_cache
 
@@ -27,6 +28,21 @@ def svg(data: str) -> bytes:
 
 def post_url(public_url: str, post_id: str) -> str:
     return f"{public_url.rstrip('/')}/p/{post_id}"
+
+
+def mine_url(public_url: str, code: str) -> str:
+    """My ticket with the code in the fragment, which browsers never send to a server; /mine's
+    script fills the field and takes the fragment off the address bar at once. The code is
+    base64url-encoded so that a browser's history list (which keeps the first address) does not
+    show its words in the clear; an encoding, not a lock: the paper is the key. Shorter than
+    percent-encoding for words in Arabic letters, too."""
+    encoded = base64.urlsafe_b64encode(code.encode("utf-8")).rstrip(b"=").decode("ascii")
+    return f"{public_url.rstrip('/')}/mine#t={encoded}"
+
+
+def mine_address(public_url: str) -> str:
+    """My ticket's address as a person types it on a phone: ``aid.lan/mine``."""
+    return public_url.rstrip("/").removeprefix("http://") + "/mine"
 
 
 def inline_svg(data: str, cache: bool = True) -> str:

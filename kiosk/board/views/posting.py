@@ -79,13 +79,23 @@ def ticket(post_id: str):
     code = take_code("ticket", ticket_id)
     if code and current_app.config["PRINTER"]:
         _leave_for_printing(ticket_id, code)
-    # Only the code's text, never a URL: a URL would sit in the phone's history.
+    public_url = setting("PUBLIC_URL")
+    # My ticket with the code only in the URL's fragment, which no browser sends to a server.
     # Drawn inline and never cached: the code must not linger anywhere after this page.
-    code_qr = Markup(qr.inline_svg(code, cache=False)) if code else None
+    phone_qr = Markup(qr.inline_svg(qr.mine_url(public_url, code), cache=False)) if code else None
     suggested = posts.suggestions(services().store, post, now(), setting("EXPIRE_DAYS")) if code and not reply else []
     return render_template("board/ticket.html", post=posts.public_view(post), reply=reply, ticket_id=ticket_id,
-                           suggested=suggested, code=code, code_qr=code_qr,
-                           post_url=qr.post_url(setting("PUBLIC_URL"), post["id"]))
+                           suggested=suggested, code=code,
+                           code_fit=code_fit(code or ""), phone_qr=phone_qr, mine_address=qr.mine_address(public_url),
+                           wifi=setting("WIFI_SSID"), post_url=qr.post_url(public_url, post["id"]))
+
+
+FIT_LENGTHS = (16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 44, 48, 56, 64)
+
+
+def code_fit(code: str) -> str:
+    """The length class that sizes the code to fit one line of its ticket: CSS cannot count letters."""
+    return next((str(n) for n in FIT_LENGTHS if len(code) <= n), "long")
 
 
 def _leave_for_printing(ticket_id: str, code: str) -> None:
@@ -107,21 +117,31 @@ def print_ticket(post_id: str):
     if code is None:
         flash(_("The code can be printed only right after posting. Take a photo of it instead."))
         return redirect(url_for("public.post", post_id=post["id"]), code=303)
-    text = printing.ticket_text(
-        kiosk_name=setting("NAME"),
-        heading=_("Your ticket"),
-        lines=[
-            (_("You appear as"), aliases.alias_text(reply or post, str(get_locale()))),
-            (_("Ticket number"), ticket_id),
-            (_("Your ticket code"), code),
-            (_("Your post"), qr.post_url(setting("PUBLIC_URL"), post["id"])),
-        ],
-        footer=_("Keep this ticket: with the code you can change, close or withdraw your post at “My ticket”."),
-    )
     try:
-        printing.send(printer, text, title=f"ticket {ticket_id}")
+        printing.send(printer, _paper_ticket(post, reply, ticket_id, code), title=f"ticket {ticket_id}")
     except printing.PrintError as exc:
         current_app.logger.warning("printing failed: %s", exc)
         flash(_("The printer did not answer. Take a photo of your code instead."))
-        return render_template("board/printed.html", post=post, ok=False), 503
-    return render_template("board/printed.html", post=post, ok=True)
+        return render_template("board/printed.html", post=post, reply=reply, ok=False), 503
+    return render_template("board/printed.html", post=post, reply=reply, ok=True)
+
+
+def _paper_ticket(post: dict, reply: dict | None, ticket_id: str, code: str) -> str:
+    """The receipt's text: the code on a line of its own, and where to use it."""
+    public_url, wifi = setting("PUBLIC_URL"), setting("WIFI_SSID")
+    lines = [
+        (_("You appear as"), aliases.alias_text(reply or post, str(get_locale()))),
+        (_("Ticket number"), ticket_id),
+        (_("Your ticket code"), code),
+        (_("My ticket"), qr.mine_address(public_url)),
+    ]
+    if wifi:
+        lines.append((_("Wi-Fi"), wifi))
+    lines.append((_("See the post") if reply else _("Your post"), qr.post_url(public_url, post["id"])))
+    return printing.ticket_text(
+        kiosk_name=setting("NAME"),
+        heading=_("Your ticket"),
+        lines=lines,
+        footer=_("Keep this ticket: with the code you read the answer and talk at “My ticket”.") if reply
+        else _("Keep this ticket: with the code you can change, close or withdraw your post at “My ticket”."),
+    )
