@@ -76,7 +76,9 @@ def on_one_line(code: str, text: str) -> bool:
     """Whether one line of pdftotext's output holds every word group of the code. Words in
     Arabic letters come out in visual order, wrapped in bidi controls, hence by group."""
     text = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text)
-    return any(all(group in line for group in code.split("-")) for line in text.splitlines())
+    # pdftotext gives the lam-alef ligature's letters in visual order (لا comes out as ال).
+    groups = [re.sub("ل([اأإآ])", "\\1ل", group) for group in code.split("-")]
+    return any(all(group in line for group in groups) for line in text.splitlines())
 
 
 def zbar(png: bytes, tmp_path) -> list[str]:
