@@ -199,6 +199,32 @@ def _coordinator(page, base):
     return "/coordinate"
 
 
+def _open_menu(page, base):
+    page.goto(base + "/coordinate/log")
+    page.click(".coord-menu summary")
+    return None
+
+
+FIRST_ITEM = """() => {
+  const h1 = document.querySelector('main h1');
+  if (!h1) return null;
+  for (const el of document.querySelectorAll('main p, main li, main td, main label, main dd')) {
+    if (el.closest('.coord-nav') || !(h1.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)) continue;
+    if (el.textContent.trim() && el.getBoundingClientRect().height > 0) return el.getBoundingClientRect().bottom;
+  }
+  return null;
+}"""
+
+
+def first_screen(page) -> list[str]:
+    """On the touchscreen the coordinator bar leaves room for the page itself: the first item
+    after the heading (on the queue, its first report) ends inside the first 480 px."""
+    if page.locator(".coord-menu[open]").count():
+        return []
+    bottom = page.evaluate(FIRST_ITEM)
+    return [] if bottom is None or bottom <= 480 else [f"the first item ends at {bottom:.0f} px, below the first screen"]
+
+
 def _lend(item):
     def step(page, base):
         page.goto(base + f"/library/{item}/lend")
@@ -254,7 +280,7 @@ def rows(ids: dict) -> dict:
         "(fulfilled)": [("mine-fulfilled", _unlock(ids["done_code"])), ("mine-reopen", "/mine/reopen")],
         # Coordinator pages last: unlocking coordinator mode starts a new session.
         "`/coordinate`": [("coordinate-unlock", "/coordinate"), ("coordinate", _coordinator)],
-        "`/coordinate/log`": [("coordinate-log", "/coordinate/log")],
+        "`/coordinate/log`": [("coordinate-log", "/coordinate/log"), ("coordinate-menu", _open_menu)],
         "`/coordinate/roster`": [("coordinate-roster", "/coordinate/roster")],
         "`/coordinate/agreements`": [("coordinate-agreements", "/coordinate/agreements")],
         "`/coordinate/settings`": [("coordinate-settings", "/coordinate/settings")],
@@ -277,8 +303,9 @@ MEASURE = r"""() => {
   const vw = document.documentElement.clientWidth;
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+  // checkVisibility: false inside a closed <details> too, whose content still has boxes.
   const shown = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
-    return r.width > 2 && r.height > 2 && s.visibility !== 'hidden' && s.display !== 'none'; };
+    return el.checkVisibility() && r.width > 2 && r.height > 2 && s.visibility !== 'hidden' && s.display !== 'none'; };
   // An element that scrolls on purpose (a wide table in its scroll box) may hold text beyond its edge.
   const scrolls = (el) => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
     const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
@@ -302,7 +329,8 @@ MEASURE = r"""() => {
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.parentElement.closest('svg, .claim-code') && !el.matches('.claim-code')) continue;
-      for (const m of node.data.matchAll(/[^\s\-\u2010-\u2015\/\u00b7]+/g)) {
+      // A hyphen or slash may end a line, except inside a number such as a month, 2026-12.
+      for (const m of node.data.matchAll(/\d+(?:[-\/:.]\d+)+|[^\s\-\u2010-\u2015\/\u00b7]+/g)) {
         const range = document.createRange();
         range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
         const tops = new Set([...range.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.bottom)));
@@ -336,11 +364,15 @@ def visit_all(browser, base: str, size: str, lang: str, pages: dict) -> dict:
             for name, url in steps:
                 if callable(url):
                     url = url(page, base)
-                response = page.goto(base + url)
-                assert response.status < 400, f"{url} answered {response.status} ({size}, {lang})"
-                page.wait_for_load_state("load")
+                if url is not None:
+                    response = page.goto(base + url)
+                    assert response.status < 400, f"{url} answered {response.status} ({size}, {lang})"
+                    page.wait_for_load_state("load")
+                url = url or page.url
                 page.screenshot(path=str(SHOTS / f"{name}-{size}-{lang}.png"), full_page=True)
                 problems = page.evaluate(MEASURE)
+                if size == "touch" and page.locator(".coord-nav").count():
+                    problems += first_screen(page)
                 if problems:
                     found[f"{name} {url}"] = problems
     finally:
