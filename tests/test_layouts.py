@@ -205,10 +205,10 @@ def _open_menu(page, base):
     return None
 
 
-FIRST_ITEM = """() => {
+FIRST_ITEM = """(items) => {
   const h1 = document.querySelector('main h1');
   if (!h1) return null;
-  for (const el of document.querySelectorAll('main p, main li, main td, main label, main dd')) {
+  for (const el of document.querySelectorAll(items)) {
     if (el.closest('.coord-nav') || !(h1.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)) continue;
     if (el.textContent.trim() && el.getBoundingClientRect().height > 0) return el.getBoundingClientRect().bottom;
   }
@@ -217,11 +217,12 @@ FIRST_ITEM = """() => {
 
 
 def first_screen(page) -> list[str]:
-    """On the touchscreen the coordinator bar leaves room for the page itself: the first item
-    after the heading (on the queue, its first report) ends inside the first 480 px."""
+    """On the touchscreen the coordinator bar leaves room for the page itself: the first thing
+    after the heading (on the queue, its first report's line) ends inside the first 480 px."""
     if page.locator(".coord-menu[open]").count():
         return []
-    bottom = page.evaluate(FIRST_ITEM)
+    queue = page.url.endswith("/coordinate") and page.locator("main .meta").count()
+    bottom = page.evaluate(FIRST_ITEM, "main .meta" if queue else "main :is(h2, h3, p, li, td, label, dd)")
     return [] if bottom is None or bottom <= 480 else [f"the first item ends at {bottom:.0f} px, below the first screen"]
 
 

@@ -70,30 +70,33 @@ def register_template_helpers(app: Flask, registry) -> None:
             return value or ""
         return format_date(moment, "medium")
 
-    @app.template_filter("whole_dates")
-    def whole_dates(value: str) -> Markup:
-        """Text whose dates (2026-12-21) never break at their hyphens at a line's end."""
-        parts = DATE.split(str(value))
-        return Markup("").join(Markup('<span class="nowrap">{}</span>').format(p) if i % 2 else p
-                               for i, p in enumerate(parts))
-
     @app.template_filter("moment")
     def moment(value) -> str:
         return format_datetime(value, "medium") if value else ""
 
-    @app.template_filter("ago")
-    def ago(value: str) -> Markup:
-        """"3 days ago" in a <time> whose tooltip is the full date and time: the one wording of
-        a post's age, on the board, the post's page and the replies alike."""
-        try:
-            when = parse_iso(value)
-            delta = when - services().clock.now()
-        except (TypeError, ValueError):
-            return Markup("")
-        # A clock that jumped backwards must not say "in 3 days" about the past.
-        if delta.total_seconds() > -60:
-            text = gettext("just now")
-        else:
-            text = format_timedelta(delta, granularity="minute", add_direction=True)
-        return Markup('<time datetime="{}" title="{}">{}</time>').format(
-            when.isoformat(), format_datetime(when, "medium"), text)
+    app.add_template_filter(ago, "ago")
+    app.add_template_filter(whole_dates, "whole_dates")
+
+
+def ago(value: str) -> Markup:
+    """"3 days ago" in a <time> whose tooltip is the full date and time: the one wording of
+    a post's age, on the board, the post's page and the replies alike."""
+    try:
+        when = parse_iso(value)
+        delta = when - services().clock.now()
+    except (TypeError, ValueError):
+        return Markup("")
+    # A clock that jumped backwards must not say "in 3 days" about the past.
+    if delta.total_seconds() > -60:
+        text = gettext("just now")
+    else:
+        text = format_timedelta(delta, granularity="minute", add_direction=True)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        when.isoformat(), format_datetime(when, "medium"), text)
+
+
+def whole_dates(value: str) -> Markup:
+    """Text whose dates (2026-12-21) never break at their hyphens at a line's end."""
+    parts = DATE.split(str(value))
+    return Markup("").join(Markup('<span class="nowrap">{}</span>').format(p) if i % 2 else p
+                           for i, p in enumerate(parts))
