@@ -3,7 +3,7 @@ phone's 360x740, in English, Spanish and Arabic: no page scrolls sideways, no te
 no word is broken inside, no chart's text leaves its SVG and no number sits on a bar.
 Screenshots go to tests/artifacts/layouts/ for people to look at.
 
-A new row in the README's "Pages" table fails this test until it is covered here (ROWS) or
+The browser test is marked slow. A new row in the README's "Pages" table fails this test until it is covered here (ROWS) or
 skipped with a reason (SKIPPED)."""
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import pytest
 from conftest import COORD_PASSPHRASE, Visitor, add_coordinator, claim_code, csrf_token
 from server import KioskServer
 from test_browser import CHROMIUM, sync_playwright
-
-pytestmark = pytest.mark.slow  # about three minutes: 6 contexts x ~55 pages
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SHOTS = Path(__file__).resolve().parent / "artifacts" / "layouts"
@@ -381,6 +379,40 @@ def visit_all(browser, base: str, size: str, lang: str, pages: dict) -> dict:
     return found
 
 
+def test_a_post_says_its_age_as_the_board_does(client, visitor):
+    post_id, _ = visitor.create(title="Bread to share")
+    board = client.get("/board").get_data(as_text=True)
+    page = client.get(f"/p/{post_id}").get_data(as_text=True)
+    said = re.search(r'<time datetime="([^"]+)" title="([^"]+)">([^<]+)</time>', page)
+    assert said and said.group(3) == "just now"
+    assert said.group(0) in board  # the same words, the same full date in the tooltip
+
+
+def test_right_to_left_charts_are_mirrored_and_keep_their_text_inside():
+    import xml.etree.ElementTree as ET
+
+    from kiosk.web import charts
+
+    bars = [charts.Bar("2026-11", 9, "9"), charts.Bar("2026-12", None, "fewer than 3")]
+    for rtl in (False, True):
+        root = ET.fromstring(charts.bar_chart("c", "Needs", bars, rtl=rtl))
+        width = float(root.get("viewBox").split()[2])
+        ns = "{http://www.w3.org/2000/svg}"
+        label = root.find(f".//{ns}text[@class='bar-label']")
+        fill = root.find(f".//{ns}rect[@class='bar-fill']")
+        value = root.find(f".//{ns}text[@class='bar-value']")
+        assert root.get("direction") == ("rtl" if rtl else "ltr") and label.get("text-anchor") == "start"
+        fill_start, fill_end = float(fill.get("x")), float(fill.get("x")) + float(fill.get("width"))
+        if rtl:  # labels from the right edge, the bar grows leftwards, its number left of it
+            assert float(label.get("x")) > width - 10 and fill_end > width - 10
+            assert float(value.get("x")) < fill_start
+        else:
+            assert float(label.get("x")) < 10 and fill_start < 10 and float(value.get("x")) > fill_end
+        # room for the longest number ("fewer than 3") beside the track, inside the box
+        room = float(value.get("x")) if rtl else width - float(value.get("x"))
+        assert room >= len("fewer than 3") * charts.LABEL_SIZE * 0.6
+
+
 def test_every_readme_page_is_covered_or_skipped_with_a_reason():
     covered = set(rows({key: "1" for key in ("post", "reply", "item", "event", "post_code", "matched_code",
                                              "matched_reply", "done_code")}))
@@ -400,6 +432,7 @@ def browser():
         browser.close()
 
 
+@pytest.mark.slow  # about 75 s a size: 3 languages x ~55 pages
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_holds_its_layout(seeded, browser, size):
     """The touchscreen's pages come from a kiosk in touchscreen mode, a phone's from one without,
