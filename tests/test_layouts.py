@@ -197,6 +197,14 @@ def _coordinator(page, base):
     return "/coordinate"
 
 
+def _bigger_text(url):
+    def step(page, base):  # another font or a larger text setting must not break a tile's word
+        page.goto(base + url)
+        page.evaluate("document.body.style.letterSpacing = '.1em'")
+        return None
+    return step
+
+
 def _open_menu(page, base):
     page.goto(base + "/coordinate/log")
     page.click(".coord-menu summary")
@@ -247,7 +255,8 @@ def rows(ids: dict) -> dict:
     return {
         "`/`": [("start", "/")],
         "`/board`": [("board", "/board"), ("board-transportation", "/board?category=transportation")],
-        "`/new/request`, `/new/offer`": [("new-request", "/new/request"), ("new-offer", "/new/offer")],
+        "`/new/request`, `/new/offer`": [("new-request", "/new/request"), ("new-offer", "/new/offer"),
+                                         ("new-request-larger-text", _bigger_text("/new/request"))],
         "`/ticket/<id>`": [("ticket", _fresh_ticket)],
         "`/p/<id>`": [("post", f"/p/{post}")],
         "`/p/<id>/reply`": [("reply", f"/p/{post}/reply")],
