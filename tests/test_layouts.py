@@ -346,6 +346,13 @@ MEASURE = r"""() => {
       }
     }
   }
+  // Someone's words in another direction still line up with a right-to-left page.
+  if (getComputedStyle(document.body).direction === 'rtl')
+    for (const el of document.querySelectorAll('main [dir=auto]:not(input, textarea, select)')) {
+      const s = getComputedStyle(el);
+      if (shown(el) && s.display !== 'inline' && s.direction === 'ltr' && ['left', 'start'].includes(s.textAlign))
+        problems.push(`left-aligned on a right-to-left page: ${name(el)} "${el.textContent.trim().slice(0, 40)}"`);
+    }
   for (const svg of document.querySelectorAll('svg')) {
     if (!shown(svg)) continue;
     const box = svg.getBoundingClientRect();
