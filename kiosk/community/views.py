@@ -14,7 +14,7 @@ from ..web import charts, gate
 from ..web.budget import budgeted
 from ..web.audit import audit, monthly_counts
 from ..web.gate import coordinator_required, handles
-from ..web.helpers import fewer_than, needs_contact_ok
+from ..web.helpers import fewer_than, needs_contact_ok, right_to_left
 from ..web.services import now, services
 from ..web.settings import setting
 from . import agreements as agreed
@@ -52,7 +52,7 @@ def _chart(chart_id: str, title: str, months: list[str], values: dict) -> Markup
         shown = counts.shown(value)
         text = "—" if shown is None else (fewer_than() if isinstance(shown, str) else str(shown))
         bars.append(charts.Bar(month, value if isinstance(shown, int) else None, text))
-    return Markup(charts.bar_chart(chart_id, title, bars))
+    return Markup(charts.bar_chart(chart_id, title, bars, rtl=right_to_left()))
 
 
 @bp.get("/stats")

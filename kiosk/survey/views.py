@@ -12,7 +12,7 @@ from ..web import charts, gate
 from ..web.budget import budgeted
 from ..web.audit import audit
 from ..web.gate import coordinator_required, current_handle
-from ..web.helpers import fewer_than, needs_contact_ok
+from ..web.helpers import fewer_than, needs_contact_ok, right_to_left
 from ..web.services import now, services
 from . import rules as surveys
 
@@ -89,7 +89,7 @@ def _view_of(result: dict, exact: bool) -> list[dict]:
         if q["kind"] != "text":
             item["chart"] = Markup(charts.bar_chart(
                 f"chart-q{q['number']}", q["text"], rows,
-                _("Number of people who chose each option. The table below has the same numbers.")))
+                _("Number of people who chose each option. The table below has the same numbers."), rtl=right_to_left()))
         out.append(item)
     return out
 

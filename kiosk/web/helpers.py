@@ -25,6 +25,15 @@ def flash_and_go(message, endpoint: str, **values):
     return redirect(url_for(endpoint, **values), code=303)
 
 
+def right_to_left() -> bool:
+    """Whether the page is in a right-to-left language (charts are drawn mirrored there)."""
+    from flask_babel import get_locale
+
+    from .template_helpers import RTL_LANGUAGES
+
+    return str(get_locale()) in RTL_LANGUAGES
+
+
 def fewer_than() -> str:
     """What a public number too small to show says instead (core/counts.py)."""
     return gettext("fewer than %(n)d", n=counts.SMALL)

@@ -4,8 +4,10 @@ menus and panels features declare, and filters for numbers, dates and "3 days ag
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Flask
+from markupsafe import Markup
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
 
 from .. import __version__
@@ -17,6 +19,7 @@ from .services import services
 from .settings import categories, setting
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+DATE = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
 
 
 def _panels(registry, attribute: str, **context) -> list[tuple[str, dict]]:
@@ -85,13 +88,29 @@ def register_template_helpers(app: Flask, registry) -> None:
     def moment(value) -> str:
         return format_datetime(value, "medium") if value else ""
 
-    @app.template_filter("ago")
-    def ago(value: str) -> str:
-        try:
-            delta = parse_iso(value) - services().clock.now()
-        except (TypeError, ValueError):
-            return ""
-        # A clock that jumped backwards must not say "in 3 days" about the past.
-        if delta.total_seconds() > -60:
-            return gettext("just now")
-        return format_timedelta(delta, granularity="minute", add_direction=True)
+    app.add_template_filter(ago, "ago")
+    app.add_template_filter(whole_dates, "whole_dates")
+
+
+def ago(value: str) -> Markup:
+    """"3 days ago" in a <time> whose tooltip is the full date and time: the one wording of
+    a post's age, on the board, the post's page and the replies alike."""
+    try:
+        when = parse_iso(value)
+        delta = when - services().clock.now()
+    except (TypeError, ValueError):
+        return Markup("")
+    # A clock that jumped backwards must not say "in 3 days" about the past.
+    if delta.total_seconds() > -60:
+        text = gettext("just now")
+    else:
+        text = format_timedelta(delta, granularity="minute", add_direction=True)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        when.isoformat(), format_datetime(when, "medium"), text)
+
+
+def whole_dates(value: str) -> Markup:
+    """Text whose dates (2026-12-21) never break at their hyphens at a line's end."""
+    parts = DATE.split(str(value))
+    return Markup("").join(Markup('<span class="nowrap">{}</span>').format(p) if i % 2 else p
+                           for i, p in enumerate(parts))

@@ -7,6 +7,7 @@ from flask_babel import format_decimal, gettext as _
 from markupsafe import Markup
 
 from ...web import charts, gate
+from ...web.helpers import right_to_left
 from ...web.services import now, services
 from ...web.settings import categories, setting
 from .. import moderation, numbers
@@ -39,7 +40,8 @@ def stats_panel(months: list[str], **context) -> dict:
     return {
         "months": months,
         "median_days": median,
-        "median_chart": Markup(charts.bar_chart("chart-wait", _("Median days to a first reply"), bars)),
+        "median_chart": Markup(charts.bar_chart("chart-wait", _("Median days to a first reply"), bars,
+                                                rtl=right_to_left())),
         "by_category": {k: v for k, v in counted.by_category.items() if k[0] in months},
         "CATEGORY_LABELS_ALL": categories(services().store, include_retired=True),
     }
