@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from .forms import MAX_DATE_AHEAD_DAYS
 
 TIME_STEP_MINUTES = 15
+MIN_HORIZON_DAYS = 62
 Groups = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 
 
@@ -36,10 +37,16 @@ def _groups(lang: str, days: tuple[dt.date, ...]) -> Groups:
                  for (year, month), items in groups.items())
 
 
-def day_groups(today: dt.date, keep: str = "") -> Groups:
-    """The days from today to a year ahead, by month: ((month name, ((iso, label), ...)), ...).
+def horizon(expire_days: int) -> int:
+    """How many days ahead the lists go: a post leaves the board after ``expire_days``, so a
+    few weeks past that is enough (and keeps the page light), never past what the checks take."""
+    return min(MAX_DATE_AHEAD_DAYS, max(MIN_HORIZON_DAYS, expire_days + 14))
+
+
+def day_groups(today: dt.date, ahead: int, keep: str = "") -> Groups:
+    """The days from today to ``ahead`` days later, by month: ((month name, ((iso, label), ...)), ...).
     ``keep``: a date already chosen (when editing) that stays offered even outside the range."""
-    days = [today + dt.timedelta(days=n) for n in range(MAX_DATE_AHEAD_DAYS + 1)]
+    days = [today + dt.timedelta(days=n) for n in range(ahead + 1)]
     kept = _parse(dt.date, keep)
     if kept and kept not in days:
         days = sorted([*days, kept])

@@ -25,7 +25,7 @@ bp = Blueprint("posting", __name__, template_folder=TEMPLATES)
 @bp.app_template_global("posting_days")
 def posting_days(keep: str = ""):
     """The posting form's days, named in the page's language (also for /mine/edit)."""
-    return days.day_groups(now().date(), keep)
+    return days.day_groups(now().date(), days.horizon(setting("EXPIRE_DAYS")), keep)
 
 
 bp.add_app_template_global(days.time_choices, "posting_times")
