@@ -104,7 +104,7 @@
     post.hidden = name !== "check";
     form.classList.toggle("at-check", name === "check");
     if (name === "check") { fillSummary(); fromCheck = false; }
-    if (remember) history.pushState({ step: name }, "");
+    if (remember) history.pushState({ step: name, from: remember }, "");
     window.scrollTo(0, 0);
   }
 
@@ -112,7 +112,7 @@
     // The on-screen keyboard (touch.js) goes with the field it typed into.
     var done = document.querySelector("#osk:not([hidden]) [data-action=done]");
     if (done) done.click();
-    show(name, true);
+    show(name, current);
     // The title is the one thing to type: its keyboard comes at once. Elsewhere the step
     // itself takes the focus, so that a screen reader starts reading at its question.
     if (name === "title") form.elements.title.focus();
@@ -152,7 +152,10 @@
   next.addEventListener("click", forward);
   back.addEventListener("click", function () {
     var steps = order();
-    go(steps[Math.max(steps.indexOf(current) - 1, 0)]);
+    var before = steps[Math.max(steps.indexOf(current) - 1, 0)];
+    // Came from there: the browser's Back does it, so that history and screen agree.
+    if (history.state && history.state.from === before) history.back();
+    else go(before);
   });
   form.addEventListener("click", function (ev) {
     var change = ev.target.closest("[data-goto]");
