@@ -194,6 +194,8 @@ def test_ride_and_date_fields_show_only_where_they_apply(kiosk, phone_site, open
     assert plain.is_visible("#when_date")
     plain.check("input[name=when][value=today]")
     assert plain.is_hidden("#when_date")
+    plain.check("input[name=when][value^='2'] >> nth=0")  # a day of the coming week, as its own tile
+    assert plain.is_hidden("#when_date")
 
     page = open_page(kiosk.url, **TOUCHSCREEN)
     page.goto(kiosk.url + "/new/offer")
@@ -206,6 +208,10 @@ def test_ride_and_date_fields_show_only_where_they_apply(kiosk, phone_site, open
     assert page.is_hidden("#ride_from") and page.is_hidden("#when_date")  # "when", no ride step
     page.tap("label.tile:has(input[value=date])")
     assert page.is_visible("#when_date")
+    page.tap("label.tile:has(input[name=when][value^='2']) >> nth=0")  # the next days: one tap each
+    assert step_of(page) == (5, 5) and "Tomorrow" in page.inner_text(".summary")
+    page.tap(".step-nav button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ticket/[A-Z0-9]{5}$"))
 
 
 def test_a_phone_without_javascript_posts_in_spanish_on_a_date(phone_site, open_page):  # noqa: F811

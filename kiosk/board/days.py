@@ -10,12 +10,13 @@ import datetime as dt
 from functools import lru_cache
 
 from babel.dates import format_skeleton, format_time
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from .forms import MAX_DATE_AHEAD_DAYS
 
 TIME_STEP_MINUTES = 15
 MIN_HORIZON_DAYS = 62
+SOON_DAYS = 5
 Groups = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 
 
@@ -51,6 +52,13 @@ def day_groups(today: dt.date, ahead: int, keep: str = "") -> Groups:
     if kept and kept not in days:
         days = sorted([*days, kept])
     return _groups(str(get_locale()), tuple(days))
+
+
+def soon(today: dt.date, count: int = SOON_DAYS) -> list[tuple[str, str]]:
+    """The next few days as one-tap choices: 'Tomorrow', 'Wed, Dec 9', ..."""
+    days = [today + dt.timedelta(days=n) for n in range(1, count + 1)]
+    return [(day.isoformat(), gettext("Tomorrow") if n == 0 else format_skeleton("MMMEd", day, locale=str(get_locale())))
+            for n, day in enumerate(days)]
 
 
 def time_choices(keep: str = "") -> list[tuple[str, str]]:

@@ -28,6 +28,11 @@ def posting_days(keep: str = ""):
     return days.day_groups(now().date(), days.horizon(setting("EXPIRE_DAYS")), keep)
 
 
+@bp.app_template_global("posting_soon")
+def posting_soon():
+    return days.soon(now().date())
+
+
 bp.add_app_template_global(days.time_choices, "posting_times")
 
 

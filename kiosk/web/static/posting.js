@@ -165,7 +165,7 @@
     var el = ev.target;
     if (el.name === "category") { say(sections.what, ""); forward(); }
     if (el.name === "when" && el.value !== "date") forward();
-    if (el.name === "when" && el.value === "date") say(sections.when, "");
+    if (el.name === "when_date") say(sections.when, ""); // fixed: the message goes
   });
   // Enter in a field moves on instead of posting half a form.
   form.addEventListener("submit", function (ev) {
