@@ -136,6 +136,14 @@ def tap_keys(page, text: str) -> None:
             page.tap(f".osk-key[data-action=char] >> text='{ch}'")
 
 
+def tap_to_post(page) -> None:
+    """The posting form goes in steps with a script (posting.js): Next up to "check and post",
+    then its Post button."""
+    while page.is_visible(".step-nav [data-next]"):
+        page.tap(".step-nav [data-next]")
+    page.tap(".step-nav button[type=submit]")
+
+
 def pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
 
@@ -157,7 +165,7 @@ def test_post_a_request_by_tapping_only(kiosk, open_page):
     assert page.input_value("#title") == "soup 4"
     page.tap(".osk-key[data-action=done]")
     assert page.is_hidden("#osk")
-    page.tap("button[type=submit]")
+    tap_to_post(page)
     page.wait_for_url(re.compile(r".*/ticket/[A-Z0-9]{5}$"))
     code = page.inner_text(".claim-code")
     post_id = page.url.rsplit("/", 1)[1]
@@ -170,6 +178,10 @@ def test_post_a_request_by_tapping_only(kiosk, open_page):
 def test_keyboard_respects_maxlength_and_has_each_languages_letters(kiosk, open_page):
     page = open_page(kiosk.url, **TOUCHSCREEN)
     page.goto(kiosk.url + "/new/offer")
+    page.tap("label.tile:has(input[value=other])")  # steps: what about, a title, then the area
+    tap_keys(page, "x")
+    page.tap(".osk-key[data-action=done]")
+    page.tap(".step-nav [data-next]")
     page.tap("#area")
     for _ in range(65):
         page.tap(".osk-key[data-action=char] >> nth=12")
@@ -192,6 +204,7 @@ def test_idle_reset_clears_a_half_filled_form_and_the_language(kiosk, open_page)
     page.tap("button[name=lang][value=es]")
     page.wait_for_selector("html[lang=es]")
     page.goto(kiosk.url + "/new/offer")
+    page.tap("label.tile:has(input[value=other])")
     page.tap("#title")
     tap_keys(page, "half")
     page.clock.fast_forward(91_000)
@@ -210,6 +223,7 @@ def test_still_there_keeps_what_was_typed(kiosk, open_page):
     page = open_page(kiosk.url, **TOUCHSCREEN)
     page.clock.install()
     page.goto(kiosk.url + "/new/request")
+    page.tap("label.tile:has(input[value=other])")
     page.tap("#title")
     tap_keys(page, "keep")
     page.clock.fast_forward(91_000)
@@ -227,7 +241,7 @@ def test_idle_reset_takes_a_ticket_off_the_screen(kiosk, open_page):
     page.tap("#title")
     tap_keys(page, "x")
     page.tap(".osk-key[data-action=done]")
-    page.tap("button[type=submit]")
+    tap_to_post(page)
     page.wait_for_selector(".claim-code")
     ticket_url = page.url
     page.clock.fast_forward(3 * 90_000 + 21_000)  # a ticket on screen gets three times as long
@@ -274,7 +288,7 @@ def test_leaving_a_fresh_ticket_asks_first(kiosk, open_page):
     page.tap("#title")
     tap_keys(page, "y")
     page.tap(".osk-key[data-action=done]")
-    page.tap("button[type=submit]")
+    tap_to_post(page)
     page.wait_for_selector(".claim-code")
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
@@ -331,7 +345,7 @@ def test_ticket_prints_on_one_receipt_or_a6_page(phone_site, open_page):
     page.goto(phone_site.url + "/new/request")
     page.check("input[name=category][value=food]")
     page.fill("#title", "A title long enough to wrap on a narrow receipt printer roll")
-    page.click("button[type=submit]")
+    tap_to_post(page)
     page.wait_for_selector(".claim-code")
     for name, size in {
         "58mm": {"width": "58mm", "height": "297mm"},
@@ -364,7 +378,7 @@ def test_post_page_prints_as_one_card(phone_site, open_page):
     page.goto(phone_site.url + "/new/offer")
     page.check("input[name=category][value=companionship]")
     page.fill("#title", "Walks in the park")
-    page.click("button[type=submit]")
+    tap_to_post(page)
     page.wait_for_selector(".claim-code")
     post_id = page.url.rsplit("/", 1)[1]
     page.goto(phone_site.url + f"/p/{post_id}")

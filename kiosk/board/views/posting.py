@@ -16,10 +16,24 @@ from ...web.forms import Submission, new_form_key, take_code
 from ...web.helpers import found_or_404, needs_contact_ok
 from ...web.services import now, services
 from ...web.settings import categories, setting
-from .. import forms, posts, replies
+from .. import days, forms, posts, replies
 from . import TEMPLATES
 
 bp = Blueprint("posting", __name__, template_folder=TEMPLATES)
+
+
+@bp.app_template_global("posting_days")
+def posting_days(keep: str = ""):
+    """The posting form's days, named in the page's language (also for /mine/edit)."""
+    return days.day_groups(now().date(), days.horizon(setting("EXPIRE_DAYS")), keep)
+
+
+@bp.app_template_global("posting_soon")
+def posting_soon():
+    return days.soon(now().date())
+
+
+bp.add_app_template_global(days.time_choices, "posting_times")
 
 
 def _form(kind: str, values: dict, errors: dict, contact: dict, form_key: str, status: int = 200):
