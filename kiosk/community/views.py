@@ -112,7 +112,7 @@ def _roster_form(weeks: list[str], names: list[str]) -> tuple[dict, dict]:
 @bp.route("/coordinate/roster", methods=["GET", "POST"])
 @coordinator_required
 def roster():
-    store, today = services().store, now().date()
+    store, today = services().store, now().astimezone(_tz()).date()
     weeks = rosters.upcoming_weeks(today)
     current = rosters.roster(store)
     names = rosters.people(store, handles(store))
