@@ -34,8 +34,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "==> Installing system packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Another apt may hold the lock (a Pi's first boot runs its own updates): wait for it up to
+  # 10 minutes instead of failing at once. DPkg::Lock::Timeout needs apt >= 1.9.11 (Debian 12: 2.6).
+  wait_for_lock=(-o DPkg::Lock::Timeout=600)
+  $sudo apt-get "${wait_for_lock[@]}" update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get "${wait_for_lock[@]}" install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # Debian's own Python, the one a Raspberry Pi runs, not another one found first on PATH.

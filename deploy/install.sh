@@ -216,8 +216,10 @@ else
     note "every package is already installed"
   else
     note "missing: ${missing[*]} (this step needs the internet, once)"
-    system apt-get update
-    system env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+    # Wait up to 10 minutes for another apt (a Pi's first boot runs its own updates) instead of
+    # failing at once; DPkg::Lock::Timeout needs apt >= 1.9.11 (Bookworm has 2.6).
+    system apt-get -o DPkg::Lock::Timeout=600 update
+    system env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}"
   fi
 fi
 

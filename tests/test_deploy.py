@@ -5,6 +5,7 @@ settings file is never overwritten and that --dry-run writes nothing."""
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 import shlex
 import shutil
@@ -321,3 +322,84 @@ def test_the_units_verify(tmp_path, unit, program, as_name):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "Unknown" not in result.stderr and "ignoring" not in result.stderr, result.stderr
+
+
+# -- issue 17: waiting for another apt (a Pi's first boot runs its own updates) -----------------
+
+LOCK_OPTION = "DPkg::Lock::Timeout=600"
+# A stand-in for apt-get that behaves as apt does with its lock: with -o DPkg::Lock::Timeout=N
+# it waits up to N seconds for the lock, without it it fails at once ("Could not get lock").
+FAKE_APT = """#!/bin/bash
+echo "$*" >> "$CALLS"
+all=" $* "
+wait=0
+while [ $# -gt 0 ]; do
+  if [ "$1" = -o ] && [[ "$2" == DPkg::Lock::Timeout=* ]]; then wait=${2#*=}; fi
+  shift
+done
+if [ "$wait" -gt 0 ]; then
+  echo waiting >> "$CALLS.state"
+  flock -w "$wait" "$LOCK" true || exit 100
+else
+  flock -n "$LOCK" true || { echo "E: Could not get lock $LOCK" >&2; exit 100; }
+fi
+# After installing, stop the script: the virtual environment is not what these tests are about.
+case "$all" in *" install "*) exit 42 ;; esac
+"""
+
+
+def fake_machine(tmp_path: Path) -> tuple[dict, Path]:
+    """A copy of bootstrap.sh, apt-get as above, every package missing, sudo that just runs."""
+    checkout = tmp_path / "checkout"
+    (checkout / "deploy").mkdir(parents=True)
+    shutil.copy(DEPLOY / "bootstrap.sh", checkout / "deploy" / "bootstrap.sh")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    scripts = {"apt-get": FAKE_APT, "dpkg-query": "#!/bin/sh\nexit 1\n", "sudo": '#!/bin/sh\nexec "$@"\n'}
+    for name, body in scripts.items():
+        (bin_dir / name).write_text(body)
+        (bin_dir / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"),
+           "LOCK": str(tmp_path / "lock-frontend")}
+    return env, checkout
+
+
+@pytest.mark.skipif(not shutil.which("flock"), reason="flock (util-linux) is not installed")
+def test_bootstrap_waits_for_another_apt_instead_of_failing(tmp_path):
+    import fcntl
+    import time
+
+    env, checkout = fake_machine(tmp_path)
+    calls, state = tmp_path / "calls", tmp_path / "calls.state"
+    with open(tmp_path / "lock-frontend", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # "another apt is running"
+        run = subprocess.Popen(["bash", str(checkout / "deploy/bootstrap.sh")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while not state.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling until apt-get waits, not a timing assertion
+        assert run.poll() is None, "bootstrap gave up while another apt held the lock: " + run.communicate()[0]
+        fcntl.flock(held, fcntl.LOCK_UN)  # the other apt is done
+        output = run.communicate(timeout=60)[0]
+    assert run.returncode == 42, output  # got the lock, installed, and stopped where the fake stops it
+    lines = calls.read_text().splitlines()
+    assert [" update " in f" {line} " for line in lines] == [True, False] and " install " in lines[1], lines
+    assert all(LOCK_OPTION in line for line in lines), lines
+    assert "Could not get lock" not in output
+
+
+def test_every_apt_get_in_deploy_waits_for_the_lock(tmp_path):
+    calls = [line for path in DEPLOY.rglob("*.sh") for line in path.read_text().splitlines()
+             if re.search(r"^\s*[^#\"]*\bapt-get\b", line) and "note " not in line]
+    assert len(calls) >= 4, calls
+    assert all(LOCK_OPTION in line or "wait_for_lock" in line for line in calls), calls
+    # install.sh says what it would run: the option is there.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dpkg-query").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "dpkg-query").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", str(INSTALL), "--dry-run", *OPTIONS], capture_output=True, text=True,
+                            env=env, timeout=120, check=False)
+    assert f"would run: apt-get -o {LOCK_OPTION} update" in result.stdout, result.stdout + result.stderr
+    assert f"apt-get -o {LOCK_OPTION} install -y" in result.stdout

@@ -176,6 +176,9 @@ def public_view(post: dict) -> dict:
     """What anyone may see of a post: no claim hash, no replies or threads, only their count."""
     view = {k: v for k, v in post.items() if k not in PRIVATE_FIELDS}
     view["reply_count"] = len(post.get("replies") or ())
+    # Replies the poster has not yet accepted or declined: a count only (their words are sealed).
+    view["waiting"] = sum(1 for r in post.get("replies") or () if r.get("status") == "new") \
+        if post.get("status") == "open" else 0
     view["is_hidden"] = bool(post.get("hidden"))
     return view
 

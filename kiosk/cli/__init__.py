@@ -127,21 +127,31 @@ def serve(host: str, port: int, data_dir: str | None) -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--posts", "count", default=40, show_default=True, type=click.IntRange(0, 1000))
-def demo(host: str, port: int, count: int) -> None:
-    """Serve a throwaway data folder filled with sample posts."""
+@click.option("--phone", is_flag=True, help="The plain view, as on a phone: no on-screen keyboard, no idle reset.")
+def demo(host: str, port: int, count: int, phone: bool) -> None:
+    """Serve a throwaway data folder filled with sample posts, gatherings, the tool library, a
+    survey and a roster; as the touchscreen (on-screen keyboard, idle reset) unless --phone."""
     from .demo import add_demo_coordinator, add_sample_posts
+    from .demodata import add_demo_world
 
     folder = tempfile.mkdtemp(prefix="kiosk-demo-")
     # Stopping with SIGTERM (systemd, kill, a test) must also remove the throwaway folder.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         public = os.environ.get("KIOSK_PUBLIC_URL") or f"http://{socket.gethostname()}.local:{port}"
-        app = _make_app({"DATA_DIR": folder, "PUBLIC_URL": public})
+        # Kiosk mode applies to this machine's own browser only (localhost), as on the Pi.
+        app = _make_app({"DATA_DIR": folder, "PUBLIC_URL": public, "TOUCHSCREEN": not phone})
         with app.app_context():
-            add_sample_posts(app, count)
+            made = add_sample_posts(app, count)
             passphrase = add_demo_coordinator(app)
+            add_demo_world(app, made)
         click.echo(f"Demo kiosk with {count} sample posts (data in {folder}, removed on exit).")
         click.echo(f"Coordinator mode for this demo only: handle Demo, passphrase {passphrase}")
+        if phone:
+            click.echo("Plain view (as on a phone): no on-screen keyboard, no idle reset.")
+        else:
+            click.echo(f"Touchscreen view on this machine: on-screen keyboard, back to the start page after "
+                       f"{app.config['IDLE_SECONDS']} s untouched. For the plain view: kiosk demo --phone")
         click.echo(f"Open http://localhost:{port}/ on this machine, or {public}/ from a phone.")
         _serve(app, host, port)
     finally:

@@ -54,6 +54,15 @@ SAMPLES = [
 ]
 
 
+# Rides for /rides: title -> (days from now, time, from, to)
+RIDES = {
+    "Ride to the clinic on Thursday": (3, "09:30", "Elm Court", "Health clinic"),
+    "Driving to the big supermarket every Sunday": (5, "10:00", "Church parking lot", "Supermarket"),
+    "Llevo a personas al hospital": (1, "15:00", "Barrio norte", "Hospital"),
+    "Lift to the food share on Saturday": (4, "09:45", "East side", "Community center"),
+}
+
+
 def add_sample_posts(app: Flask, count: int = 40, seed: int = 7) -> list[dict]:
     """Add ``count`` sample posts, spread over the last two weeks (needs an app context)."""
     store = app.extensions["kiosk"].store
@@ -64,6 +73,10 @@ def add_sample_posts(app: Flask, count: int = 40, seed: int = 7) -> list[dict]:
         kind, category, lang, title, details, area, when = SAMPLES[i % len(SAMPLES)]
         created = now - dt.timedelta(minutes=rnd.randint(5, 14 * 24 * 60))
         values = {"category": category, "title": title, "details": details, "area": area, "when": when}
+        if title in RIDES:
+            days, clock, start, end = RIDES[title]
+            values["ride"] = {"date": (now.date() + dt.timedelta(days=days)).isoformat(), "time": clock,
+                              "from": start, "to": end}
         post, _code = posts.create_post(
             store, kind, values, lang=lang, source=app.config["NAME"], scrypt_n=1024, now=created
         )

@@ -37,21 +37,57 @@ def on_duty(store: Store, today: dt.date) -> str | None:
     return roster(store).get("weeks", {}).get(week_key(today)) or None
 
 
-def next_meeting(store: Store, now: dt.datetime) -> dict | None:
+def next_meeting(store: Store, now: dt.datetime, tz: dt.tzinfo = dt.timezone.utc) -> dict | None:
+    """The roster's meeting, in the center's time zone ``tz``, from today on."""
     meeting = roster(store).get("meeting") or {}
     when = meeting.get("when")
     if not when:
         return None
     try:
-        moment = dt.datetime.fromisoformat(when)
+        moment = dt.datetime.fromisoformat(when).replace(tzinfo=tz)
     except ValueError:
         return None
-    if moment.date() < now.date():
+    if moment.date() < now.astimezone(tz).date():
         return None
-    return {"when": moment, "where": meeting.get("where", "")}
+    return {"when": moment, "where": meeting.get("where", ""), "title": "", "link": None}
 
 
-def save_roster(store: Store, weeks: dict, meeting_when: str, meeting_where: str, known: list[str]) -> None:
+def earliest(meetings) -> dict | None:
+    """The soonest of several meetings (None where a source has none)."""
+    return min((m for m in meetings if m), key=lambda m: m["when"], default=None)
+
+
+NAME = re.compile(r"[^\W_][\w .'-]{0,29}")  # a handle or a nickname: letters of any script
+MAX_PEOPLE = 20
+
+
+def people(store: Store, team: list[str]) -> list[str]:
+    """Who shares duty: the coordinators' list, or the coordinators' handles until they make one."""
+    return list(roster(store).get("people") or team)
+
+
+def check_people(raw: str) -> list[str]:
+    """One name a line (or separated by commas), each a handle or nickname, never twice."""
+    names = [text.normalize(n) for n in re.split(r"[\n,]", raw or "")]
+    names = list(dict.fromkeys(n for n in names if n))
+    if len(names) > MAX_PEOPLE:
+        raise Refused(_l("List at most %(n)d people.", n=MAX_PEOPLE))
+    for name in names:
+        if not NAME.fullmatch(name) or text.unsafe(name):
+            raise Refused(_l("“%(name)s”: use a handle or nickname of at most 30 letters or digits, one a line.",
+                             name=name[:40]))
+    return names
+
+
+def history(store: Store, before: str) -> dict[str, str]:
+    """The saved weeks before ``before``: who was on duty."""
+    return {week: name for week, name in roster(store).get("weeks", {}).items() if week < before}
+
+
+def save_roster(store: Store, weeks: dict, meeting_when: str, meeting_where: str, known: list[str],
+                away: dict | None = None, team: list[str] | None = None) -> None:
+    """Store the chosen weeks (``known``: who may be chosen), who is away in which week, the
+    meeting and, when given, the list of who shares duty (``team``)."""
     errors = {}
     clean_weeks = {}
     for key, handle in weeks.items():
@@ -74,4 +110,11 @@ def save_roster(store: Store, weeks: dict, meeting_when: str, meeting_where: str
         raise Refused(next(iter(errors.values())))
     current = roster(store)
     kept = {k: v for k, v in current.get("weeks", {}).items() if k not in weeks}
-    store.set_meta(META_KEY, {"weeks": {**kept, **clean_weeks}, "meeting": {"when": when, "where": where}})
+    value = {**current, "weeks": {**kept, **clean_weeks}, "meeting": {"when": when, "where": where}}
+    if away is not None:
+        gone = {k: v for k, v in current.get("away", {}).items() if k not in weeks}
+        gone.update({k: [n for n in names if n in known] for k, names in away.items() if k in weeks and names})
+        value["away"] = gone
+    if team is not None:
+        value["people"] = team
+    store.set_meta(META_KEY, value)

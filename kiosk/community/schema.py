@@ -35,6 +35,8 @@ class Meeting(Record):
 class Roster(Record):
     weeks: Annotated[dict[Week, Handle], Meta(max_length=2_000)] = {}
     meeting: Meeting = field(default_factory=Meeting)
+    people: Annotated[list[Handle], Meta(max_length=20)] = []  # who shares duty (rotation.py)
+    away: Annotated[dict[Week, Annotated[list[Handle], Meta(max_length=20)]], Meta(max_length=2_000)] = {}
 
 
 Agreements = Text(AGREEMENTS_LIMIT)

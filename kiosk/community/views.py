@@ -3,7 +3,10 @@ coordinators the check-in notes, the roster and editing the agreements."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 
@@ -18,7 +21,7 @@ from ..web.helpers import fewer_than, needs_contact_ok, right_to_left
 from ..web.services import now, services
 from ..web.settings import setting
 from . import agreements as agreed
-from . import checkins, roster as rosters, stats
+from . import checkins, roster as rosters, rotation, stats
 
 bp = Blueprint("community", __name__, template_folder="templates")
 
@@ -99,26 +102,49 @@ def check_ins():
     return render_template("community/check_ins.html", notes=checkins.checkins(services().store, gate.team_key()))
 
 
+def _roster_form(weeks: list[str], names: list[str]) -> tuple[dict, dict]:
+    """The weeks and away ticks as posted; only names on the list count as away."""
+    chosen = {week: request.form.get(f"week-{week}", "") for week in weeks}
+    away = {week: [n for n in request.form.getlist(f"away-{week}") if n in names] for week in weeks}
+    return chosen, away
+
+
 @bp.route("/coordinate/roster", methods=["GET", "POST"])
 @coordinator_required
 def roster():
-    store = services().store
-    weeks = rosters.upcoming_weeks(now().date())
-    team = handles(store)
+    store, today = services().store, now().astimezone(_tz()).date()
+    weeks = rosters.upcoming_weeks(today)
+    current = rosters.roster(store)
+    names = rosters.people(store, handles(store))
+    chosen, away, meeting = current.get("weeks", {}), current.get("away", {}), current.get("meeting", {})
+    proposed = False
     if request.method == "POST":
-        chosen = {week: request.form.get(f"week-{week}", "") for week in weeks}
+        listed = "people" in request.form
         try:
-            rosters.save_roster(store, chosen, request.form.get("meeting_when", ""),
-                                request.form.get("meeting_where", ""), team)
+            names = rosters.check_people(request.form["people"]) if listed else names
         except Refused as refused:
             flash(str(refused.message))
             return redirect(url_for("community.roster"), code=303)
-        audit("roster")
-        flash(_("The roster is saved."))
-        return redirect(url_for("community.roster"), code=303)
-    current = rosters.roster(store)
-    return render_template("community/roster.html", weeks=[(w, rosters.week_start(w)) for w in weeks], team=team,
-                           chosen=current.get("weeks", {}), meeting=current.get("meeting", {}))
+        chosen, away = _roster_form(weeks, names)
+        meeting = {"when": request.form.get("meeting_when", ""), "where": request.form.get("meeting_where", "")}
+        if request.form.get("action") == "propose":
+            # Shown only: nothing is stored until "Save".
+            this_week = {weeks[0]: chosen[weeks[0]]} if chosen.get(weeks[0]) in names else {}
+            chosen = rotation.propose(names, weeks, rosters.history(store, weeks[0]), away, fixed=this_week)
+            proposed = True
+        else:
+            try:
+                rosters.save_roster(store, chosen, meeting["when"], meeting["where"], names, away=away,
+                                    team=names if listed else None)
+            except Refused as refused:
+                flash(str(refused.message))
+                return redirect(url_for("community.roster"), code=303)
+            audit("roster")
+            flash(_("The roster is saved."))
+            return redirect(url_for("community.roster"), code=303)
+    last = rotation.last_on_duty(current.get("weeks", {}), weeks[0])
+    return render_template("community/roster.html", weeks=[(w, rosters.week_start(w)) for w in weeks], team=names,
+                           chosen=chosen, away=away, meeting=meeting, proposed=proposed, last=last)
 
 
 @bp.route("/coordinate/agreements", methods=["GET", "POST"])
@@ -138,6 +164,18 @@ def agreements():
     return render_template("community/agreements_edit.html", body=body, error=None)
 
 
+def _tz() -> dt.tzinfo:
+    try:
+        return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    except (ValueError, KeyError, OSError):
+        return dt.timezone.utc
+
+
 def start_panel(**context) -> dict:
-    store, today = services().store, now()
-    return {"on_duty": rosters.on_duty(store, today.date()), "meeting": rosters.next_meeting(store, today)}
+    """Who is on duty this week, and the next meeting: the roster's, or a gathering of the kind
+    "meeting" (from whichever feature declares one), whichever comes first."""
+    svc, today, tz = services(), now(), _tz()
+    found = [rosters.next_meeting(svc.store, today, tz)] + [m(svc.store, today) for m in svc.registry.meetings]
+    meeting = rosters.earliest(found)
+    link = url_for(meeting["link"][0], **meeting["link"][1]) if meeting and meeting.get("link") else None
+    return {"on_duty": rosters.on_duty(svc.store, today.astimezone(tz).date()), "meeting": meeting, "link": link}

@@ -18,6 +18,7 @@ FEATURE = Feature(
                    "event-cancel": _l("cancelled a gathering")},
     monthly=(Series(60, "people", _l("People at gatherings (“I'll come”)"), rules.attendance_by_month),),
     start_panels=(Panel(20, "events/_start.html", views.start_panel),),
+    meetings=(views.next_meeting,),
     programs=(Link(10, "events.index", _l("Gatherings")),),
     coordinator_links=(Link(50, "events.index", _l("Gatherings")),),
 )

@@ -175,11 +175,13 @@ def event_occurrences(event: Mapping, now: dt.datetime, *, days: int = HORIZON_D
 
 
 def upcoming(store, now: dt.datetime, limit: int | None = None, *, days: int = HORIZON_DAYS,
-             tz: dt.tzinfo | None = None) -> list[dict]:
-    """Occurrences of every live event, soonest first, that have not ended by ``now`` and start
-    within ``days`` days; at most ``limit`` of them."""
+             tz: dt.tzinfo | None = None, kinds: tuple[str, ...] | None = None) -> list[dict]:
+    """Occurrences of every live event (of ``kinds``, if given), soonest first, that have not
+    ended by ``now`` and start within ``days`` days; at most ``limit`` of them."""
     found = []
     for event in store.records(TABLE):
+        if kinds is not None and event.get("kind") not in kinds:
+            continue
         found.extend(event_occurrences(event, now, days=days, limit=limit, tz=tz))
     found.sort(key=lambda occ: (occ["start"], occ["event"].get("title", ""), occ["id"]))
     return found if limit is None else found[:limit]

@@ -70,6 +70,16 @@ def gatherings_helper():
     return {"EVENT_KINDS": domain.KINDS}
 
 
+def next_meeting(store, moment: dt.datetime) -> dict | None:
+    """The next gathering of the kind "meeting", for the roster's line on the start page."""
+    found = domain.upcoming(store, moment, tz=_tz(), kinds=("meeting",), limit=1)
+    if not found:
+        return None
+    occ = found[0]
+    return {"when": occ["start"], "where": occ["event"].get("place", ""), "title": occ["event"].get("title", ""),
+            "link": ("events.show", {"event_id": occ["id"]})}
+
+
 def start_panel(**context) -> dict:
     """The next two gatherings, for the start page."""
     return {"gatherings": domain.upcoming(services().store, now(), 2, tz=_tz())}

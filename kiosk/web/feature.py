@@ -115,6 +115,10 @@ class Feature:
     monthly: tuple[Series, ...] = ()  # charts on /stats
     stats_panels: tuple[Panel, ...] = ()  # more on /stats, after the charts
     start_panels: tuple[Panel, ...] = ()
+    # meeting(store, now) -> the next meeting this feature knows of, {"when": datetime (the center's
+    # wall clock), "where": str, "title": str, "link": (endpoint, values) or None}, or None; the
+    # roster's start panel shows the earliest of all (the agreements promise the next meeting).
+    meetings: tuple[Callable[..., "dict | None"], ...] = ()
     queue_panels: tuple[Panel, ...] = ()
     home: str | None = None  # the start page's endpoint (one feature has it)
     unlock: str | None = None  # the coordinators' unlock page's endpoint (one feature has it)
@@ -202,6 +206,7 @@ class Registry:
         )
         self.upkeep = tuple(f.upkeep for f in features if f.upkeep is not None)
         self.sealers = tuple(s for f in features for s in f.sealers)
+        self.meetings = tuple(m for f in features for m in f.meetings)
         self.keeps_query = frozenset(e for f in features for e in f.keeps_query)
         homes = [f.home for f in features if f.home]
         unlocks = [f.unlock for f in features if f.unlock]
