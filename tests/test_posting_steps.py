@@ -11,7 +11,7 @@ import re
 import pytest
 from babel.dates import format_skeleton
 
-from test_browser import ARTIFACTS, PHONE, TOUCHSCREEN, browser, kiosk, open_page, phone_site  # noqa: F401
+from test_browser import ARTIFACTS, PHONE, TOUCHSCREEN, browser, kiosk, open_page, phone_site, tap_to_post  # noqa: F401
 
 LANGS = ["en", "es", "ar"]
 STEP = re.compile(r"(\d+)\D+(\d+)")  # "Step 2 of 5", "Paso 2 de 5", "الخطوة 2 من 5"
@@ -299,9 +299,7 @@ def test_the_servers_objection_opens_its_step(kiosk, refused_page):  # noqa: F81
         page.tap(".osk-key[data-action=backspace]")
     page.keyboard.type("me here")
     page.tap(".osk-key[data-action=done]")
-    while page.is_visible(".step-nav [data-next]"):
-        page.tap(".step-nav [data-next]")
-    page.tap(".step-nav button[type=submit]")
+    tap_to_post(page)
     page.wait_for_url(re.compile(r".*/ticket/[A-Z0-9]{5}$"))
 
 
@@ -311,9 +309,7 @@ def test_editing_starts_at_the_summary(kiosk, open_page):  # noqa: F811
     page.tap("label.tile:has(input[value=companionship])")
     page.keyboard.type("Tea and a chat")
     page.tap(".osk-key[data-action=done]")
-    while page.is_visible(".step-nav [data-next]"):
-        page.tap(".step-nav [data-next]")
-    page.tap(".step-nav button[type=submit]")
+    tap_to_post(page)
     code = page.inner_text(".claim-code")
     page.evaluate("document.body.removeAttribute('data-leave-ticket')")  # no "did you save it?" here
     page.goto(kiosk.url + "/mine")
