@@ -7,9 +7,11 @@ from typing import Annotated
 
 from msgspec import Meta, field
 
-from typing import Optional
+from typing import Optional, Union
 
 from ..core.schema import DAY_PATTERN, Handle, Month, Record, Sealed, Text
+from ..core.config import KNOWN_LANGUAGES
+from ..web.schema import Language
 from .agreements import LIMIT as AGREEMENTS_LIMIT
 from .checkins import LIMIT as CHECKIN_LIMIT
 
@@ -37,4 +39,6 @@ class Roster(Record):
     meeting: Meeting = field(default_factory=Meeting)
 
 
-Agreements = Text(AGREEMENTS_LIMIT)
+# A text per language ({"en": ..., "es": ...}); one text (a str) as versions before kept it.
+Agreements = Union[Text(AGREEMENTS_LIMIT),
+                   Annotated[dict[Language, Text(AGREEMENTS_LIMIT)], Meta(max_length=len(KNOWN_LANGUAGES))]]

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from ...web import charts, gate
 from ...web.services import now, services
-from ...web.settings import categories, setting
+from ...web.settings import setting
 from .. import moderation, numbers
 
 
@@ -41,5 +41,4 @@ def stats_panel(months: list[str], **context) -> dict:
         "median_days": median,
         "median_chart": Markup(charts.bar_chart("chart-wait", _("Median days to a first reply"), bars)),
         "by_category": {k: v for k, v in counted.by_category.items() if k[0] in months},
-        "CATEGORY_LABELS_ALL": categories(services().store, include_retired=True),
     }
