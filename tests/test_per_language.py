@@ -12,7 +12,7 @@ from kiosk.core.times import utcnow
 from kiosk.web import audit
 
 from backups import plain_full_export, read_backup
-from conftest import Visitor, csrf_token
+from conftest import Visitor
 from test_coordinate import act, team, coord, trail_actions  # noqa: F401  (fixtures)
 
 ENGLISH = "# Our rules\n- Be kind\n- Bring a bag"

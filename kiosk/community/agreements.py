@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from ..core import fields

@@ -2,8 +2,9 @@
 
 A stored value overrides the start-up configuration (environment variables, defaults) and
 takes effect at once; the app's config itself never changes after start-up. Categories are
-the built-in eight (translated) plus any a coordinator adds; a retired category is no longer
-offered for new posts, but old posts keep showing its name.
+the built-in eight (translated) plus any a coordinator adds, with a name per offered language
+(a reader without one sees the default language's); a retired category is no longer offered
+for new posts, but old posts keep showing its name.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import current_app, has_app_context, has_request_context
 from flask_babel import force_locale, get_locale, lazy_gettext as _l
 
 from ..core import config as config_module
-from ..core import fields, text
+from ..core import fields
 from ..core.errors import Invalid
 from ..core.store import Store
 
