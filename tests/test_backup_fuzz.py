@@ -65,7 +65,7 @@ def rich_lines(tmp_path_factory):
         surveys.add_answer(store, surveys.get(store), {"q1": 1, "q2": "more rides"}, now)
         checkins.add_checkin(store, {"working": "the soup", "change": ""}, now)
         roster.save_roster(store, {roster.week_key(now.date()): "Heron"}, iso(now)[:16], "Hall", ["Heron"])
-        agreements.save_agreements(store, "# How\n- ask\n- offer")
+        agreements.save(store, {"en": "# How\n- ask\n- offer", "ar": "# كيف"}, "en", {})
     (root / "stick").mkdir()
     made = plain_full_export(store, root / "stick", kiosk_name="Elm", now=now)  # the lines are what is fuzzed
     store.close()

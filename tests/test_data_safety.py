@@ -131,6 +131,12 @@ BAD_LINES = {
     "garbage roster": lambda lines: lines.insert(-1, {"t": "setting:roster", "value": {"weeks": {"2026-W99": "Heron"}}}),
     "agreements not text": lambda lines: lines.insert(-1, {"t": "setting:agreements", "value": 5}),
     "agreements too long": lambda lines: lines.insert(-1, {"t": "setting:agreements", "value": "x" * 10_001}),
+    "agreements in a language no kiosk offers": lambda lines: lines.insert(-1, {"t": "setting:agreements",
+                                                                                "value": {"en": "ok", "xx": "x"}}),
+    "agreements in one language too long": lambda lines: lines.insert(-1, {"t": "setting:agreements",
+                                                                           "value": {"es": "x" * 10_001}}),
+    "category name in one language too long": lambda lines: setting(lines, "settings")["value"].update(
+        categories={"pets": {"labels": {"ar": "x" * 41}}}),
     "survey question without options": lambda lines: lines.insert(-1, {"t": "setting:survey", "value": {
         "title": "Needs", "key": "k", "questions": [{"text": "What?", "kind": "single"}]}}),
     "an unknown kind of line": lambda lines: lines.insert(-1, {"t": "table:secrets", "id": 1, "row": {}}),

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from msgspec import Meta, field
 
-from typing import Optional
+from typing import Optional, Union
 
 from ..core.schema import DAY_PATTERN, Handle, Month, Record, Sealed, Text
+from ..core.config import KNOWN_LANGUAGES
+from ..web.schema import Language
 from .agreements import LIMIT as AGREEMENTS_LIMIT
 from .checkins import LIMIT as CHECKIN_LIMIT
 
@@ -39,4 +41,6 @@ class Roster(Record):
     away: Annotated[dict[Week, Annotated[list[Handle], Meta(max_length=20)]], Meta(max_length=2_000)] = {}
 
 
-Agreements = Text(AGREEMENTS_LIMIT)
+# A text per language ({"en": ..., "es": ...}); one text (a str) as versions before kept it.
+Agreements = Union[Text(AGREEMENTS_LIMIT),
+                   Annotated[dict[Language, Text(AGREEMENTS_LIMIT)], Meta(max_length=len(KNOWN_LANGUAGES))]]

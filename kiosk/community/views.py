@@ -11,7 +11,7 @@ from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 
 from ..core import config as config_module
-from ..core import counts
+from ..core import counts, text
 from ..core.errors import Invalid, Refused
 from ..web import charts, gate
 from ..web.budget import budgeted
@@ -20,6 +20,7 @@ from ..web.gate import coordinator_required, handles
 from ..web.helpers import fewer_than, needs_contact_ok, right_to_left
 from ..web.services import now, services
 from ..web.settings import setting
+from ..web.template_helpers import text_direction
 from . import agreements as agreed
 from . import checkins, roster as rosters, rotation, stats
 
@@ -35,8 +36,6 @@ def check_in():
         values = checkins.check_checkin(request.form)
     except Invalid as bad:
         return render_template("community/check_in.html", values=bad.values, errors=bad.errors), 422
-    from ..core import text
-
     contact = text.contact_in(values)
     if needs_contact_ok(contact):
         return render_template("community/check_in.html", values=values, errors={}, contact=contact)
@@ -71,9 +70,8 @@ def stats_page():
     return render_template("community/stats.html", months=months, charts=shown)
 
 
-def default_agreements() -> str:
-    """The text that ships with the kiosk, in the visitor's language."""
-    lang = str(get_locale())
+def shipped_agreements(lang: str) -> str:
+    """The text that ships with the kiosk, in ``lang`` (English for a language without one)."""
     name = lang if lang in config_module.KNOWN_LANGUAGES else "en"
     return render_template(f"community/agreements/{name}.txt", kiosk=setting("NAME"),
                            expire=setting("EXPIRE_DAYS"), retain=setting("RETAIN_DAYS"))
@@ -81,8 +79,14 @@ def default_agreements() -> str:
 
 @bp.get("/how-it-works")
 def how_it_works():
-    body = agreed.agreements(services().store) or default_agreements()
-    return render_template("community/how_it_works.html", body=agreed.render(body))
+    languages, lang = setting("LANGUAGES"), str(get_locale())
+    written = agreed.texts(services().store, languages[0])
+    shown = agreed.choose(written, lang, languages)
+    body = written[shown] if shown else shipped_agreements(lang)
+    # The text keeps its own language and direction inside a page of another, for screen
+    # readers and right-to-left layout; the note says so in the reader's language.
+    return render_template("community/how_it_works.html", body=agreed.render(body), shown=shown or lang,
+                           shown_dir=text_direction(shown or lang))
 
 
 @bp.get("/transparency")
@@ -147,21 +151,32 @@ def roster():
                            chosen=chosen, away=away, meeting=meeting, proposed=proposed, last=last)
 
 
+def _agreements_form(typed: dict, errors: dict, status: int = 200):
+    """One box per offered language: what was typed, else the coordinators' text, else the
+    shipped one to start from."""
+    languages = setting("LANGUAGES")
+    written = agreed.texts(services().store, languages[0])
+    values = {lang: written.get(lang) or shipped_agreements(lang) for lang in languages} | typed
+    return render_template("community/agreements_edit.html", languages=languages, values=values, errors=errors,
+                           written=written, fallback={lang: agreed.choose(written, lang, languages) for lang in languages}), status
+
+
 @bp.route("/coordinate/agreements", methods=["GET", "POST"])
 @coordinator_required
 def agreements():
-    store = services().store
-    if request.method == "POST":
-        body = request.form.get("body", "")
-        try:
-            agreed.save_agreements(store, body)
-        except Refused as refused:
-            return render_template("community/agreements_edit.html", body=body, error=refused.message), 422
-        audit("agreements")
-        flash(_("The community agreements are saved."))
-        return redirect(url_for("community.how_it_works"), code=303)
-    body = agreed.agreements(store) or default_agreements()
-    return render_template("community/agreements_edit.html", body=body, error=None)
+    store, languages = services().store, setting("LANGUAGES")
+    if request.method == "GET":
+        return _agreements_form({}, {})
+    try:
+        submitted = agreed.check(request.form, languages)
+    except Invalid as bad:
+        return _agreements_form(bad.values, bad.errors, 422)
+    shipped = {lang: text.normalize(shipped_agreements(lang), multiline=True) for lang in languages}
+    keep = set(request.form.getlist("keep")) & set(languages)
+    changed = agreed.save(store, submitted, languages[0], shipped, keep)
+    audit("agreements", ", ".join(changed))
+    flash(_("The community agreements are saved."))
+    return redirect(url_for("community.how_it_works"), code=303)
 
 
 def _tz() -> dt.tzinfo:

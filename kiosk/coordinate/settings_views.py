@@ -14,13 +14,20 @@ from ..web.services import services
 from .views import bp, done
 
 
-def _settings_page(errors=None, values=None, status=200):
+def _settings_page(errors=None, values=None, status=200, typed=None):
+    """``typed``: a category form sent back with its mistakes (its slug, "" for a new one, and
+    the names as typed), shown open with what was typed."""
     store = services().store
     shown = values or {key: settings.setting(key) for key in settings.EDITABLE}
+    languages = settings.offered_languages(store)
+    names = settings.label_fields(store, languages)
+    if typed:
+        names[typed[0]] = {**names.get(typed[0], {}), **typed[1]}
     return render_template(
         "coordinate/settings.html", values=shown, errors=errors or {},
         every_category=settings.categories(store, include_retired=True), retired=settings.retired(store),
-        known_languages=config_module.KNOWN_LANGUAGES,
+        known_languages=config_module.KNOWN_LANGUAGES, category_languages=languages, label_values=names,
+        open_category=typed[0] if typed else None,
     ), status
 
 
@@ -42,11 +49,11 @@ def settings_page():
 
 @bp.post("/settings/category")
 def category():
-    action = request.form.get("action", "")
+    action, slug = request.form.get("action", ""), request.form.get("slug", "")
     try:
-        slug = settings.change_category(services().store, action, request.form.get("slug", ""),
-                                        request.form.get("label", ""))
+        slug = settings.change_category(services().store, action, slug, request.form)
     except Invalid as bad:
-        return _settings_page(bad.errors, None, 422)
+        typed = ("" if action == "add" else slug, bad.values) if action in ("add", "rename") else None
+        return _settings_page(bad.errors, None, 422, typed)
     audit("category", slug, action)
     return done(_("The categories are saved."), "coordinate.settings_page")

@@ -27,7 +27,8 @@ class Coordinator(Record):
 
 
 class Category(Record):
-    label: Text(40) = ""
+    label: Text(40) = ""  # one name, as versions before names per language kept it
+    labels: Annotated[dict[Language, Text(40)], Meta(max_length=len(config.KNOWN_LANGUAGES))] = {}
     retired: bool = False
 
 

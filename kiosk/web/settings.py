@@ -2,8 +2,9 @@
 
 A stored value overrides the start-up configuration (environment variables, defaults) and
 takes effect at once; the app's config itself never changes after start-up. Categories are
-the built-in eight (translated) plus any a coordinator adds; a retired category is no longer
-offered for new posts, but old posts keep showing its name.
+the built-in eight (translated) plus any a coordinator adds, with a name per offered language
+(a reader without one sees the default language's); a retired category is no longer offered
+for new posts, but old posts keep showing its name.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import force_locale, get_locale, lazy_gettext as _l
 
 from ..core import config as config_module
-from ..core import fields, text
+from ..core import fields
 from ..core.errors import Invalid
 from ..core.store import Store
 
@@ -50,24 +51,70 @@ def setting(name: str):
     return setting_of(current_app.config, current_app.extensions["kiosk"].store, name)
 
 
-def categories(store: Store, include_retired: bool = False) -> dict:
-    """slug -> label, built-ins first, in a stable order."""
+def offered_languages(store: Store) -> list[str]:
+    """The languages offered now, the default first (``setting("LANGUAGES")``, also outside a request)."""
+    saved = stored(store).get("LANGUAGES")
+    if saved:
+        return list(saved)
+    return list(current_app.config["LANGUAGES"]) if has_app_context() else ["en"]
+
+
+def labels_of(entry: dict, default_lang: str) -> dict[str, str]:
+    """lang -> the name coordinators gave a category. Versions before per-language names kept
+    one ``label``: it counts as the default language's name (what it was typed in is unknown)."""
+    labels = {lang: label for lang, label in (entry.get("labels") or {}).items() if label}
+    if not labels and entry.get("label"):
+        labels = {default_lang: entry["label"]}
+    return labels
+
+
+def category_names(store: Store, lang: str | None = None, include_retired: bool = False) -> dict:
+    """slug -> (name, language of the name): the name in ``lang`` (the page's) if there is one,
+    else in the default language (or the next offered one), whose code comes along so the page
+    can mark it; None as the language means the name is in ``lang``. Built-ins never renamed
+    keep their translations. Built-ins first, in a stable order."""
+    languages = offered_languages(store)
+    lang = lang or (str(get_locale()) if has_request_context() else languages[0])
     overrides: dict = stored(store).get("categories", {})
     result = {}
-    for slug, label in CATEGORIES.items():
+    for slug in [*CATEGORIES, *(slug for slug in overrides if slug not in CATEGORIES)]:
         entry = overrides.get(slug, {})
-        if include_retired or not entry.get("retired"):
-            result[slug] = entry.get("label") or label
-    for slug, entry in overrides.items():
-        if slug in CATEGORIES:
+        if entry.get("retired") and not include_retired:
             continue
-        if include_retired or not entry.get("retired"):
-            result[slug] = entry.get("label") or slug
+        labels = labels_of(entry, languages[0])
+        shown = next((c for c in [lang, *languages, *sorted(labels)] if c in labels), None)
+        if shown:
+            result[slug] = (labels[shown], None if shown == lang else shown)
+        else:
+            result[slug] = (str(CATEGORIES[slug]) if slug in CATEGORIES else slug, None)
     return result
+
+
+def categories(store: Store, include_retired: bool = False, lang: str | None = None) -> dict:
+    """slug -> name in the page's language (see category_names), built-ins first."""
+    return {slug: name for slug, (name, _) in category_names(store, lang, include_retired).items()}
 
 
 def retired(store: Store) -> set[str]:
     return {slug for slug, entry in stored(store).get("categories", {}).items() if entry.get("retired")}
+
+
+def label_fields(store: Store, languages: list[str]) -> dict:
+    """slug -> lang -> what the rename form shows: the coordinators' name, or a built-in's
+    translation while nobody renamed it; empty where a reader sees another language's name."""
+    default = languages[0]
+    result = {}
+    for slug, entry in {**{slug: {} for slug in CATEGORIES}, **stored(store).get("categories", {})}.items():
+        labels = labels_of(entry, default)
+        if not labels and slug in CATEGORIES:
+            labels = {lang: _builtin(slug, lang) for lang in languages}
+        result[slug] = {lang: labels.get(lang, "") for lang in languages}
+    return result
+
+
+def _builtin(slug: str, lang: str) -> str:
+    with force_locale(lang):
+        return str(CATEGORIES[slug])
 
 
 def _text(form: Mapping, name: str, errors: dict, required: bool = False) -> str:
@@ -136,38 +183,77 @@ def slugify(name: str) -> str:
     return slug[:30]
 
 
-def change_category(store: Store, action: str, slug: str, label: str = "") -> str:
-    """add (a new label), rename (a label), retire or restore (a slug). Returns the slug."""
+def label_field(lang: str) -> str:
+    return f"label_{lang}"
+
+
+def check_labels(form: Mapping, languages: list[str]) -> dict[str, str]:
+    """A category's names from the form, one field per offered language (only those sent; the
+    old form's single ``label`` is the default language's). Raises Invalid naming each field
+    to fix."""
+    errors: dict = {}
+    found: dict[str, str] = {}
+    for lang in languages:
+        name = label_field(lang)
+        source = name if name in form else ("label" if lang == languages[0] and "label" in form else None)
+        if source is None:
+            continue
+        found[lang] = fields.clean(form, source, LIMITS["category"], errors)
+        if source in errors:
+            errors[name] = errors.pop(source)
+    if errors:
+        raise Invalid(errors, found)
+    return found
+
+
+def _taken(store: Store, labels: dict[str, str], languages: list[str], slug: str) -> bool:
+    """Whether another category already has one of these names in the same language."""
+    for lang, label in labels.items():
+        with force_locale(lang):  # the built-ins' names in that language
+            names = category_names(store, lang, include_retired=True)
+        if any(other != slug and str(name).casefold() == label.casefold() for other, (name, _) in names.items()):
+            return True
+    return False
+
+
+def _new_slug(labels: dict[str, str], languages: list[str], every) -> str:
+    # The default language's name first; a name in Arabic script has no Latin slug.
+    base = next((slugify(labels[lang]) for lang in languages if slugify(labels.get(lang, ""))), "") or "category"
+    slug, n = base, 2
+    while slug in every:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def change_category(store: Store, action: str, slug: str, labels: Mapping | str = "") -> str:
+    """add (names per language) or rename (a slug's names), retire or restore (a slug). Returns
+    the slug. ``labels``: a form, or one name (of the default language)."""
+    languages = offered_languages(store)
     saved = stored(store)
     cats: dict = dict(saved.get("categories", {}))
     every = categories(store, include_retired=True)
-    errors: dict = {}
+    if action not in ("add", "rename", "retire", "restore") or (action != "add" and slug not in every):
+        raise Invalid({"category": _l("Choose one of the categories in the list.")})
     if action in ("add", "rename"):
-        value = text.normalize(label)
-        if not value or text.unsafe(value):
-            errors["category"] = _l("Write a category name.")
-        elif len(value) > LIMITS["category"]:
-            errors["category"] = _l("Use at most %(limit)d characters; this has %(count)d.", limit=LIMITS["category"], count=len(value))
-        if errors:
-            raise Invalid(errors)
+        form = {"label": labels} if isinstance(labels, str) else labels
+        given = check_labels(form, languages)
         if action == "add":
-            if any(str(label).casefold() == value.casefold() for label in every.values()):
-                raise Invalid({"category": _l("That category exists already.")})
-            base = slugify(value) or "category"  # a name in Arabic script has no Latin slug
-            slug, n = base, 2
-            while slug in every:
-                slug, n = f"{base}-{n}", n + 1
-        elif slug not in every:
-            raise Invalid({"category": _l("Choose one of the categories in the list.")})
-        cats[slug] = {**cats.get(slug, {}), "label": value}
-    elif action in ("retire", "restore"):
-        if slug not in every:
-            raise Invalid({"category": _l("Choose one of the categories in the list.")})
+            slug = _new_slug(given, languages, every)
+        kept = labels_of(cats.get(slug, {}), languages[0])
+        names = {lang: label for lang, label in {**kept, **given}.items() if label}
+        if not names.get(languages[0]):  # the name every other language falls back to
+            raise Invalid({label_field(languages[0]): _l("Write the category's name in %(language)s.",
+                                                         language=config_module.KNOWN_LANGUAGES[languages[0]])}, given)
+        if _taken(store, names, languages, slug):
+            raise Invalid({label_field(languages[0]): _l("That category exists already.")}, given)
+        if slug in CATEGORIES and names == {lang: _builtin(slug, lang) for lang in names}:
+            names = {}  # back to the built-in translations, which may improve with a new version
+        entry = {key: value for key, value in cats.get(slug, {}).items() if key not in ("label", "labels")}
+        cats[slug] = {**entry, "labels": names} if names else entry
+    else:
         if action == "retire" and len(categories(store)) <= 1:
             raise Invalid({"category": _l("Keep at least one category.")})
         cats[slug] = {**cats.get(slug, {}), "retired": action == "retire"}
-    else:
-        raise Invalid({"category": _l("Choose one of the categories in the list.")})
     saved["categories"] = cats
     store.set_meta(META_KEY, saved)
     return slug

@@ -7,8 +7,8 @@ import datetime as dt
 import re
 
 from flask import Flask
-from markupsafe import Markup
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..core import aliases, counts
@@ -16,10 +16,14 @@ from ..core import config as config_module
 from ..core.times import parse_iso
 from .helpers import fewer_than
 from .services import services
-from .settings import categories, setting
+from .settings import categories, category_names, setting
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 DATE = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
+
+
+def text_direction(lang: str | None) -> str:
+    return "rtl" if lang in RTL_LANGUAGES else "ltr"
 
 
 def _panels(registry, attribute: str, **context) -> list[tuple[str, dict]]:
@@ -38,11 +42,27 @@ def code_dir(code: str) -> str:
     return "rtl" if any("\u0600" <= c <= "\u06ff" for c in code or "") else "ltr"
 
 
+def _category_namer(store, lang: str):
+    """``category_name(slug)``: the category's name for the page, as markup; a name shown in
+    another language than the page's (nobody gave it one in this language) carries its
+    ``lang`` and ``dir``, so a screen reader reads it right."""
+    names = category_names(store, lang, include_retired=True)
+
+    def category_name(slug: str) -> Markup:
+        name, other = names.get(slug, (slug, None))
+        if other is None:
+            return escape(name)
+        return Markup('<span lang="{0}" dir="{1}">{2}</span>').format(other, text_direction(other), name)
+
+    return category_name
+
+
 def register_template_helpers(app: Flask, registry) -> None:
     app.jinja_env.globals.update(
         kiosk_version=__version__,
         setting=setting,
         shown=counts.shown,
+        text_direction=text_direction,
         fewer_than=fewer_than,
         start_panels=lambda: _panels(registry, "start_panels"),
         queue_panels=lambda: _panels(registry, "queue_panels"),
@@ -61,12 +81,13 @@ def register_template_helpers(app: Flask, registry) -> None:
         store = services().store
         return {
             "current_lang": lang,
-            "text_dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
+            "text_dir": text_direction(lang),
             "language_names": {code: config_module.KNOWN_LANGUAGES[code] for code in setting("LANGUAGES")},
             "all_language_names": config_module.KNOWN_LANGUAGES,
             # Categories follow the settings: offered ones, and every name for display.
-            "CATEGORIES": categories(store),
-            "CATEGORY_LABELS": categories(store, include_retired=True),
+            "CATEGORIES": categories(store, lang=lang),
+            "CATEGORY_LABELS": categories(store, include_retired=True, lang=lang),
+            "category_name": _category_namer(store, lang),
         }
 
     app.add_template_filter(alias)

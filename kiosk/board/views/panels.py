@@ -9,7 +9,7 @@ from markupsafe import Markup
 from ...web import charts, gate
 from ...web.helpers import right_to_left
 from ...web.services import now, services
-from ...web.settings import categories, setting
+from ...web.settings import setting
 from .. import moderation, numbers
 
 
@@ -43,5 +43,4 @@ def stats_panel(months: list[str], **context) -> dict:
         "median_chart": Markup(charts.bar_chart("chart-wait", _("Median days to a first reply"), bars,
                                                 rtl=right_to_left())),
         "by_category": {k: v for k, v in counted.by_category.items() if k[0] in months},
-        "CATEGORY_LABELS_ALL": categories(services().store, include_retired=True),
     }
