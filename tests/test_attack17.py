@@ -9,7 +9,9 @@ import pytest
 
 from kiosk.core import codes
 
-from conftest import Visitor, unlock_coordinator, add_coordinator
+from conftest import Visitor
+from test_browser import browser, open_page, phone_site  # noqa: F401 (fixtures)
+from test_data_safety import numbers  # noqa: F401 (fixture)
 
 
 def speaking(client, lang: str) -> Visitor:
@@ -67,3 +69,64 @@ def test_english_codes_fold_to_themselves_as_before():
     folding must leave every English (and Spanish) word unchanged."""
     for lang in ("en", "es"):
         assert all(codes.fold(word) == word for word in codes.wordlist(lang))
+
+
+# -- the phone QR's fragment, crafted -----------------------------------------------------------
+
+def fragment(text: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def test_a_crafted_fragment_only_ever_fills_the_field_as_text(phone_site, open_page):
+    from test_browser import PHONE
+
+    page = open_page(phone_site.url, **PHONE)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    hostile = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+    page.goto(f"{phone_site.url}/mine#t={fragment(hostile)}")
+    page.wait_for_function("document.getElementById('code').value !== ''")
+    assert page.input_value("#code") == hostile[:80]
+    assert page.locator("main img, main script").count() == 0 and not dialogs
+    assert "#" not in page.url  # the fragment left the address bar
+    # Not base64url, or bytes that are not UTF-8: the field stays empty, nothing breaks.
+    for damaged in ("<svg/onload=alert(3)>", "%3Cscript%3E", "_-_-_-_-" * 40, "gICA"):
+        page.goto(f"{phone_site.url}/board")
+        page.goto(f"{phone_site.url}/mine#t={damaged}")
+        assert page.input_value("#code") == "" and not dialogs, damaged
+        assert page.locator("#code-filled").is_hidden()
+
+
+# -- replies waiting: never told of a hidden post -----------------------------------------------
+
+def test_a_hidden_post_among_posts_sharing_a_number_shows_neither_its_words_nor_its_replies(make_app, tmp_path, numbers):
+    """Two kiosks merged gave AAAAA to two posts; coordinators hid one (often for personal data
+    in it). The page that asks which post is meant must not show its title, area or how many
+    replies wait for its poster."""
+    from kiosk.board import moderation
+    from kiosk.core.times import utcnow
+    from kiosk.web import exchange
+    from backups import plain_full_export
+    from test_replies import reply_to
+
+    here = make_app(NAME="Elm Street", DATA_DIR=str(tmp_path / "elm"))
+    there = make_app(NAME="Oak Hall", DATA_DIR=str(tmp_path / "oak"))
+    numbers[:] = ["AAAAA", "CCCCC"]
+    Visitor(here.test_client()).create(title="Elm: soup for my sick mother", area="Secret corner")
+    reply_to(Visitor(here.test_client()), "AAAAA", "I can help")
+    numbers[:] = ["AAAAA"]
+    Visitor(there.test_client()).create(title="Oak: ride")
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    store = here.extensions["kiosk"].store
+    exchange.merge(store, exchange.read_backup(plain_full_export(there.extensions["kiosk"].store, stick,
+                                                                 kiosk_name="Oak Hall")), now=utcnow(), handle="Heron")
+    elm = next(p for p in store.live_posts() if p["title"].startswith("Elm"))
+    moderation.hide(store, elm["id"], "personal data", "Heron", utcnow())
+
+    choose = here.test_client().get("/p/AAAAA").get_data(as_text=True)
+    assert "Oak: ride" in choose
+    assert "sick mother" not in choose and "Secret corner" not in choose
+    assert "waiting" not in choose and "1 reply" not in choose
