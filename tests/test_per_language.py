@@ -172,6 +172,10 @@ def test_a_category_named_once_by_an_older_version_still_shows(team, coord):
     ({"label_en": "Pets", "label_es": "Mascotas\u200b"}, "Remove the invisible control characters"),
     ({"label_en": "Pets", "label_ar": "حيوانات\nأليفة"}, "Keep this to one line."),
     ({"label_en": "Pets", "label_es": "Comida"}, "That category exists already."),
+    # Look-alikes of a category's name: full-width letters, a joiner inside, doubled spaces.
+    ({"label_en": "Ｆｏｏｄ"}, "That category exists already."),
+    ({"label_en": "Fo\u200dod"}, "That category exists already."),
+    ({"label_en": "Tools  and   items"}, "That category exists already."),
 ])
 def test_bad_category_names_are_refused_and_nothing_is_stored(team, coord, fields, message):
     store = team.extensions["kiosk"].store
