@@ -12,6 +12,7 @@ from kiosk.core import codes
 from conftest import Visitor
 from test_browser import browser, open_page, phone_site  # noqa: F401 (fixtures)
 from test_data_safety import numbers  # noqa: F401 (fixture)
+from test_coordinate import coord, team  # noqa: F401 (fixtures)
 
 
 def speaking(client, lang: str) -> Visitor:
@@ -130,3 +131,44 @@ def test_a_hidden_post_among_posts_sharing_a_number_shows_neither_its_words_nor_
     assert "Oak: ride" in choose
     assert "sick mother" not in choose and "Secret corner" not in choose
     assert "waiting" not in choose and "1 reply" not in choose
+
+
+# -- where the ticket sends its code --------------------------------------------------------------
+
+def phone_qr_of_a_new_ticket(app, tmp_path) -> tuple[str, str]:
+    import re
+
+    from test_qr import decode_svg
+
+    visitor = Visitor(app.test_client())
+    response = visitor.post()
+    html = visitor.client.get(response.headers["Location"]).get_data(as_text=True)
+    svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    return decode_svg(svg.encode(), tmp_path), re.search(r'class="url mine-address"[^>]*>([^<]*)<', html).group(1)
+
+
+def test_an_address_set_on_screen_for_another_host_never_receives_the_codes(team, coord, tmp_path):
+    """A coordinator (or a typo) setting the public address to a laptop of theirs would send
+    every new ticket's code there: a page there reads the fragment. The codes keep going to the
+    installed host; another port of it is followed."""
+    from conftest import csrf_token
+
+    installed = team.config["PUBLIC_URL"].rstrip("/")
+    host = installed.split("//", 1)[1].split(":")[0].split("/")[0]
+
+    def set_address(url: str) -> None:
+        fields = {"NAME": "Elm", "PUBLIC_URL": url, "EXPIRE_DAYS": "30", "RETAIN_DAYS": "30", "LANGUAGES": ["en"]}
+        token = csrf_token(coord.client, "/coordinate/settings")
+        assert coord.client.post("/coordinate/settings", data={"csrf_token": token, **fields}).status_code == 303
+
+    set_address("http://laptop-of-a-coordinator.lan")
+    qr_url, shown = phone_qr_of_a_new_ticket(team, tmp_path)
+    assert qr_url.startswith(f"{installed}/mine#t=") and "laptop" not in shown
+    post_id = Visitor(team.test_client()).create()[0]
+    page = team.test_client().get(f"/p/{post_id}/qr.svg").data  # the post's own QR follows the setting
+    from test_qr import decode_svg
+    assert decode_svg(page, tmp_path).startswith("http://laptop-of-a-coordinator.lan/p/")
+
+    set_address(f"http://{host}:8080")
+    qr_url, shown = phone_qr_of_a_new_ticket(team, tmp_path)
+    assert qr_url.startswith(f"http://{host}:8080/mine#t=") and shown == f"{host}:8080/mine"
