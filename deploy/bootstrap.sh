@@ -37,7 +37,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Another apt may hold the lock (a Pi's first boot runs its own updates): wait for it up to
   # 10 minutes instead of failing at once. DPkg::Lock::Timeout needs apt >= 1.9.11 (Debian 12: 2.6).
   wait_for_lock=(-o DPkg::Lock::Timeout=600)
-  $sudo apt-get "${wait_for_lock[@]}" update -qq
+  # apt-get update takes the package lists' own lock, which that option does not cover (apt 2.6
+  # fails at once while apt-daily updates): try again while another apt holds it, up to 10
+  # minutes; any other failure (no internet) stops here with apt's message.
+  tries=0
+  while ! out=$($sudo apt-get "${wait_for_lock[@]}" update -qq 2>&1); do
+    if ! grep -q "Could not get lock" <<<"$out" || [ "$tries" -ge 200 ]; then
+      printf '%s\n' "$out" >&2
+      exit 1
+    fi
+    [ "$tries" -gt 0 ] || echo "==> Another apt is updating its package lists: waiting for it to finish"
+    tries=$((tries + 1))
+    sleep 3
+  done
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get "${wait_for_lock[@]}" install -y -qq "${missing[@]}" >/dev/null
 fi
 

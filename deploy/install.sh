@@ -218,7 +218,21 @@ else
     note "missing: ${missing[*]} (this step needs the internet, once)"
     # Wait up to 10 minutes for another apt (a Pi's first boot runs its own updates) instead of
     # failing at once; DPkg::Lock::Timeout needs apt >= 1.9.11 (Bookworm has 2.6).
-    system apt-get -o DPkg::Lock::Timeout=600 update
+    # apt-get update takes the package lists' own lock, which that option does not cover (apt
+    # 2.6 fails at once while apt-daily updates): try again while another apt holds it.
+    tries=0 apt_errors=$(mktemp)
+    until system apt-get -o DPkg::Lock::Timeout=600 update 2>"$apt_errors"; do
+      if ! grep -q "Could not get lock" "$apt_errors" || [ "$tries" -ge 200 ]; then
+        cat "$apt_errors" >&2
+        rm -f "$apt_errors"
+        exit 1
+      fi
+      [ "$tries" -gt 0 ] || note "another apt is updating its package lists: waiting for it to finish"
+      tries=$((tries + 1))
+      sleep 3
+    done
+    cat "$apt_errors" >&2  # apt's warnings, if any
+    rm -f "$apt_errors"
     system env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}"
   fi
 fi

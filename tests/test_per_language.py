@@ -12,7 +12,7 @@ from kiosk.core.times import utcnow
 from kiosk.web import audit
 
 from backups import plain_full_export, read_backup
-from conftest import Visitor
+from conftest import Visitor, csrf_token
 from test_coordinate import act, team, coord, trail_actions  # noqa: F401  (fixtures)
 
 ENGLISH = "# Our rules\n- Be kind\n- Bring a bag"
@@ -172,6 +172,10 @@ def test_a_category_named_once_by_an_older_version_still_shows(team, coord):
     ({"label_en": "Pets", "label_es": "Mascotas\u200b"}, "Remove the invisible control characters"),
     ({"label_en": "Pets", "label_ar": "حيوانات\nأليفة"}, "Keep this to one line."),
     ({"label_en": "Pets", "label_es": "Comida"}, "That category exists already."),
+    # Look-alikes of a category's name: full-width letters, a joiner inside, doubled spaces.
+    ({"label_en": "Ｆｏｏｄ"}, "That category exists already."),
+    ({"label_en": "Fo\u200dod"}, "That category exists already."),
+    ({"label_en": "Tools  and   items"}, "That category exists already."),
 ])
 def test_bad_category_names_are_refused_and_nothing_is_stored(team, coord, fields, message):
     store = team.extensions["kiosk"].store
@@ -211,3 +215,25 @@ def test_a_backup_keeps_every_version_and_restores_old_ones(team, coord, tmp_pat
     exchange.restore(store.data_dir, read_backup(old), now=utcnow(), handle="Heron", store=store)
     assert "<h2>Their rules</h2>" in page(team, "/how-it-works", "es")
     assert '<span lang="en" dir="ltr">Bikes</span>' in page(team, "/new/request", "ar")
+
+
+def offer_languages(coord: Visitor, *languages: str):
+    fields = {"NAME": "Elm", "PUBLIC_URL": "http://aid.lan", "EXPIRE_DAYS": "30", "RETAIN_DAYS": "30"}
+    token = csrf_token(coord.client, "/coordinate/settings")
+    response = coord.client.post("/coordinate/settings", data={"csrf_token": token, **fields,
+                                                               "LANGUAGES": list(languages)})
+    assert response.status_code == 303
+
+
+def test_a_text_in_a_language_no_longer_offered_never_shows_and_emptying_the_boxes_goes_back(team, coord):
+    """Arabic written once, then no longer offered: its text cannot be edited or removed any
+    more (the form has a box per offered language), so it must not stand in for the others."""
+    write_agreements(coord, en=ENGLISH, ar="# قواعدنا\n- كن لطيفًا")
+    offer_languages(coord, "en", "es")
+    assert "قواعدنا" not in page(team, "/how-it-works", "es") and "Our rules" in page(team, "/how-it-works", "es")
+    write_agreements(coord, en="", es="")  # back to the shipped texts
+    english, spanish = page(team, "/how-it-works", "en"), page(team, "/how-it-works", "es")
+    assert "How to ask" in english and "قواعدنا" not in english
+    assert "Cómo pedir" in spanish and "قواعدنا" not in spanish
+    offer_languages(coord, "en", "es", "ar")  # offered again: the Arabic text was kept
+    assert "قواعدنا" in page(team, "/how-it-works", "ar")

@@ -147,3 +147,15 @@ def test_the_start_page_shows_the_next_meeting_gathering(team, coord):
 def test_nothing_set_shows_no_empty_box(team):
     start = team.test_client().get("/").get_data(as_text=True)
     assert 'class="notice community"' not in start and "On duty" not in start
+
+
+def test_names_as_people_type_them_in_any_script_are_kept(team, coord):
+    """Arabic with its vowel marks, Hindi, an accent typed as a combining mark, a phone's curly
+    apostrophe, and names separated by Arabic commas: each is one person's name."""
+    store = team.extensions["kiosk"].store
+    typed = "مُحَمَّد، سارة\nदेवनागरी\nJose\u0301\nO\u2019Brien"
+    answer = act(coord, "/coordinate/roster", people=typed, action="save")
+    assert answer.status_code == 303
+    shown = coord.client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "handle or nickname" not in shown
+    assert roster.roster(store)["people"] == ["مُحَمَّد", "سارة", "देवनागरी", "Jos\u00e9", "O\u2019Brien"]

@@ -178,9 +178,15 @@ def public_view(post: dict) -> dict:
     view["reply_count"] = len(post.get("replies") or ())
     # Replies the poster has not yet accepted or declined: a count only (their words are sealed).
     view["waiting"] = sum(1 for r in post.get("replies") or () if r.get("status") == "new") \
-        if post.get("status") == "open" else 0
+        if post.get("status") == "open" and not post.get("hidden") else 0
     view["is_hidden"] = bool(post.get("hidden"))
     return view
+
+
+def hidden_view(post: dict) -> dict:
+    """A hidden post listed beside others (the page asking which post a shared number means):
+    none of its words and nothing of its replies, as its own page says only that it was hidden."""
+    return {**public_view(post), "title": "", "details": "", "area": "", "ride": None, "reply_count": 0, "waiting": 0}
 
 
 def suggestions(store: Store, post: dict, now: dt.datetime, expire_days: int, limit: int = 5) -> list[dict]:

@@ -82,8 +82,9 @@ def save(store: Store, submitted: Mapping[str, str], default_lang: str, shipped:
 
 def choose(written: Mapping[str, str], lang: str, languages: list[str]) -> str | None:
     """The language whose text a reader of ``lang`` sees: their own, else the default
-    language's, else the next offered one, else any; None while the shipped texts apply."""
-    order = [lang, *languages, *sorted(written)]
+    language's, else the next offered one; None while the shipped texts apply. A text in a
+    language no longer offered is kept but never shown: no box of the form edits or removes it."""
+    order = [lang, *languages]
     return next((candidate for candidate in order if written.get(candidate)), None)
 
 

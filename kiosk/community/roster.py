@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
@@ -57,8 +58,16 @@ def earliest(meetings) -> dict | None:
     return min((m for m in meetings if m), key=lambda m: m["when"], default=None)
 
 
-NAME = re.compile(r"[^\W_][\w .'-]{0,29}")  # a handle or a nickname: letters of any script
+NAME_LIMIT = 30
+NAME_PUNCTUATION = " .'\u2019-"  # a phone's keyboard types ’ for '
 MAX_PEOPLE = 20
+
+
+def is_name(name: str) -> bool:
+    """A handle or a nickname: letters of any script with their marks (Arabic vowel marks,
+    Devanagari vowel signs), digits, spaces, dots, apostrophes and hyphens; a letter or digit first."""
+    return 0 < len(name) <= NAME_LIMIT and name[0].isalnum() and all(
+        c.isalnum() or unicodedata.category(c)[0] == "M" or c in NAME_PUNCTUATION for c in name)
 
 
 def people(store: Store, team: list[str]) -> list[str]:
@@ -68,12 +77,12 @@ def people(store: Store, team: list[str]) -> list[str]:
 
 def check_people(raw: str) -> list[str]:
     """One name a line (or separated by commas), each a handle or nickname, never twice."""
-    names = [text.normalize(n) for n in re.split(r"[\n,]", raw or "")]
+    names = [text.normalize(n) for n in re.split(r"[\n,\u060c]", raw or "")]  # and the Arabic comma
     names = list(dict.fromkeys(n for n in names if n))
     if len(names) > MAX_PEOPLE:
         raise Refused(_l("List at most %(n)d people.", n=MAX_PEOPLE))
     for name in names:
-        if not NAME.fullmatch(name) or text.unsafe(name):
+        if not is_name(name) or text.unsafe(name):
             raise Refused(_l("“%(name)s”: use a handle or nickname of at most 30 letters or digits, one a line.",
                              name=name[:40]))
     return names

@@ -40,14 +40,17 @@ WORDLISTS = {"en": "eff_short.txt", "es": "es.txt", "ar": "ar.txt"}
 # Folding, the same for what the kiosk hands out and for what a visitor types: NFKC (Arabic
 # presentation forms from some keyboards), lower case, no accents, tashkeel or hamza carriers
 # (NFD, then marks dropped: أ إ آ -> ا, ñ -> n), ة -> ه, ى and Persian ی -> ي, Persian ک -> ك,
-# and no tatweel or invisible direction marks (copied from a right-to-left field).
-_ARABIC_FOLD = str.maketrans({"ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك", "ٱ": "ا", "ـ": None, "\u200c": None,
-                              "\u200d": None, "\u200e": None, "\u200f": None, "\u061c": None})
+# no tatweel, Arabic-Indic digits (an Arabic keyboard types the post id with them) as 0-9, and
+# no invisible format characters at all (direction marks and isolates copied from a
+# right-to-left field, zero-width spaces, a BOM, soft hyphens): category Cf, never in a word.
+_ARABIC_FOLD = str.maketrans({"ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك", "ٱ": "ا", "ـ": None,
+                              **{chr(0x0660 + n): str(n) for n in range(10)},
+                              **{chr(0x06F0 + n): str(n) for n in range(10)}})
 
 
 def fold(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text or "").lower().translate(_ARABIC_FOLD)
-    bare = "".join(c for c in unicodedata.normalize("NFD", folded) if unicodedata.category(c) != "Mn")
+    bare = "".join(c for c in unicodedata.normalize("NFD", folded) if unicodedata.category(c) not in ("Mn", "Cf"))
     return unicodedata.normalize("NFC", bare)
 
 

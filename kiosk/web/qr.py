@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -38,6 +39,14 @@ def mine_url(public_url: str, code: str) -> str:
     percent-encoding for words in Arabic letters, too."""
     encoded = base64.urlsafe_b64encode(code.encode("utf-8")).rstrip(b"=").decode("ascii")
     return f"{public_url.rstrip('/')}/mine#t={encoded}"
+
+
+def code_home(shown: str, installed: str) -> str:
+    """Where a ticket sends its code (the phone QR code, the address printed beside it): the
+    address set on screen while it names the installed host (another port is fine), else the
+    installed one. Otherwise a coordinator, or a typo, could send every new code to a page
+    elsewhere, whose script reads the fragment (README: coordinators never see codes)."""
+    return shown if urlsplit(shown).hostname == urlsplit(installed).hostname else installed
 
 
 def mine_address(public_url: str) -> str:

@@ -10,6 +10,7 @@ for new posts, but old posts keep showing its name.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Mapping
 
 from flask import current_app, has_app_context, has_request_context
@@ -206,12 +207,19 @@ def check_labels(form: Mapping, languages: list[str]) -> dict[str, str]:
     return found
 
 
+def _look(name: str) -> str:
+    """A name as it looks: full-width letters, case, joiners and spacing aside."""
+    folded = unicodedata.normalize("NFKC", str(name)).casefold()
+    return " ".join("".join(c for c in folded if unicodedata.category(c) != "Cf").split())
+
+
 def _taken(store: Store, labels: dict[str, str], languages: list[str], slug: str) -> bool:
-    """Whether another category already has one of these names in the same language."""
+    """Whether another category already has a name that looks like one of these in the same
+    language (two tiles alike would file posts under the wrong one)."""
     for lang, label in labels.items():
         with force_locale(lang):  # the built-ins' names in that language
             names = category_names(store, lang, include_retired=True)
-        if any(other != slug and str(name).casefold() == label.casefold() for other, (name, _) in names.items()):
+        if any(other != slug and _look(name) == _look(label) for other, (name, _) in names.items()):
             return True
     return False
 

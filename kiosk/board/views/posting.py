@@ -94,13 +94,14 @@ def ticket(post_id: str):
     if code and current_app.config["PRINTER"]:
         _leave_for_printing(ticket_id, code)
     public_url = setting("PUBLIC_URL")
+    home = qr.code_home(public_url, current_app.config["PUBLIC_URL"])
     # My ticket with the code only in the URL's fragment, which no browser sends to a server.
     # Drawn inline and never cached: the code must not linger anywhere after this page.
-    phone_qr = Markup(qr.inline_svg(qr.mine_url(public_url, code), cache=False)) if code else None
+    phone_qr = Markup(qr.inline_svg(qr.mine_url(home, code), cache=False)) if code else None
     suggested = posts.suggestions(services().store, post, now(), setting("EXPIRE_DAYS")) if code and not reply else []
     return render_template("board/ticket.html", post=posts.public_view(post), reply=reply, ticket_id=ticket_id,
                            suggested=suggested, code=code,
-                           code_fit=code_fit(code or ""), phone_qr=phone_qr, mine_address=qr.mine_address(public_url),
+                           code_fit=code_fit(code or ""), phone_qr=phone_qr, mine_address=qr.mine_address(home),
                            wifi=setting("WIFI_SSID"), post_url=qr.post_url(public_url, post["id"]))
 
 
@@ -147,7 +148,7 @@ def _paper_ticket(post: dict, reply: dict | None, ticket_id: str, code: str) -> 
         (_("You appear as"), aliases.alias_text(reply or post, str(get_locale()))),
         (_("Ticket number"), ticket_id),
         (_("Your ticket code"), code),
-        (_("My ticket"), qr.mine_address(public_url)),
+        (_("My ticket"), qr.mine_address(qr.code_home(public_url, current_app.config["PUBLIC_URL"]))),
     ]
     if wifi:
         lines.append((_("Wi-Fi"), wifi))

@@ -103,7 +103,8 @@ def post(post_id: str):
     found, others = _meant(post_id)
     if others and (found is not None or len(others) > 1):
         # Two kiosks printed this number: the reader says which post they mean.
-        choices = [posts.public_view(p) for p in ([found] if found else []) + others]
+        choices = [posts.hidden_view(p) if p.get("hidden") else posts.public_view(p)
+                   for p in ([found] if found else []) + others]
         return render_template("board/choose.html", number=post_id.upper(), choices=choices)
     found = found or others[0]
     if found["id"] != post_id:  # typed in lower case, or printed elsewhere: one canonical address
