@@ -183,3 +183,12 @@ def test_print_buttons_are_hidden_without_javascript(client, visitor):
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "data-print hidden" in html
     assert "[hidden] { display: none !important; }" in client.get("/static/kiosk.css").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("when_date", ["", "2999-01-01"])
+def test_on_a_date_stays_ticked_when_its_date_is_missing_or_refused(visitor, when_date):
+    """Without JavaScript the date list shows only while "On a date:" is ticked: a newcomer who
+    ticked it and forgot the date came back to "Pick the date." with the choice (and the list) gone."""
+    html = visitor.post(**{**GOOD, "when": "date", "when_date": when_date}).get_data(as_text=True)
+    assert 'value="date" checked' in html
+    assert 'name="when" value="today" checked' not in html

@@ -34,7 +34,7 @@ def test_sample_posts_cover_every_category_and_both_kinds(app):
     assert len(made) == 40
     assert {p["category"] for p in made} == set(settings.CATEGORIES)
     assert {p["kind"] for p in made} == {"request", "offer"}
-    assert {"en", "es"} <= {p["lang"] for p in made}
+    assert {"en", "es", "ar"} <= {p["lang"] for p in made}  # every offered language
     board = app.test_client().get("/board").get_data(as_text=True)
     assert "40 open posts" in board
 

@@ -54,6 +54,24 @@ def test_catalog_translates_every_string(messages, lang):
     assert not untranslated, f"untranslated in {lang}: {untranslated[:5]}"
 
 
+
+# Formal "usted" forms a newcomer saw next to "tú" ones on the same ticket ("Guarde este código",
+# "Usa este código"): the Spanish pages speak "tú" throughout, shipped agreements included.
+USTED = re.compile(r"\b([Uu]sted|[Gg]uarde|[Gg]uárdelo|[Ee]scriba|[Ee]lija|Diga|Toque|[Pp]ulse|[Ee]scanee|"
+                   r"[Rr]ecibirá|[Vv]uelva|[Rr]evise|[Ii]ntente|[Ii]nténtelo|[Mm]arque|[Tt]ome|[Hh]able|"
+                   r"[Pp]regunte|[Cc]onéctese|[Pp]ublique|[Aa]vise|[Ss]u (boleto|código|publicación))\b")
+
+
+def test_spanish_speaks_tu_throughout():
+    with open(ROOT / "kiosk" / "translations" / "es" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh, locale="es")
+    formal = [m.id for m in catalog if m.id and any(
+        USTED.search(s or "") for s in (m.string if isinstance(m.string, tuple) else (m.string,)))]
+    assert not formal, formal[:5]
+    shipped = (ROOT / "kiosk" / "community" / "templates" / "community" / "agreements" / "es.txt").read_text()
+    assert not USTED.search(shipped), USTED.search(shipped)
+
+
 # -- contrast -------------------------------------------------------------------------------
 
 CSS = (ROOT / "kiosk" / "web" / "static" / "kiosk.css").read_text()

@@ -159,3 +159,14 @@ def test_names_as_people_type_them_in_any_script_are_kept(team, coord):
     shown = coord.client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "handle or nickname" not in shown
     assert roster.roster(store)["people"] == ["مُحَمَّد", "سارة", "देवनागरी", "Jos\u00e9", "O\u2019Brien"]
+
+
+def test_the_meeting_line_reads_like_the_gatherings_under_it(team, coord):
+    """A newcomer saw "Next meeting: Jan 5, 2027, 18:30:00" above "Saturday, December 12, 2026,
+    10:00": the meeting now has the gatherings' wording, weekday and hour, no seconds."""
+    day = utcnow().date() + dt.timedelta(days=3)
+    act(coord, "/coordinate/roster", meeting_when=f"{day.isoformat()}T18:30", meeting_where="Room 2")
+    start = team.test_client().get("/").get_data(as_text=True)
+    meeting = start.split("Next meeting:", 1)[1].split("</p>", 1)[0]
+    assert day.strftime("%A") in meeting and f"{day.strftime('%B')} {day.day}, {day.year}" in meeting
+    assert "6:30" in meeting and ":30:00" not in meeting

@@ -338,3 +338,18 @@ def test_the_lock_button_says_it_locks_the_ticket_not_the_post(app, lang, words)
         person.unlock(code)
         page = person.client.get("/mine", headers={"Accept-Language": lang}).get_data(as_text=True)
         assert words in page and "I am done —" not in page
+
+
+def test_a_phone_shows_a_long_address_whole(tmp_path, open_page):
+    """A demo's address ("vm.local:8732/mine") sat beside its label on a phone and broke inside
+    a word ("vm.local:8732/mi" / "ne"): under its label it has the whole width."""
+    server = KioskServer(tmp_path / "data", KIOSK_PUBLIC_URL="http://community-hall.local:8080").start()
+    try:
+        page = open_page(server.url, **PHONE)
+        post_and_open_ticket(page, server.url)
+        address = page.locator(".mine-address")
+        assert address.inner_text() == "community-hall.local:8080/mine"
+        assert address.evaluate("e => e.getClientRects().length") == 1  # one line box: not broken
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        server.stop()

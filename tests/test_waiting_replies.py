@@ -65,3 +65,13 @@ def test_every_language_shows_the_count(app):
         assert "3" in note
         board = app.test_client().get("/board", headers={"Accept-Language": lang}).get_data(as_text=True)
         assert "3" in card(board, post_id).split('class="waiting"', 1)[1].split("</span>", 1)[0]
+
+
+def test_the_count_is_under_the_title_where_a_phone_shows_it_first(app):
+    """On a 360x740 phone the facts list filled the first screen and pushed the count below it."""
+    poster = Visitor(app.test_client())
+    post_id, _ = poster.create("request", title="Someone to chat with over tea", category="companionship",
+                               details="Afternoons are long.")
+    reply_to(Visitor(app.test_client()), post_id)
+    page = app.test_client().get(f"/p/{post_id}").get_data(as_text=True)
+    assert page.index("Afternoons are long.") < page.index('class="waiting-note"') < page.index('class="facts"')

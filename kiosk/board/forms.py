@@ -52,7 +52,10 @@ def check_form(form: Mapping, today: dt.date, categories: Mapping) -> Checked:
     values["ride"] = _check_ride(form, category, today, errors)
 
     if errors:
-        raise Invalid(errors, {**values, "when_date": raw["when_date"].strip()[:10]})
+        # "On a date:" stays ticked when its date is missing or refused, so the date list shows
+        # again beside the message instead of hiding behind an unticked choice.
+        kept_when = values["when"] or ("date" if normalize_slug(raw["when"]) == "date" else "")
+        raise Invalid(errors, {**values, "when": kept_when, "when_date": raw["when_date"].strip()[:10]})
     ride = values.get("ride") or {}
     contact = text.contact_in({"title": values["title"], "details": values["details"], "area": values["area"],
                                "ride_from": ride.get("from", ""), "ride_to": ride.get("to", "")})

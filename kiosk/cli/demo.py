@@ -1,4 +1,5 @@
-"""Sample posts for ``kiosk demo``: a living board for a newcomer, in every category."""
+"""Sample posts for ``kiosk demo``: a living board for a newcomer, in every category, in English,
+Spanish and Arabic (a newcomer reading Arabic saw only English and Spanish posts)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,19 @@ SAMPLES = [
     ("offer", "food", "en", "Fresh bread every Saturday", "I bake too much. Six loaves to share, pick up at the center.", "Community center", "flexible"),
     ("offer", "food", "es", "Sopa casera para dos personas", "Hago sopa de lentejas los viernes y sobra. Puedo traerla al centro.", "Centro comunitario", "this-week"),
     ("request", "food", "en", "Baby formula, any brand", "Until the next paycheck on the 15th.", "", "today"),
-    ("offer", "food", "en", "Apples from our tree", "Two big bags, slightly bruised but good for pies.", "Corner of the park", "flexible"),
+    ("offer", "food", "ar", "خبز عربي طازج كل جمعة", "أخبز أكثر مما نحتاج. عشرة أرغفة للمشاركة في المركز.", "المركز المجتمعي", "flexible"),
     ("request", "childcare", "en", "Someone to watch my 6-year-old on Tuesday afternoon", "3pm to 6pm while I go to a job interview.", "Oak Street block", "this-week"),
     ("offer", "childcare", "en", "Homework help for kids, weekday evenings", "Retired teacher. Math and reading, at the center only.", "Community center", "flexible"),
     ("request", "childcare", "es", "Cuidado de niños el sábado por la mañana", "Tengo dos niños de 4 y 7 años. Tengo turno de 8 a 12.", "Cerca de la escuela", "flexible"),
     ("offer", "childcare", "en", "Playgroup on Friday mornings", "Toddlers welcome, parents stay. Toys provided.", "Community center, room 2", "flexible"),
     ("request", "transportation", "en", "Ride to the clinic on Thursday", "Appointment at 10am, can't walk far.", "Elm Court", "this-week"),
     ("offer", "transportation", "en", "Driving to the big supermarket every Sunday", "Three free seats and a big trunk.", "From the church parking lot", "flexible"),
-    ("request", "transportation", "en", "Help moving a sofa across town", "Need a van or a pickup for one hour.", "", "flexible"),
+    ("request", "transportation", "ar", "مساعدة في نقل كنبة", "أحتاج إلى سيارة كبيرة لمدة ساعة واحدة.", "الحي الشرقي", "flexible"),
     ("offer", "transportation", "es", "Llevo a personas al hospital", "Tengo coche los lunes y miércoles por la tarde.", "Barrio norte", "flexible"),
     ("request", "translation", "en", "Spanish to English help with a school form", "One page, about my son's enrolment.", "", "today"),
     ("offer", "translation", "en", "I speak Arabic, French and English", "Happy to help with letters or phone calls at the center.", "Community center", "flexible"),
     ("request", "translation", "es", "Ayuda para leer una carta del casero", "Está en inglés y no entiendo todo.", "", "this-week"),
-    ("offer", "translation", "en", "Sign language (ASL) basics", "Can join a meeting or appointment as a helper.", "", "flexible"),
+    ("offer", "translation", "ar", "أترجم من العربية إلى الإنجليزية", "رسائل المدرسة والمواعيد الطبية، في المركز فقط.", "", "flexible"),
     ("request", "home-repairs", "en", "Leaking kitchen tap", "Drips all night. I have the tools but not the skill.", "Maple block", "this-week"),
     ("offer", "home-repairs", "en", "Handyman afternoons", "Shelves, doors that stick, small plumbing. Bring me the problem.", "", "flexible"),
     ("request", "home-repairs", "en", "Window won't close before winter", "Old wooden frame, swollen.", "Behind the bakery", "this-week"),
@@ -43,7 +44,7 @@ SAMPLES = [
     ("offer", "tools-and-items", "es", "Regalo una mesa y cuatro sillas", "Están en buen estado, hay que recogerlas.", "Calle del mercado", "flexible"),
     ("request", "other", "en", "Help writing a CV", "I have a job fair next week.", "", "this-week"),
     ("offer", "other", "en", "Haircuts for free on Mondays", "I'm a barber, happy to cut at the center.", "Community center", "flexible"),
-    ("request", "other", "en", "Someone to help me set up a phone", "New phone, I don't know how to use it.", "", "flexible"),
+    ("request", "other", "ar", "مساعدة في ملء استمارة السكن", "الاستمارة بالإنجليزية ولا أفهم كل الأسئلة.", "", "flexible"),
     ("offer", "other", "es", "Clases de costura", "Enseño a coser y a arreglar ropa, los jueves.", "Centro comunitario", "flexible"),
     ("request", "food", "en", "Halal meat for a family dinner", "Celebrating my daughter's graduation, short on money.", "", "flexible"),
     ("offer", "food", "en", "Surplus vegetables from the community garden", "Kale, zucchini, tomatoes. Every Wednesday.", "Community garden", "flexible"),

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale, gettext
+from flask_babel import format_date, format_datetime, format_number, format_time, format_timedelta, get_locale, gettext
 from markupsafe import Markup, escape
 
 from .. import __version__
@@ -107,7 +107,11 @@ def register_template_helpers(app: Flask, registry) -> None:
 
     @app.template_filter("moment")
     def moment(value) -> str:
-        return format_datetime(value, "medium") if value else ""
+        # Worded as the gatherings are ("Saturday, December 12, 2026, 10:00"): no seconds, one
+        # style for the meeting line and the gatherings listed under it.
+        if not value:
+            return ""
+        return f"{format_date(value, 'full')}, {format_time(value, 'short')}"
 
     app.add_template_filter(ago, "ago")
     app.add_template_filter(whole_dates, "whole_dates")

@@ -48,7 +48,11 @@
   function rideText() {
     var f = form.elements;
     var route = [f.ride_from.value.trim(), f.ride_to.value.trim()].filter(Boolean).join(" → ");
-    return [optionText(f.ride_date), optionText(f.ride_time), route].filter(Boolean).join(", ");
+    // Day and hour in the page's language (Arabic's own comma), the visitor's landmarks on a line
+    // of their own: mixed into one Arabic line they read "Plaza del, 9:30 ص, الخميس".
+    var comma = document.documentElement.lang === "ar" ? "، " : ", ";
+    var day = [optionText(f.ride_date), optionText(f.ride_time)].filter(Boolean).join(comma);
+    return [day, route].filter(Boolean).join("\n");
   }
 
   function fillSummary() {
