@@ -391,7 +391,7 @@ def test_a_session_past_its_budget_gets_a_clear_page_and_nothing_is_stored(make_
     refused = client.post("/new/request", data=_post_form(client, "one too many"),
                           headers={"Accept-Language": "es"})
     assert refused.status_code == 429 and 3000 < int(refused.headers["Retry-After"]) <= 3600
-    assert "Inténtelo de nuevo en 60 minutos" in refused.get_data(as_text=True)
+    assert "Inténtalo de nuevo en 60 minutos" in refused.get_data(as_text=True)
     assert {p.name: p.read_bytes() for p in iter_json_files(data_dir)} == stored
     # Nothing about who was refused is kept on disk: no session digest, no address.
     from kiosk.web.budget import session_key
