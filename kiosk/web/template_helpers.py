@@ -16,7 +16,7 @@ from ..core import config as config_module
 from ..core.times import parse_iso
 from .helpers import fewer_than
 from .services import services
-from .settings import categories, category_names, setting
+from .settings import category_names, retired, setting
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 DATE = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
@@ -42,11 +42,10 @@ def code_dir(code: str) -> str:
     return "rtl" if any("\u0600" <= c <= "\u06ff" for c in code or "") else "ltr"
 
 
-def _category_namer(store, lang: str):
+def _category_namer(names: dict):
     """``category_name(slug)``: the category's name for the page, as markup; a name shown in
     another language than the page's (nobody gave it one in this language) carries its
     ``lang`` and ``dir``, so a screen reader reads it right."""
-    names = category_names(store, lang, include_retired=True)
 
     def category_name(slug: str) -> Markup:
         name, other = names.get(slug, (slug, None))
@@ -79,15 +78,17 @@ def register_template_helpers(app: Flask, registry) -> None:
     def language():
         lang = str(get_locale())
         store = services().store
+        names = category_names(store, lang, include_retired=True)  # once a page, for all three below
+        gone = retired(store)
         return {
             "current_lang": lang,
             "text_dir": text_direction(lang),
             "language_names": {code: config_module.KNOWN_LANGUAGES[code] for code in setting("LANGUAGES")},
             "all_language_names": config_module.KNOWN_LANGUAGES,
             # Categories follow the settings: offered ones, and every name for display.
-            "CATEGORIES": categories(store, lang=lang),
-            "CATEGORY_LABELS": categories(store, include_retired=True, lang=lang),
-            "category_name": _category_namer(store, lang),
+            "CATEGORIES": {slug: name for slug, (name, _) in names.items() if slug not in gone},
+            "CATEGORY_LABELS": {slug: name for slug, (name, _) in names.items()},
+            "category_name": _category_namer(names),
         }
 
     app.add_template_filter(alias)
