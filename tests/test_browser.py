@@ -314,13 +314,18 @@ def test_phone_pages_fit_360px(phone_site, open_page):
         shot(page, name)
 
 
+def offer_without_javascript(page, url: str, category: str, title: str, details: str) -> None:
+    """The posting form as a phone without JavaScript has it: one short form, one submit."""
+    page.goto(url + "/new/offer")
+    page.check(f"input[name=category][value={category}]")
+    page.fill("#title", title)
+    page.fill("#details", details)
+    page.click("button[type=submit]")
+
+
 def test_phone_posts_without_javascript(phone_site, open_page):
     page = open_page(phone_site.url, java_script_enabled=False, **PHONE)
-    page.goto(phone_site.url + "/new/offer")
-    page.check("input[name=category][value=tools-and-items]")
-    page.fill("#title", "Ladder to lend")
-    page.fill("#details", "Three meters, aluminium.")
-    page.click("button[type=submit]")
+    offer_without_javascript(page, phone_site.url, "tools-and-items", "Ladder to lend", "Three meters, aluminium.")
     page.wait_for_selector(".claim-code")
     code = page.inner_text(".claim-code")
     post_id = page.url.rsplit("/", 1)[1]

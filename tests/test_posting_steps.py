@@ -11,7 +11,9 @@ import re
 import pytest
 from babel.dates import format_skeleton
 
-from test_browser import ARTIFACTS, PHONE, TOUCHSCREEN, browser, kiosk, open_page, phone_site, tap_to_post  # noqa: F401
+from test_browser import (  # noqa: F401
+    ARTIFACTS, PHONE, TOUCHSCREEN, browser, kiosk, offer_without_javascript, open_page, phone_site, tap_to_post,
+)
 
 LANGS = ["en", "es", "ar"]
 STEP = re.compile(r"(\d+)\D+(\d+)")  # "Step 2 of 5", "Paso 2 de 5", "الخطوة 2 من 5"
@@ -239,11 +241,7 @@ def test_a_phone_without_javascript_posts_in_spanish_on_a_date(phone_site, open_
 
 def test_contact_details_without_javascript_keep_what_was_typed(phone_site, open_page):  # noqa: F811
     page = open_page(phone_site.url, java_script_enabled=False, **PHONE)
-    page.goto(phone_site.url + "/new/offer")
-    page.check("input[name=category][value=translation]")
-    page.fill("#title", "Arabic and French")
-    page.fill("#details", "Call me at 555 123 4567")
-    page.click("button[type=submit]")
+    offer_without_javascript(page, phone_site.url, "translation", "Arabic and French", "Call me at 555 123 4567")
     page.wait_for_selector(".warning")
     assert "phone number" in page.inner_text(".warning")
     assert page.input_value("#title") == "Arabic and French"
