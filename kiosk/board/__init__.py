@@ -8,7 +8,7 @@ over the store); views in ``views/``; templates in ``templates/board/``. Imports
 from flask_babel import lazy_gettext as _l
 
 from ..web.feature import Feature, Link, Panel, PostRules, Series, Setting, Table
-from . import exchange, lifecycle, merging, posts, schema, sealing
+from . import exchange, lifecycle, merging, posts, schema, sealing, travel
 from .views import answers, mine, moderate, panels, posting, public
 
 MODERATION = {
@@ -47,5 +47,5 @@ FEATURE = Feature(
     upkeep=lifecycle.upkeep,
     sealers=(sealing.seal_reports, sealing.seal_posts),  # reports first: they quote plain words
     posts=PostRules(schema=schema.Post, place=posts.archive_month, merge=merging.merge_post, renumber=merging.renumber,
-                    check=merging.check_post, swept=lifecycle.ERASED_THROUGH),
+                    check=merging.check_post, swept=lifecycle.ERASED_THROUGH, travel=travel.applied),
 )

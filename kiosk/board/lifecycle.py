@@ -39,24 +39,55 @@ def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, s
             key = keys.open_ticket(parts[1], stored)
             if key is not None:
                 throttle.succeeded()
+                if not stored.get("sign"):
+                    post = _add_verify_key(store, post, reply_id, key)
                 return post, reply_id, key
     if not checked:
         codes.burn_time(scrypt_n)  # same cost as a real check: the answer tells nothing
     raise BadCode()
 
 
-def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = None) -> dict:
+def _add_verify_key(store: Store, post: dict, reply_id: str | None, key: PrivateKey) -> dict:
+    """A ticket from before kiosks shared a board gets its verify key at its first use at its
+    home, which tells the others (travel.py): from then on it works at every kiosk."""
+    from . import travel
+
+    home = (post if reply_id is None else next(r for r in post["replies"] if r["id"] == reply_id)).get("home")
+    if home not in (None, store.kiosk_id):
+        return post
+
+    def change(doc: dict) -> dict:
+        record = doc if reply_id is None else next(r for r in doc["replies"] if r["id"] == reply_id)
+        record["claim"] = {**record["claim"], "sign": keys.ticket_verify_key(key)}
+        return doc
+
+    post = store.mutate_post(post["id"], change)
+    if post.get("home") in (None, store.kiosk_id):
+        travel.made(store, post)
+    return post
+
+
+def edit(store: Store, post_id: str, values: dict, now: dt.datetime | None = None, by=None) -> dict:
+    """``by``: the unlocked ticket's key, which signs the change for the other kiosks (travel.py)."""
+    from . import travel
+
     post = store.get_post(post_id)
     if post is None or post["status"] != "open":
         raise Refused("only an open post can be edited")
     changes = {name: values.get(name, "") for name in FIELDS}
     changes["ride"] = values.get("ride")
     changes["updated"] = iso(now or utcnow())
-    return store.update_post(post_id, changes)
+    post = store.update_post(post_id, changes)
+    travel.edited(store, post, by)
+    return post
 
 
-def close(store: Store, post_id: str, status: str, now: dt.datetime | None = None) -> dict:
-    """Fulfil, withdraw or expire an open or matched post: it moves to the archive."""
+def close(store: Store, post_id: str, status: str, now: dt.datetime | None = None, *, by=None,
+          actor: str = "poster", reply_id: str | None = None) -> dict:
+    """Fulfil, withdraw or expire an open or matched post: it moves to the archive. ``actor``
+    and ``by`` say who asked, for the other kiosks (travel.py)."""
+    from . import travel
+
     if status not in CLOSED_STATUSES:
         raise ValueError(status)
     post = store.get_post(post_id)
@@ -64,17 +95,23 @@ def close(store: Store, post_id: str, status: str, now: dt.datetime | None = Non
         raise Refused("only an open or matched post can be closed")
     now = now or utcnow()
     fields = {"status": status, "closed": iso(now), "updated": iso(now)}
-    return store.archive_post(post_id, fields, month=month_of(now))
+    post = store.archive_post(post_id, fields, month=month_of(now))
+    if post is not None:
+        travel.state(store, post, actor, reply_id=reply_id, by=by)
+    return post
 
 
 def expire_due(store: Store, now: dt.datetime, expire_days: int) -> int:
     """Move open posts older than the expiry period to the archive as expired."""
     # Stored times are ISO text of one format: comparing text compares times (posts.is_expired).
     cutoff = iso(now - dt.timedelta(days=expire_days))
-    found = store.scan_live(lambda p: (p["id"], p["status"], p["updated"] if p["status"] == "matched" else p["created"]))
-    due = [post_id for post_id, status, start in found if status in LIVE_STATUSES and start < cutoff]
+    # Only a post's home expires it (its clock decides, once): the others hear it from the home.
+    here = store.kiosk_id
+    found = store.scan_live(lambda p: (p["id"], p["status"], p["updated"] if p["status"] == "matched" else p["created"],
+                                       p.get("home") in (None, here)))
+    due = [post_id for post_id, status, start, ours in found if ours and status in LIVE_STATUSES and start < cutoff]
     for post_id in due:
-        close(store, post_id, "expired", now)
+        close(store, post_id, "expired", now, actor="kiosk")
     return len(due)
 
 
@@ -123,6 +160,9 @@ def upkeep(store: Store, now: dt.datetime, setting, max_months: int) -> None:
     expired = expire_due(store, now, setting("EXPIRE_DAYS"))
     erased = erase_old_text(store, now, setting("RETAIN_DAYS"), max_months)
     notes = erase_old_notes(store, now, setting("RETAIN_DAYS"), max_months)
+    from . import travel
+
+    travel.keep_outbox(store, now, erased)
     if expired or erased or notes:
         logging.getLogger("kiosk").info("upkeep: %d posts expired, %d closed posts erased, %d report notes and "
                                         "thank-you lines erased", expired, erased, notes)

@@ -65,7 +65,7 @@ def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetim
         return {**incoming, "source": incoming.get("source") or kiosk, "merged_from": incoming.get("merged_from") or kiosk}
     theirs_newer = current.get("updated", "") < incoming.get("updated", "") <= iso(now + TRUSTED_AHEAD)
     post = {**(incoming if theirs_newer else current)}
-    post.update(claim=current.get("claim"), hidden=current.get("hidden") or incoming.get("hidden"),
+    post.update(claim=_claim(current.get("claim"), incoming.get("claim")), hidden=current.get("hidden") or incoming.get("hidden"),
                 thanks=current.get("thanks") or incoming.get("thanks"), source=current.get("source"),
                 merged_from=current.get("merged_from"), home=current.get("home"), home_id=current.get("home_id"),
                 updated=max(current.get("updated", ""), incoming.get("updated", "")),
@@ -77,6 +77,15 @@ def merge_post(current: dict | None, incoming: dict, kiosk: str, now: dt.datetim
         post.update(ERASED, replies=erase_replies(post["replies"]))
     post = _tidy(post, current)
     return None if post == current else post
+
+
+def _claim(ours: dict | None, theirs: dict | None) -> dict | None:
+    """Our ticket check stays; the same ticket's verify key (made at its first use since kiosks
+    share a board: travel.py) joins it."""
+    if ours and theirs and not ours.get("sign") and theirs.get("sign") and \
+            (ours.get("salt"), ours.get("check")) == (theirs.get("salt"), theirs.get("check")):
+        return {**ours, "sign": theirs["sign"]}
+    return ours
 
 
 def _settle_state(post: dict, current: dict, incoming: dict) -> None:

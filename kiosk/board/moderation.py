@@ -11,7 +11,7 @@ from ..core import counts, keys, text
 from ..core.errors import Refused
 from ..core.store import Store
 from ..core.times import iso, month_of, oldest_months, parse_iso
-from . import posts
+from . import posts, travel
 
 STALE_DAYS = 3
 REASON_LIMIT = 200
@@ -31,9 +31,10 @@ def hide(store: Store, post_id: str, reason: str, handle: str, now: dt.datetime)
         if post.get("hidden"):
             raise Refused(_l("This post is already hidden."))
         post["hidden"] = {"reason": reason, "by": handle, "at": iso(now)}
+        return post
 
     try:
-        store.mutate_post(post_id, change)
+        travel.hid(store, store.mutate_post(post_id, change))
     except KeyError:
         raise Refused(_l("There is no post with that number.")) from None
 
@@ -43,9 +44,10 @@ def restore(store: Store, post_id: str) -> None:
         if not post.get("hidden"):
             raise Refused(_l("This post is not hidden."))
         post["hidden"] = None
+        return post
 
     try:
-        store.mutate_post(post_id, change)
+        travel.hid(store, store.mutate_post(post_id, change))
     except KeyError:
         raise Refused(_l("There is no post with that number.")) from None
 

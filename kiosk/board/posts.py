@@ -77,6 +77,9 @@ def create_post(store: Store, kind: str, values: dict, *, lang: str, source: str
             store.insert_post(post)
         except KeyError:  # another thread took the id in the meantime
             continue
+        from . import travel  # here: travel builds on the posts' rules
+
+        travel.made(store, post)
         return post, codes.make_ticket_code(post_id, secret)
     raise RuntimeError("could not find a free post id")
 

@@ -26,7 +26,7 @@ from ..core.errors import Invalid, Refused
 from ..core.store import Store
 from ..core.times import iso
 from ..web import gate
-from . import lifecycle
+from . import lifecycle, travel
 from .forms import Checked
 from .posts import is_expired
 from .schema import MAX_REPLIES, MAX_THREAD
@@ -131,11 +131,20 @@ def add_reply(
         )
         post["updated"] = iso(now)
 
-    store.mutate_post(post_id, change)
+    travel.replied(store, _changed(store, post_id, change), reply_id)
     return reply_id, codes.make_ticket_code(reply_id, secret)
 
 
-def accept(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
+def _changed(store: Store, post_id: str, change) -> dict:
+    """Run ``change`` on the post and return the post as stored after it."""
+    def run(post: dict) -> dict:
+        change(post)
+        return post
+
+    return store.mutate_post(post_id, run)
+
+
+def accept(store: Store, post_id: str, reply_id: str, now: dt.datetime, by=None) -> None:
     def change(post: dict) -> None:
         reply = _reply(post, reply_id)
         if post["status"] != "open":
@@ -148,10 +157,10 @@ def accept(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
         post["matched"] = iso(now)
         post["updated"] = iso(now)
 
-    store.mutate_post(post_id, change)
+    travel.state(store, _changed(store, post_id, change), "poster", by=by)
 
 
-def decline(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
+def decline(store: Store, post_id: str, reply_id: str, now: dt.datetime, by=None) -> None:
     def change(post: dict) -> None:
         reply = _reply(post, reply_id)
         if reply["status"] != "new":
@@ -159,10 +168,10 @@ def decline(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None
         reply["status"] = "declined"
         post["updated"] = iso(now)
 
-    store.mutate_post(post_id, change)
+    travel.state(store, _changed(store, post_id, change), "poster", by=by)
 
 
-def reopen(store: Store, post_id: str, now: dt.datetime) -> None:
+def reopen(store: Store, post_id: str, now: dt.datetime, by=None) -> None:
     """The match fell through: the post goes back on the board; the thread is kept closed."""
 
     def change(post: dict) -> None:
@@ -177,10 +186,10 @@ def reopen(store: Store, post_id: str, now: dt.datetime) -> None:
         post["created"] = iso(now)
         post["updated"] = iso(now)
 
-    store.mutate_post(post_id, change)
+    travel.state(store, _changed(store, post_id, change), "poster", by=by)
 
 
-def withdraw_reply(store: Store, post_id: str, reply_id: str, now: dt.datetime) -> None:
+def withdraw_reply(store: Store, post_id: str, reply_id: str, now: dt.datetime, by=None) -> None:
     def change(post: dict) -> None:
         reply = _reply(post, reply_id)
         if reply["status"] not in ("new", "accepted"):
@@ -191,10 +200,10 @@ def withdraw_reply(store: Store, post_id: str, reply_id: str, now: dt.datetime) 
         reply["status"] = "withdrawn"
         post["updated"] = iso(now)
 
-    store.mutate_post(post_id, change)
+    travel.state(store, _changed(store, post_id, change), "replier", reply_id=reply_id, by=by)
 
 
-def fulfil(store: Store, post_id: str, now: dt.datetime, reply_id: str | None = None) -> dict:
+def fulfil(store: Store, post_id: str, now: dt.datetime, reply_id: str | None = None, by=None) -> dict:
     """Either side marks the post fulfilled: the poster (reply_id None) of an open or matched
     post, or the accepted replier of a matched one."""
     post = store.get_post(post_id)
@@ -202,10 +211,12 @@ def fulfil(store: Store, post_id: str, now: dt.datetime, reply_id: str | None = 
         raise Refused(_l("This post is already closed."))
     if reply_id is not None and post.get("matched_reply") != reply_id:
         raise Refused(_l("Only the accepted helper can mark this post fulfilled."))
-    return lifecycle.close(store, post_id, "fulfilled", now)
+    return lifecycle.close(store, post_id, "fulfilled", now, by=by, actor="replier" if reply_id else "poster",
+                           reply_id=reply_id)
 
 
-def add_message(store: Store, post_id: str, reply_id: str, author: str, body: str, now: dt.datetime) -> None:
+def add_message(store: Store, post_id: str, reply_id: str, author: str, body: str, now: dt.datetime,
+                by=None) -> None:
     def change(post: dict) -> None:
         reply = _reply(post, reply_id)
         if post["status"] != "matched" or reply["status"] != "accepted":
@@ -217,7 +228,7 @@ def add_message(store: Store, post_id: str, reply_id: str, author: str, body: st
         thread.append({"id": len(thread) + 1, "author": author, "text": "", "sealed": sealed, "created": iso(now)})
         post["updated"] = iso(now)
 
-    store.mutate_post(post_id, change)
+    travel.messaged(store, _changed(store, post_id, change), reply_id, by=by)
 
 
 def readers(post: dict, reply: dict) -> tuple[str | None, str | None]:

@@ -66,6 +66,7 @@ class Hidden(Record):
     reason: Text(200)
     by: Handle
     at: Iso
+    home: Optional[KioskId] = None  # hidden by the coordinators of the post's home kiosk, not here
 
 
 class PostThanks(Record):

@@ -23,6 +23,7 @@ from nacl.encoding import RawEncoder
 from nacl.exceptions import CryptoError
 from nacl.hash import blake2b
 from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.signing import SigningKey
 from nacl.secret import SecretBox
 from nacl.utils import random as random_bytes
 
@@ -61,7 +62,7 @@ def _ticket_key(ikm: bytes) -> PrivateKey:
 
 
 def _with_check(ikm: bytes, params: dict) -> dict:
-    found = {k: v for k, v in params.items() if k not in ("hash", "check", "pub")}
+    found = {k: v for k, v in params.items() if k not in ("hash", "check", "pub", "sign")}
     return {**found, "check": _derive(ikm, b"kiosk-check").hex()}
 
 
@@ -72,7 +73,18 @@ def new_ticket(secret: str, n: int) -> dict:
 
 
 def ticket_from(ikm: bytes, params: dict) -> dict:
-    return {**_with_check(ikm, params), "pub": _b64(bytes(_ticket_key(ikm).public_key))}
+    private = _ticket_key(ikm)
+    return {**_with_check(ikm, params), "pub": _b64(bytes(private.public_key)), "sign": ticket_verify_key(private)}
+
+
+def ticket_signer(private: PrivateKey) -> SigningKey:
+    """The ticket's signing key, from its private key: what its holder asks for at another kiosk
+    of the network is signed with it, and the post's home checks it against ``sign``."""
+    return SigningKey(_derive(bytes(private), b"kiosk-tkt-sign"))
+
+
+def ticket_verify_key(private: PrivateKey) -> str:
+    return _b64(bytes(ticket_signer(private).verify_key))
 
 
 def _matches(ikm: bytes, stored: dict) -> bool:

@@ -82,6 +82,7 @@ class Claim(Record):
     hash: Optional[Hex(64)] = None
     check: Optional[Hex(64)] = None
     pub: Optional[Key] = None
+    sign: Optional[Key] = None  # a ticket's verify key (Ed25519): its holder's changes at other kiosks
 
 
 class AuditEntry(Record):

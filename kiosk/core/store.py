@@ -44,6 +44,7 @@ from tinydb import TinyDB
 from tinydb.table import Document
 
 from . import codes, staging
+from .changelog import ChangeLog
 from .livedb import DurableJSONStorage, WriteLock
 from .livefile import MAX_LIVE_FILE, LiveFile  # noqa: F401  (MAX_LIVE_FILE: for the backup's limits)
 from .archive import POSTS, ArchiveMonths, record_ids
@@ -93,6 +94,7 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
         self._memos: tuple[int, dict] = (-1, {})  # (version, values worked out at it)
         self._live = None
         self._archives = {}
+        self._changes: ChangeLog | None = None
         # Goes up with every write, so caches of rendered pages know when they are stale.
         self.version = 0
         if read_only and not (self.data_dir / LIVE_FILE).is_file():
@@ -196,6 +198,15 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
         identity = self.get_meta(KIOSK) or {}
         return identity.get("id") or codes.legacy_kiosk_id("")
 
+    @property
+    def changes(self) -> ChangeLog | None:
+        """This kiosk's records for its network (core/changelog.py); None when read-only."""
+        if self.read_only:
+            return None
+        if self._changes is None or self._changes.kiosk_id != self.kiosk_id:  # a restore brings another identity
+            self._changes = ChangeLog(self.data_dir, self.kiosk_id)
+        return self._changes
+
     # -- posts -----------------------------------------------------------------------------------
 
     def insert_post(self, post: dict) -> None:
@@ -260,6 +271,10 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
 
             table.update(replace, doc_ids=[doc_id])
             return result
+
+    def is_live(self, post_id: str) -> bool:
+        with self._lock:
+            return self._posts.contains(doc_id=codes.post_id_to_int(post_id))
 
     def get_post(self, post_id: str) -> dict | None:
         """A live or archived post as a fresh dict, or None."""

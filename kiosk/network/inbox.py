@@ -1,22 +1,299 @@
 """Reading the other kiosks' records (their folders, as Syncthing received them, or carried on a
-stick): verifying each, applying it through the board's rules, setting aside what fails."""
+stick): each verified, then applied through the board's rules (``PostRules.travel``), or set
+aside for the coordinators, never applied.
+
+- Only whole lines of ``records/*.jsonl`` are read: a line still being written (by Syncthing,
+  which renames whole files into place, or a copy cut short) has no newline yet and waits.
+- A folder's kiosk is known by the key its first ``kiosk.json`` showed (pinned in the settings);
+  a folder that later shows another key is refused whole until a coordinator accepts the key.
+- Every line must be a record of that kiosk, signed by it, of the declared shape; what it asks
+  must be the kind of change its kiosk may make (board/travel.py); the post it leads to must
+  pass the same checks as a post in a backup. Otherwise it is set aside, with why.
+- What is done (applied or set aside) is remembered per epoch and number, so a record is
+  applied once however often it is read; a record whose post has not arrived yet waits, and is
+  tried again at every pass, so records may arrive in any order.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from pathlib import Path
+
+import msgspec
+
+from ..core import codes
+from ..core.changelog import ABOUT, PEERS, RECORDS, Refused, Waiting, network_dir, verify
+from ..core.errors import StoreError
+from ..core.origin import post_key
+from ..core.times import iso, utcnow
+from . import schema
+
+INBOX = "network_inbox"
+REFUSED = "network_refused"
+_ONE_PASS = threading.Lock()  # the background loop and a stick never apply at once
+
+
+def peers_dir(store) -> Path:
+    return network_dir(store.data_dir) / PEERS
 
 
 def apply_all(store, registry, now=None) -> dict:
-    return {"applied": 0, "waiting": 0, "set_aside": 0}
+    """Every peer folder this kiosk receives."""
+    folder = peers_dir(store)
+    folders = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")] \
+        if folder.is_dir() else []
+    return apply_folders(store, registry, folders, now)
+
+
+def apply_folders(store, registry, folders: list[Path], now=None) -> dict:
+    """Several kiosks' folders, read again while a pass applies something: a reply from one
+    kiosk may have waited for its post from another, read after it."""
+    total = {"applied": 0, "waiting": 0, "set_aside": 0}
+    for _ in range(len(folders) + 1):
+        found = {"applied": 0, "waiting": 0, "set_aside": 0}
+        for peer in folders:
+            for name, count in apply_folder(store, registry, peer, now).items():
+                found[name] += count
+        total["applied"] += found["applied"]
+        total["set_aside"] += found["set_aside"]
+        total["waiting"] = found["waiting"]
+        if not found["waiting"] or not found["applied"]:
+            break
+    return total
 
 
 def apply_folder(store, registry, folder: Path, now=None) -> dict:
-    return {"applied": 0, "waiting": 0, "set_aside": 0}
+    """One kiosk's folder: what is new in it applied, what is wrong set aside."""
+    counts = {"applied": 0, "waiting": 0, "set_aside": 0}
+    rules = registry.posts
+    if rules is None or rules.travel is None or store.read_only:
+        return counts
+    now = now or utcnow()
+    with _ONE_PASS:
+        about = _about(folder)
+        if about is None:
+            return counts  # not (yet) a kiosk's folder: Syncthing may still be bringing kiosk.json
+        inbox = store.get_meta(INBOX) or {}
+        peer = inbox.get(about.kiosk) or {"kiosk": about.kiosk, "key": about.key}
+        peer["name"] = about.name or peer.get("name", "")
+        if peer["key"] != about.key:
+            if peer.get("changed_key") != about.key:
+                peer["changed_key"] = about.key
+                _refuse(store, about, ABOUT, None, "this kiosk's folder shows another key than before: nothing "
+                        "from it is applied until a coordinator accepts the new key", now, "")
+            _save(store, inbox, peer, now)
+            return counts
+        peer["changed_key"] = None
+        pass_ = _Pass(store, rules, about, peer, now, counts)
+        for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
+            if _is_segment(path.name):
+                pass_.read(path)
+        peer["waiting"] = counts["waiting"]
+        _save(store, inbox, peer, now)
+    return counts
+
+
+def _about(folder: Path) -> schema.About | None:
+    try:
+        raw = (folder / ABOUT).read_bytes()
+        return msgspec.json.decode(raw, type=schema.About)
+    except (OSError, msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+def _is_segment(name: str) -> bool:
+    try:
+        msgspec.convert(name, schema.FileName)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
+def _save(store, inbox: dict, peer: dict, now: dt.datetime) -> None:
+    peer["last_pass"] = iso(now)
+    store.set_meta(INBOX, {**inbox, peer["kiosk"]: peer})
+
+
+def _refuse(store, about, file: str, seq, why: str, now: dt.datetime, excerpt: str) -> None:
+    found = store.get_meta(REFUSED) or []
+    entry = {"kiosk": about.kiosk, "name": about.name, "file": file[:80], "seq": seq, "why": str(why)[:300],
+             "at": iso(now), "excerpt": excerpt[:300]}
+    store.set_meta(REFUSED, [*found, entry][-schema.MAX_REFUSED:])
+
+
+class _Pass:
+    """One reading of one kiosk's folder."""
+
+    def __init__(self, store, rules, about, peer: dict, now: dt.datetime, counts: dict):
+        self.store, self.rules, self.about, self.peer, self.now, self.counts = store, rules, about, peer, now, counts
+        peer.setdefault("epochs", {})
+        peer.setdefault("files", {})
+
+    def read(self, path: Path) -> None:
+        try:
+            stat = path.stat()
+            seen = self.peer["files"].get(path.name)
+            if seen and seen[0] == seen[1] == stat.st_size and seen[2] == stat.st_mtime_ns:
+                return  # read to its end before, unchanged since
+            raw = path.read_bytes()
+        except OSError:
+            return
+        whole = raw[: raw.rfind(b"\n") + 1]  # a line without its newline is still arriving
+        done_to, offset, blocked = 0, 0, False
+        for line in whole.splitlines(keepends=True):
+            finished = self._line(path.name, line)
+            offset += len(line)
+            if not finished:
+                blocked = True
+            elif not blocked:
+                done_to = offset
+        self.peer["files"][path.name] = [done_to, stat.st_size if done_to == len(raw) else len(whole), stat.st_mtime_ns]
+
+    def _done(self, epoch: str, seq: int) -> bool:
+        done = self.peer["epochs"].get(epoch) or {}
+        return seq <= done.get("upto", 0) or seq in (done.get("extra") or ())
+
+    def _mark(self, epoch: str, seq: int) -> None:
+        done = self.peer["epochs"].setdefault(epoch, {"upto": 0, "extra": []})
+        extra = set(done.get("extra") or ()) | {seq}
+        upto = done.get("upto", 0)
+        while upto + 1 in extra:
+            upto += 1
+            extra.discard(upto)
+        done.update(upto=upto, extra=sorted(extra))
+
+    def _line(self, file: str, line: bytes) -> bool:
+        """Whether this line is done with (applied or set aside) rather than waiting."""
+        try:
+            record = msgspec.json.decode(line)
+            envelope = msgspec.convert(record, schema.Envelope)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return self._set_aside(file, None, f"not a record: {exc}", line)
+        if self._done(envelope.epoch, envelope.seq):
+            return True
+        if envelope.kiosk != self.about.kiosk or not file.startswith(envelope.epoch):
+            return self._set_aside(file, envelope.seq, "a record of another kiosk in this kiosk's folder", line, envelope)
+        if not verify(record, self.peer["key"]):
+            return self._set_aside(file, envelope.seq, "its signature does not match its content: it was changed "
+                                   "after its kiosk wrote it", line, envelope)
+        try:
+            self._apply(record)
+        except Waiting:
+            self.counts["waiting"] += 1
+            return False
+        except (Refused, StoreError) as exc:
+            return self._set_aside(file, envelope.seq, str(exc), line, envelope)
+        self._mark(envelope.epoch, envelope.seq)
+        self.counts["applied"] += 1
+        self.peer["applied"] = self.peer.get("applied", 0) + 1
+        self.peer["last_record"] = max(self.peer.get("last_record") or "", envelope.at)
+        return True
+
+    def _set_aside(self, file: str, seq, why: str, line: bytes, envelope=None) -> bool:
+        _refuse(self.store, self.about, file, seq, why, self.now, line[:300].decode("utf-8", "replace"))
+        if envelope is not None:
+            self._mark(envelope.epoch, envelope.seq)
+        self.counts["set_aside"] += 1
+        self.peer["set_aside"] = self.peer.get("set_aside", 0) + 1
+        return True
+
+    def _apply(self, record: dict) -> None:
+        local = _find(self.store, record["post"])
+        if local is None:
+            self._add(record)
+            return
+        result: dict = {}
+
+        def change(doc: dict) -> None:
+            after = self.rules.travel(doc, record, self._numbers(), self.now)
+            if after is not None:
+                _check(self.rules, after)
+                result["post"] = after
+                doc.clear()
+                doc.update(after)
+
+        self.store.mutate_post(local, change)
+        after = result.get("post")
+        if after is not None:
+            month = self.rules.place(after)
+            if month and self.store.is_live(local):
+                self.store.archive_post(local, {}, month)
+            self._audit(record, after)
+
+    def _add(self, record: dict) -> None:
+        post = self.rules.travel(None, record, self._numbers(), self.now)
+        if post is None:
+            return
+        _check(self.rules, post)
+        month = self.rules.place(post)
+        try:
+            if month:
+                self.store.put_posts([], {month: [post]})
+            else:
+                self.store.insert_post(post)
+        except KeyError:
+            raise Waiting() from None  # its number was taken meanwhile: next pass
+
+    def _numbers(self):
+        used: set[str] = set()
+
+        def number(printed: str) -> str:
+            for candidate in [printed, *(codes.new_post_id() for _ in range(1000))]:
+                if candidate not in used and not self.store.id_taken(candidate):
+                    used.add(candidate)
+                    return candidate
+            raise StoreError("no free number")
+
+        return number
+
+    def _audit(self, record: dict, post: dict) -> None:
+        if record["kind"] == "hide":
+            self.store.append_audit({"at": iso(self.now), "handle": f"{self.about.name or self.about.kiosk}"[:40],
+                                     "action": "hide" if post.get("hidden") else "restore", "target": post["id"],
+                                     "detail": "by the coordinators of the post's home kiosk"})
+
+
+def _check(rules, post: dict) -> None:
+    try:
+        msgspec.convert(post, rules.schema)
+    except msgspec.ValidationError as exc:
+        raise Refused(f"the post it leads to is not a valid post: {exc}") from None
+    problem = rules.check(post) if rules.check else None
+    if problem:
+        raise Refused(str(problem))
+
+
+def _find(store, key: list) -> str | None:
+    """This kiosk's number of the post made at ``key`` = [home, number there]."""
+    for post_id, reply_id in store.holders(key[1]):
+        if reply_id is None:
+            post = store.get_post(post_id)
+            if post is not None and list(post_key(post)[:2]) == list(key):
+                return post_id
+    return None
 
 
 def peer_status(store) -> list[dict]:
-    return []
+    inbox = store.get_meta(INBOX) or {}
+    return [{"kiosk": p["kiosk"], "name": p.get("name", ""), "applied": p.get("applied", 0),
+             "waiting": p.get("waiting", 0), "set_aside": p.get("set_aside", 0),
+             "last_record": p.get("last_record"), "last_pass": p.get("last_pass"),
+             "changed_key": p.get("changed_key")} for p in sorted(inbox.values(), key=lambda p: p.get("name", ""))]
 
 
 def set_aside(store) -> list[dict]:
-    return []
+    return list(reversed(store.get_meta(REFUSED) or []))
+
+
+def accept_key(store, kiosk: str) -> bool:
+    """A coordinator trusts the new key a kiosk's folder shows (a kiosk set up again): its
+    records are read afresh under it."""
+    inbox = store.get_meta(INBOX) or {}
+    peer = inbox.get(kiosk)
+    if not peer or not peer.get("changed_key"):
+        return False
+    peer.update(key=peer["changed_key"], changed_key=None, files={})
+    store.set_meta(INBOX, {**inbox, kiosk: peer})
+    return True
+

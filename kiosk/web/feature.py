@@ -95,6 +95,9 @@ class PostRules:
     renumber: Callable[[dict, dict], dict]
     check: Callable[[dict], "str | None"] | None = None  # what no type says (references inside a post)
     swept: str | None = None  # the setting where retention notes the last month it swept
+    # travel(current, record, number, now) -> the post to store or None: a network record from
+    # another kiosk applied (kiosk/network); raises core.changelog.Waiting or Refused
+    travel: Callable[..., "dict | None"] | None = None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,7 @@ def register_template_helpers(app: Flask, registry) -> None:
             "CATEGORIES": {slug: name for slug, (name, _) in names.items() if slug not in gone},
             "CATEGORY_LABELS": {slug: name for slug, (name, _) in names.items()},
             "category_name": _category_namer(names),
+            "this_kiosk": store.kiosk_id,  # posts from another kiosk of the network show their home's name
         }
 
     app.add_template_filter(alias)

@@ -154,7 +154,7 @@ def edit():
         return render_template(
             "board/new.html", kind=post["kind"], values=checked.values, errors={}, contact=checked.contact, editing=True
         )
-    lifecycle.edit(services().store, post["id"], checked.values, now())
+    lifecycle.edit(services().store, post["id"], checked.values, now(), by=mine.key)
     return _back(_("Your changes are saved."))
 
 
@@ -182,12 +182,12 @@ def close(action: str):
                                is_poster=mine.is_poster)
     try:
         if action == "fulfil":
-            replies.fulfil(services().store, post["id"], now(), reply_id=mine.reply_id)
+            replies.fulfil(services().store, post["id"], now(), reply_id=mine.reply_id, by=mine.key)
             return _back(_("Thank you! The post is marked as fulfilled."))
         if mine.is_poster:
-            lifecycle.close(services().store, post["id"], "withdrawn", now())
+            lifecycle.close(services().store, post["id"], "withdrawn", now(), by=mine.key)
             return _back(_("Your post is withdrawn and has left the board."))
-        replies.withdraw_reply(services().store, post["id"], mine.reply_id, now())
+        replies.withdraw_reply(services().store, post["id"], mine.reply_id, now(), by=mine.key)
         return _back(_("Your reply is withdrawn."))
     except Refused:
         return _back(_("This post is already closed."))
@@ -208,7 +208,7 @@ def answer(reply_id: str, answer: str):
         return render_template("board/mine_answer.html", post=posts.public_view(mine.post), reply=reply, answer=answer)
     step = replies.accept if answer == "accept" else replies.decline
     try:
-        step(services().store, mine.post["id"], reply_id, now())
+        step(services().store, mine.post["id"], reply_id, now(), by=mine.key)
     except Refused as refused:
         return _back(str(refused.message))
     if answer == "accept":
@@ -226,7 +226,7 @@ def reopen():
         return _back(_("Only a matched post can be reopened."))
     if request.method == "GET":
         return render_template("board/mine_confirm.html", post=posts.public_view(mine.post), action="reopen", is_poster=True)
-    replies.reopen(services().store, mine.post["id"], now())
+    replies.reopen(services().store, mine.post["id"], now(), by=mine.key)
     return _back(_("Your post is open again and back on the board."))
 
 
@@ -273,7 +273,7 @@ def _send(mine: Mine, partner_id: str, me: str):
                                minutes=minutes(wait))}
         return {"errors": errors, "value": body, "contact": {}}, 429
     try:
-        replies.add_message(services().store, mine.post["id"], partner_id, me, body, now())
+        replies.add_message(services().store, mine.post["id"], partner_id, me, body, now(), by=mine.key)
     except Refused as refused:
         return _back(str(refused.message))
     return redirect(url_for("mine.thread"), code=303)
