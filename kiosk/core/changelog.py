@@ -160,25 +160,51 @@ class ChangeLog:
             ticket_signer=None, at: str | None = None) -> dict:
         """Append one record; ``ticket_signer`` (a ticket's SigningKey) signs what the ticket
         holder asked for, so the post's home can tell it came from them."""
-        record = {"v": VERSION, "kind": kind, "post": list(post), "reply": list(reply) if reply else None,
-                  "actor": actor, "body": body, "at": at or iso(utcnow())}
-        if ticket_signer is not None:
-            record["ticket"] = b64(ticket_signer.sign(canonical(ticket_statement(record))).signature)
-        with self._lock:
-            self._seq += 1
-            record.update(kiosk=self.kiosk_id, epoch=self.epoch, seq=self._seq)
-            record["sig"] = b64(self._signer.sign(canonical(record)).signature)
-            self._append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
-        return record
+        return self.add_many([(kind, post, body, {"actor": actor, "reply": reply, "ticket_signer": ticket_signer,
+                                                   "at": at})])[0]
 
-    def _append(self, line: bytes) -> None:
-        if self._segment.exists() and self._segment.stat().st_size + len(line) > SEGMENT_BYTES:
-            number = int(self._segment.stem.split("-")[1]) + 1
-            self._segment = self._segment.with_name(f"{self.epoch}-{number:06d}.jsonl")
+    def add_many(self, changes: list[tuple]) -> list[dict]:
+        """Append records [(kind, post, body, {actor, reply, ticket_signer, at})] with one fsync
+        per segment (a kiosk's whole board sent at once)."""
+        records = []
+        for kind, post, body, extra in changes:
+            reply = extra.get("reply")
+            record = {"v": VERSION, "kind": kind, "post": list(post), "reply": list(reply) if reply else None,
+                      "actor": extra.get("actor") or "kiosk", "body": body, "at": extra.get("at") or iso(utcnow())}
+            if extra.get("ticket_signer") is not None:
+                record["ticket"] = b64(extra["ticket_signer"].sign(canonical(ticket_statement(record))).signature)
+            records.append(record)
+        with self._lock:
+            lines = []
+            for record in records:
+                self._seq += 1
+                record.update(kiosk=self.kiosk_id, epoch=self.epoch, seq=self._seq)
+                record["sig"] = b64(self._signer.sign(canonical(record)).signature)
+                lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+            self._append(lines)
+        return records
+
+    def _append(self, lines: list[bytes]) -> None:
+        """Whole lines, a segment at a time, each fsynced before the next is begun."""
+        size = self._segment.stat().st_size if self._segment.exists() else 0
+        batch: list[bytes] = []
+        for line in lines:
+            if batch and size + len(line) > SEGMENT_BYTES or not batch and size and size + len(line) > SEGMENT_BYTES:
+                self._write(batch)
+                number = int(self._segment.stem.split("-")[1]) + 1
+                self._segment = self._segment.with_name(f"{self.epoch}-{number:06d}.jsonl")
+                batch, size = [], 0
+            batch.append(line)
+            size += len(line)
+        self._write(batch)
+
+    def _write(self, batch: list[bytes]) -> None:
+        if not batch:
+            return
         new = not self._segment.exists()
         fd = os.open(self._segment, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            view = memoryview(line)
+            view = memoryview(b"".join(batch))
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)

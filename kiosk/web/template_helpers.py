@@ -99,14 +99,7 @@ def register_template_helpers(app: Flask, registry) -> None:
     def number(value) -> str:
         return format_number(value)
 
-    @app.template_filter("day")
-    def day(value: str) -> str:
-        try:
-            moment = dt.date.fromisoformat(value[:10])
-        except (TypeError, ValueError):
-            return value or ""
-        return format_date(moment, "medium")
-
+    app.add_template_filter(day, "day")
     @app.template_filter("moment")
     def moment(value) -> str:
         # Worded as the gatherings are ("Saturday, December 12, 2026, 10:00"): no seconds, one
@@ -117,6 +110,14 @@ def register_template_helpers(app: Flask, registry) -> None:
 
     app.add_template_filter(ago, "ago")
     app.add_template_filter(whole_dates, "whole_dates")
+
+
+def day(value: str) -> str:
+    try:
+        moment = dt.date.fromisoformat(value[:10])
+    except (TypeError, ValueError):
+        return value or ""
+    return format_date(moment, "medium")
 
 
 def ago(value: str) -> Markup:
