@@ -1,7 +1,24 @@
 """Several kiosks, one board: each kiosk writes signed records of its changes into a folder of
 its own that Syncthing sends, and applies the records it receives from the others (inbox.py).
+Syncthing itself: syncthing.py (its REST API), setup.py (made safe and the kiosk's own),
+loop.py (the pass `kiosk serve` runs in the background), status.py and doctor.py (what the
+coordinators' page /coordinate/network, views.py, and `kiosk doctor` show).
 Imports ``core`` and ``web`` only."""
 
-from ..web.feature import Feature
+from flask_babel import lazy_gettext as _l
 
-FEATURE = Feature(name="network")
+from ..web.feature import Feature, Link, Setting
+from . import peers, views
+
+FEATURE = Feature(
+    name="network",
+    blueprints=(views.bp,),
+    settings=(Setting(peers.PEERS, peers.Peers),),
+    private_endpoints=("network.*",),
+    audit_actions={
+        "add-peer": _l("paired with another kiosk"),
+        "rename-peer": _l("renamed a paired kiosk"),
+        "remove-peer": _l("unpaired another kiosk"),
+    },
+    coordinator_links=(Link(85, "network.page", _l("Network"), current=("network.remove",)),),
+)
