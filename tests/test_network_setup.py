@@ -278,3 +278,28 @@ def test_syncthing_errors_are_plain_words(no_syncthing):
     with pytest.raises(SyncthingError) as caught:
         client_from_config(no_syncthing.config).my_id()
     assert "sudo systemctl start kiosk-syncthing" in str(caught.value)
+
+
+@needs_syncthing
+def test_prepare_makes_a_home_safe_before_syncthings_first_start(kiosk_cli, tmp_path, monkeypatch):
+    """What the kiosk-syncthing unit runs first: not even Syncthing's first minute reaches out."""
+    import xml.etree.ElementTree as ET
+
+    from kiosk.network.syncthing import read_apikey
+
+    home = tmp_path / "st-home"
+    monkeypatch.setenv("KIOSK_SYNC_LISTEN", "tcp://10.8.0.1:22000")
+    out = kiosk_cli("network", "prepare", "--home", str(home), "--gui", "127.0.0.1:8385").output
+    assert "is ready" in out
+    options = ET.parse(home / "config.xml").getroot().find("options")
+    for name, value in [("globalAnnounceEnabled", "false"), ("relaysEnabled", "false"), ("natEnabled", "false"),
+                        ("urAccepted", "-1"), ("crashReportingEnabled", "false"), ("autoUpgradeIntervalH", "0")]:
+        assert options.findtext(name) == value, name
+    assert [e.text for e in options.findall("listenAddress")] == ["tcp://10.8.0.1:22000"]
+    assert ET.parse(home / "config.xml").getroot().findtext("gui/address") == "127.0.0.1:8385"
+    key = read_apikey(home)
+    assert key and len(key) >= 20
+    kiosk_cli("network", "prepare", "--home", str(home), "--gui", "127.0.0.1:8385")  # again: same keys
+    assert read_apikey(home) == key
+    refused = kiosk_cli("network", "prepare", "--home", str(home), "--gui", "0.0.0.0:8384")
+    assert refused.exit_code == 1 and "this machine only" in refused.output
