@@ -303,3 +303,24 @@ def test_prepare_makes_a_home_safe_before_syncthings_first_start(kiosk_cli, tmp_
     assert read_apikey(home) == key
     refused = kiosk_cli("network", "prepare", "--home", str(home), "--gui", "0.0.0.0:8384")
     assert refused.exit_code == 1 and "this machine only" in refused.output
+
+
+def test_without_an_api_key_the_message_says_what_is_missing(make_app, tmp_path):
+    from kiosk.network.syncthing import NotRunning, client_from_config
+
+    down = make_app(SYNCTHING_URL=f"http://127.0.0.1:{free_port()}", SYNCTHING_HOME=str(tmp_path / "none"))
+    with pytest.raises(NotRunning):  # nothing answers: starting it is what helps
+        client_from_config(down.config).my_id()
+
+
+@needs_syncthing
+def test_a_running_syncthing_whose_key_is_unknown_says_so(syncthing_factory, make_app):
+    from kiosk.network.syncthing import NoApiKey, client_from_config
+
+    st = syncthing_factory("a")
+    app = make_app(**{**st.config(), "SYNCTHING_APIKEY": "", "SYNCTHING_HOME": ""})
+    with pytest.raises(NoApiKey) as caught:
+        client_from_config(app.config).my_id()
+    assert "KIOSK_SYNCTHING_HOME" in str(caught.value)
+    # ...and with the home, the key is read from its config.xml.
+    assert client_from_config({**app.config, "SYNCTHING_HOME": str(st.home)}).my_id() == st.device_id

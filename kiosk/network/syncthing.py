@@ -147,6 +147,7 @@ class Client:
     def call(self, method: str, path: str, body=None, params: dict | None = None):
         """One request; the parsed JSON answer (None for an empty one)."""
         if not self.apikey:
+            self._answers_at_all()
             raise NoApiKey(self.home)
         address = self.url + path + ("?" + urllib.parse.urlencode(params) if params else "")
         data = None if body is None else json.dumps(body).encode("utf-8")
@@ -170,6 +171,16 @@ class Client:
             return json.loads(raw)
         except ValueError:
             raise ApiError(_l("Syncthing's answer to %(path)s was not readable.", path=path)) from None
+
+    def _answers_at_all(self) -> None:
+        """Without a key, whether anything answers decides which message helps: NotRunning."""
+        try:
+            with urllib.request.urlopen(self.url + "/rest/noauth/health", timeout=self.timeout):
+                pass
+        except urllib.error.HTTPError:
+            pass  # something answered
+        except (urllib.error.URLError, OSError, ValueError):
+            raise NotRunning(self.url) from None
 
     def get(self, path: str, **params):
         return self.call("GET", path, params=params or None)
