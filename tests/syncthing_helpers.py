@@ -4,7 +4,7 @@
     st.url, st.apikey, st.device_id, st.home, st.listen
     st.client()                              # kiosk.network.syncthing.Client for it
     st.config(**more)                        # the kiosk settings that point at it (SYNCTHING_*, SYNC_*)
-    st.stop() / st.kill()                    # SIGTERM and wait / SIGKILL; start_again() reuses the home
+    st.stop() / st.kill()                    # SIGTERM and wait / SIGKILL (a crash); start_again() reuses the home
     pair(a, b)                               # each knows the other as a device, at its loopback address
     wait_for(predicate, timeout=30, what="") # polls with a deadline, returns the predicate's value
 
@@ -92,7 +92,11 @@ class Syncthing:
                  "--no-default-folder", "--skip-port-probing", f"--gui-address={self.url}",
                  f"--gui-apikey={self.apikey}"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "STNODEFAULTFOLDER": "1", "STNOUPGRADE": "1", "HOME": str(self.home)})
+                # STMONITORED: Syncthing itself, without its monitor process. The monitor starts
+                # Syncthing in a process group of its own, so a SIGKILL to the monitor (kill())
+                # would leave Syncthing running after the test.
+                env={**os.environ, "STMONITORED": "1", "STNODEFAULTFOLDER": "1", "STNOUPGRADE": "1",
+                     "HOME": str(self.home)})
         try:
             self.device_id = wait_for(self._answers, timeout, f"Syncthing {self.name} to answer at {self.url}")
         except AssertionError:
