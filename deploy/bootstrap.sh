@@ -20,8 +20,9 @@ if [ "$with_tests" = yes ]; then
   # librsvg2-bin and zbar-tools render and decode QR codes in the tests; Debian's Chromium
   # runs the browser tests (Playwright's own browser download cannot work offline);
   # the files in deploy/ are checked with shellcheck and systemd-analyze verify (systemd);
-  # Debian's age decrypts a full backup, as a volunteer would by hand.
-  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd age)
+  # Debian's age decrypts a full backup, as a volunteer would by hand; real Syncthing processes
+  # carry records between kiosks in the network tests.
+  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd age syncthing)
 fi
 
 missing=()

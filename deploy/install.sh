@@ -27,6 +27,8 @@ USB_DIR=/media/kiosk
 LIB_DIR=/usr/local/lib/mutual-aid-kiosk
 USER_NAME=kiosk
 HOTSPOT_ADDRESS=10.42.0.1
+SYNCTHING_HOME=/var/lib/mutual-aid-kiosk-syncthing
+SYNCTHING_URL=http://127.0.0.1:8384
 
 ROOT=""
 DRY=no
@@ -200,8 +202,8 @@ fi
 
 # ---------------------------------------------------------------- 1. packages
 
-say "Step 1 of 9: system packages (Python, Chromium, the clock keeper, Wi-Fi and name services)"
-packages=(python3 python3-venv python3-pip fake-hwclock avahi-daemon network-manager swayidle wlr-randr)
+say "Step 1 of 9: system packages (Python, Chromium, the clock keeper, Wi-Fi and name services, Syncthing)"
+packages=(python3 python3-venv python3-pip fake-hwclock avahi-daemon network-manager swayidle wlr-randr syncthing)
 if [ -n "$ROOT" ]; then
   note "(skipped with --root: apt-get install ${packages[*]} chromium-browser)"
 else
@@ -253,6 +255,9 @@ say "Step 3 of 9: folders (the app, the data only '$USER_NAME' can read, the set
 ensure_dir "$APP_DIR" 0755
 ensure_dir "$DATA_DIR" 0700
 system chown "$USER_NAME:$USER_NAME" "$DATA_DIR"
+# Records to and from other kiosks (Syncthing's folders: outbox, peers/<kiosk>).
+ensure_dir "$DATA_DIR/network" 0700
+system chown "$USER_NAME:$USER_NAME" "$DATA_DIR/network"
 ensure_dir "$ETC_DIR" 0755
 ensure_dir "$USB_DIR" 0755
 ensure_dir "$LIB_DIR" 0755
@@ -319,7 +324,8 @@ if [ -e "$ROOT$ENV_FILE" ]; then
   # their defaults, so the volunteer sees them. They change nothing until uncommented (a line
   # may have been removed on purpose: no KIOSK_SCREEN_HOURS means the screen is always on).
   for pair in "KIOSK_TOUCHSCREEN=1" "KIOSK_DATA_DIR=$DATA_DIR" "KIOSK_USB_ROOTS=$USB_DIR" \
-              'KIOSK_SCREEN_HOURS="1-7 08:00-21:00"'; do
+              'KIOSK_SCREEN_HOURS="1-7 08:00-21:00"' "KIOSK_SYNCTHING_URL=$SYNCTHING_URL" \
+              "KIOSK_SYNCTHING_HOME=$SYNCTHING_HOME"; do
     key=${pair%%=*}
     if grep -Eq "^[[:space:]]*#?[[:space:]]*${key}[[:space:]]*=" "$ROOT$ENV_FILE"; then
       continue
@@ -356,6 +362,10 @@ KIOSK_DATA_DIR=$DATA_DIR
 KIOSK_USB_ROOTS=$USB_DIR
 # When the touchscreen stays on: days 1=Monday..7=Sunday, 24-hour times; "always" = never blank.
 KIOSK_SCREEN_HOURS="1-7 08:00-21:00"
+# Several kiosks, one board: this machine's Syncthing (kiosk-syncthing.service); pair kiosks on
+# the coordinators' Network page. KIOSK_NETWORK=0 turns it off.
+KIOSK_SYNCTHING_URL=$SYNCTHING_URL
+KIOSK_SYNCTHING_HOME=$SYNCTHING_HOME
 EOF
 fi
 system chown "root:$USER_NAME" "$ENV_FILE"
@@ -391,6 +401,7 @@ link /usr/local/sbin/kiosk-hotspot "$LIB_DIR/kiosk-hotspot"
 link /usr/local/sbin/kiosk-set-time "$LIB_DIR/kiosk-set-time"
 put /etc/systemd/system/mutual-aid-kiosk.service 0644 < "$DEPLOY/systemd/mutual-aid-kiosk.service"
 put /etc/systemd/system/mutual-aid-kiosk-usb@.service 0644 < "$DEPLOY/systemd/mutual-aid-kiosk-usb@.service"
+put /etc/systemd/system/kiosk-syncthing.service 0644 < "$DEPLOY/systemd/kiosk-syncthing.service"
 
 # ---------------------------------------------------------------- 7. network
 
@@ -457,7 +468,8 @@ fi
 say "Starting the services"
 system systemctl daemon-reload
 system systemctl enable fake-hwclock.service
-system systemctl enable mutual-aid-kiosk.service
+system systemctl enable mutual-aid-kiosk.service kiosk-syncthing.service
+system systemctl restart kiosk-syncthing.service
 system systemctl restart mutual-aid-kiosk.service
 
 say "Done."

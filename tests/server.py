@@ -24,7 +24,8 @@ def free_port() -> int:
 
 def kiosk_env(**extra) -> dict:
     env = dict(os.environ)
-    env.update({"KIOSK_SCRYPT_N": "1024", "KIOSK_PUBLIC_URL": "http://aid.lan"})
+    # No network loop (kiosk/network/loop.py) unless a test asks for it with KIOSK_NETWORK="1".
+    env.update({"KIOSK_SCRYPT_N": "1024", "KIOSK_PUBLIC_URL": "http://aid.lan", "KIOSK_NETWORK": "0"})
     env.update(extra)
     return env
 

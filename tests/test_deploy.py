@@ -139,6 +139,39 @@ def test_network_usb_and_screen_files(installed):
         assert part in hotspot, part
 
 
+def test_syncthing_runs_as_kiosk_on_this_machine_only_and_the_kiosk_finds_it(installed):
+    """Issue 18: Syncthing carries the records between kiosks; its GUI and API stay on
+    loopback, and the kiosk reads the API key from the home the unit gives it."""
+    from kiosk.core.config import read_env_file
+
+    root, first = installed
+    path = root / "etc/systemd/system/kiosk-syncthing.service"
+    assert mode(path) == 0o644
+    unit = path.read_text()
+    lines = {line.strip() for line in unit.splitlines()}
+    for expected in ["User=kiosk", "Group=kiosk", "StateDirectory=mutual-aid-kiosk-syncthing", "StateDirectoryMode=0700",
+                     "NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/mutual-aid-kiosk/network",
+                     "PrivateTmp=yes", "ProtectHome=yes", "UMask=0077", "Restart=on-failure",
+                     "WantedBy=multi-user.target"]:
+        assert expected in lines, expected
+    [start] = [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStart=")]
+    words = systemd_command(start)
+    assert words[:2] == ["/usr/bin/syncthing", "serve"]
+    for flag in ["--home=/var/lib/mutual-aid-kiosk-syncthing", "--no-browser", "--no-restart", "--no-upgrade",
+                 "--no-default-folder", "--gui-address=http://127.0.0.1:8384"]:
+        assert flag in words, flag
+    [prepare] = [line for line in unit.splitlines() if line.startswith("ExecStartPre=") and "network prepare" in line]
+    assert "--home /var/lib/mutual-aid-kiosk-syncthing --gui 127.0.0.1:8384" in prepare
+    settings = read_env_file(root / "etc/mutual-aid-kiosk/kiosk.env")
+    assert settings["KIOSK_SYNCTHING_URL"] == "http://127.0.0.1:8384"
+    assert settings["KIOSK_SYNCTHING_HOME"] == "/var/lib/mutual-aid-kiosk-syncthing"
+    assert mode(root / "var/lib/mutual-aid-kiosk/network") == 0o700
+    assert "(skipped with --root: systemctl enable mutual-aid-kiosk.service kiosk-syncthing.service" in first.stdout
+    assert "(skipped with --root: systemctl restart kiosk-syncthing.service" in first.stdout
+    assert "syncthing" in re.search(r"packages=\(([^)]*)\)", INSTALL.read_text()).group(1)
+    assert "syncthing" in re.search(r"packages\+=\(([^)]*)\)", (DEPLOY / "bootstrap.sh").read_text()).group(1)
+
+
 def test_machine_commands_are_skipped_and_said_so(installed):
     _, first = installed
     out = first.stdout
@@ -306,6 +339,7 @@ def test_the_screen_schedule(moment, expected):
     ("mutual-aid-kiosk.service", "/opt/mutual-aid-kiosk/venv/bin/kiosk", "mutual-aid-kiosk.service"),
     ("mutual-aid-kiosk-usb@.service", "/usr/local/lib/mutual-aid-kiosk/kiosk-usb-mount",
      "mutual-aid-kiosk-usb@sda1.service"),
+    ("kiosk-syncthing.service", "/usr/bin/syncthing", "kiosk-syncthing.service"),
 ])
 def test_the_units_verify(tmp_path, unit, program, as_name):
     # verify insists that ExecStart's program exists: point it at a stand-in (no venv here).
@@ -317,6 +351,7 @@ def test_the_units_verify(tmp_path, unit, program, as_name):
     copy = tmp_path / as_name
     # ...and so every helper the unit runs (the kiosk unit tidies /media/kiosk first).
     text = text.replace(program, str(fake)).replace("/usr/local/lib/mutual-aid-kiosk/kiosk-usb-mount", str(fake))
+    text = text.replace("/opt/mutual-aid-kiosk/venv/bin/kiosk", str(fake))  # Syncthing's unit prepares with it
     copy.write_text(text)
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)],
                             capture_output=True, text=True, check=False)

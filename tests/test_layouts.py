@@ -26,6 +26,10 @@ SIZES = {
 }
 LANGS = ("en", "es", "ar")
 
+# Two real Syncthing device ids, for kiosks paired on /coordinate/network.
+PEER_ID = "SGJF64Z-C6LW65X-GT7QWWP-GS6SPFR-6L4IA6H-PYUSMNG-TXVQP4E-2M5L6QI"
+OTHER_PEER_ID = "LYXKCHX-VI3NYZR-ALCJBHF-WMZYSPK-QG6QJA3-MPFYMSO-U56GTUK-NA2MIAW"
+
 # README rows that are not a page to look at, and why.
 SKIPPED = {
     "`/p/<id>/qr.svg`": "an SVG image, no page (its text-free QR is checked in test_qr.py)",
@@ -156,6 +160,8 @@ def seed(data) -> dict:
                                                    "passphrase": COORD_PASSPHRASE})
             ids = {**_seed_board(app, coord), **_seed_programs(app, coord)}
             coord.submit("/coordinate/thanks/1/approve", form_url="/coordinate")
+            for device, name in ((PEER_ID, "Elm Street Community Center"), (OTHER_PEER_ID, "Oak Hall")):
+                coord.submit("/coordinate/network/add", form_url="/coordinate/network", device=device, name=name)
         finally:
             app.extensions["kiosk"].store.close()
     return ids
@@ -296,6 +302,9 @@ def rows(ids: dict) -> dict:
         "`/coordinate/import`": [("coordinate-import", "/coordinate/import")],
         "`/coordinate/clock`": [("coordinate-clock", "/coordinate/clock")],
         "`/coordinate/team`": [("coordinate-team", "/coordinate/team")],
+        # No Syncthing runs here: the page as it is then (the warning first), with paired kiosks.
+        "`/coordinate/network`": [("coordinate-network", "/coordinate/network"),
+                                  ("coordinate-network-remove", "/coordinate/network/remove?device=" + PEER_ID)],
         "`/survey/edit`": [("survey-edit", "/survey/edit"), ("coordinate-check-ins", "/coordinate/check-ins")],
         "`/library/new`, `/library/<id>/edit`, `.../lend`, `.../lent`, `.../return`": [
             ("library-new", "/library/new"), ("library-edit", f"/library/{item}/edit"),

@@ -120,6 +120,12 @@ def serve(host: str, port: int, data_dir: str | None) -> None:
     if sealed is not None and (sealed.texts or sealed.coordinators or sealed.copies):
         click.echo(sealed.line())
     click.echo(f"QR codes point to {setting_of(app.config, app.extensions['kiosk'].store, 'PUBLIC_URL')}")
+    if app.config["NETWORK"]:
+        from ..network import loop
+
+        loop.start(app)  # configures Syncthing and applies the other kiosks' records (KIOSK_NETWORK=0: off)
+        click.echo(f"Other kiosks' records: through Syncthing at {app.config['SYNCTHING_URL']}, "
+                   f"every {app.config['NETWORK_EVERY_SECONDS']} s")
     _serve(app, host, port)
 
 
@@ -231,7 +237,7 @@ def _open_store(data_dir: str | None):
 
 
 
-from . import data, team  # noqa: E402,F401  (their commands join the group)
+from . import data, network, team  # noqa: E402,F401  (their commands join the group)
 
 
 if __name__ == "__main__":  # pragma: no cover

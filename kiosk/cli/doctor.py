@@ -319,4 +319,7 @@ def check(config, data_dir: str | os.PathLike, wall: dt.datetime | None = None) 
     _usb(config, found)
     _printer(config, found)
     _translations(config, found)
+    from ..network import doctor as network_doctor
+
+    found.extend(network_doctor.check(config, folder))
     return found

@@ -58,10 +58,26 @@ DEFAULTS = {
     "WIFI_PASSWORD": "",
     # A CUPS queue for printing tickets directly with lp; empty: the browser's print dialog.
     "PRINTER": "",
+    # Several kiosks, one board (kiosk/network/, README "Several kiosks: one board"). NETWORK: whether
+    # `kiosk serve` runs the network loop (configure Syncthing, apply the other kiosks' records)
+    # every NETWORK_EVERY_SECONDS; it costs one refused connection a pass where no Syncthing runs.
+    "NETWORK": True,
+    "NETWORK_EVERY_SECONDS": 10,
+    # This machine's Syncthing: its GUI/REST address (loopback only: the API key travels in it) and
+    # its API key, or the Syncthing home whose config.xml holds the key.
+    "SYNCTHING_URL": "http://127.0.0.1:8384",
+    "SYNCTHING_APIKEY": "",
+    "SYNCTHING_HOME": "",
+    # Where Syncthing listens for other kiosks (comma-separated): every interface by default, since
+    # only paired kiosks' certificates are accepted; name one link's address to keep it to that.
+    "SYNC_LISTEN": "tcp://0.0.0.0:22000",
+    # Find other kiosks on the same LAN by broadcast (never beyond it: global discovery stays off).
+    "SYNC_LOCAL_DISCOVERY": True,
 }
 
 # Settings taken from the environment as plain text (Flask would read "1234" as a number).
-TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR", "USB_ROOTS", "TIMEZONE")
+TEXT_SETTINGS = ("PUBLIC_URL", "NAME", "WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "DATA_DIR", "USB_ROOTS", "TIMEZONE",
+                 "SYNCTHING_URL", "SYNCTHING_APIKEY", "SYNCTHING_HOME", "SYNC_LISTEN")
 
 # The longest each text setting may be: the same limits as the coordinators' settings screen and
 # a backup's check, so a kiosk never writes what its own start-up would refuse.
@@ -162,6 +178,7 @@ def check(config) -> None:
     config["LANGUAGES"] = list(dict.fromkeys(languages))
     config["TOUCHSCREEN"] = _flag(config["TOUCHSCREEN"], "TOUCHSCREEN")
     config["PAGE_CACHE"] = _flag(config["PAGE_CACHE"], "PAGE_CACHE")
+    check_network(config)
     for key in ("WIFI_SSID", "WIFI_PASSWORD", "PRINTER", "NAME", "USB_ROOTS"):
         config[key] = "" if config[key] is None else str(config[key])
     for key, most in LENGTHS.items():
@@ -216,6 +233,7 @@ def _check_numbers(config) -> None:
         ("MESSAGE_LIMIT_PER_HOUR", 1),
         ("REPORT_LIMIT_PER_HOUR", 1),
         ("IDLE_GRACE_SECONDS", 5),
+        ("NETWORK_EVERY_SECONDS", 1),
     ):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -248,6 +266,28 @@ def _check_guessing(config) -> None:
     if guessing_years(overall, minute * 60) < MIN_GUESSING_YEARS:
         raise ConfigError(f"KIOSK_GUESS_OVERALL_PER_HOUR={overall} would let a ticket code be guessed in less than "
                           f"{MIN_GUESSING_YEARS} years")
+
+
+SYNC_ADDRESS = re.compile(r"^(?:tcp|quic)[46]?://(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):[0-9]{1,5}$")
+
+
+def check_network(config) -> None:
+    config["NETWORK"] = _flag(config["NETWORK"], "NETWORK")
+    config["SYNC_LOCAL_DISCOVERY"] = _flag(config["SYNC_LOCAL_DISCOVERY"], "SYNC_LOCAL_DISCOVERY")
+    for key in ("SYNCTHING_URL", "SYNCTHING_APIKEY", "SYNCTHING_HOME", "SYNC_LISTEN"):
+        config[key] = "" if config[key] is None else str(config[key]).strip()
+    url = urlsplit(config["SYNCTHING_URL"])
+    if url.scheme not in ("http", "https") or not url.hostname or not is_loopback_host(url.hostname) \
+            or url.hostname == "0.0.0.0" or url.path.strip("/"):
+        # Its API key travels in every request: never over the network.
+        raise ConfigError("KIOSK_SYNCTHING_URL must be this machine's Syncthing, like http://127.0.0.1:8384, "
+                          f"got {config['SYNCTHING_URL']!r}")
+    config["SYNCTHING_URL"] = config["SYNCTHING_URL"].rstrip("/")
+    listen = [part.strip() for part in config["SYNC_LISTEN"].split(",") if part.strip()]
+    if not listen or not all(SYNC_ADDRESS.match(part) for part in listen):
+        raise ConfigError("KIOSK_SYNC_LISTEN must be addresses like tcp://0.0.0.0:22000 or "
+                          f"tcp://10.8.0.1:22000, separated by commas; got {config['SYNC_LISTEN']!r}")
+    config["SYNC_LISTEN"] = ",".join(listen)
 
 
 def _flag(value, name: str) -> bool:

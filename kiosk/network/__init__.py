@@ -1,9 +1,15 @@
 """Several kiosks, one board: each kiosk writes signed records of its changes into a folder of
 its own that Syncthing sends (core/changelog.py), and applies the records it receives from the
-others (inbox.py). Imports ``core`` and ``web`` only."""
+others (inbox.py). Syncthing itself: syncthing.py (its REST API), setup.py (made safe and the
+kiosk's own), loop.py (the pass `kiosk serve` runs in the background), status.py and doctor.py
+(what the coordinators' page /coordinate/network, views.py, and `kiosk doctor` show).
+Imports ``core`` and ``web`` only."""
 
-from ..web.feature import Feature, Setting
-from . import inbox, schema
+from flask_babel import lazy_gettext as _l
+
+from ..web.feature import Feature, Link, Setting
+from . import inbox, peers, schema, views
+
 
 def upkeep(store, now, setting, max_months: int) -> None:
     """The kiosk's name as the other kiosks show it follows the setting."""
@@ -13,6 +19,15 @@ def upkeep(store, now, setting, max_months: int) -> None:
 
 FEATURE = Feature(
     name="network",
+    blueprints=(views.bp,),
+    settings=(Setting(peers.PEERS, peers.Peers), Setting(inbox.INBOX, schema.Inbox),
+              Setting(inbox.REFUSED, schema.Refusals)),
+    private_endpoints=("network.*",),
+    audit_actions={
+        "add-peer": _l("paired with another kiosk"),
+        "rename-peer": _l("renamed a paired kiosk"),
+        "remove-peer": _l("unpaired another kiosk"),
+    },
+    coordinator_links=(Link(85, "network.page", _l("Network"), current=("network.remove",)),),
     upkeep=upkeep,
-    settings=(Setting(inbox.INBOX, schema.Inbox), Setting(inbox.REFUSED, schema.Refusals)),
 )
