@@ -222,7 +222,9 @@ def _numbered(current: dict | None, body: dict, number: Callable[[str], str]) ->
     for reply in body.get("replies") or ():
         known = _local_reply(current, [reply.get("home"), reply.get("home_id")]) if current else None
         ids[reply["id"]] = known["id"] if known else number(reply["home_id"])
-    post = renumber(body, ids)
+    # What each kiosk decides for itself never comes in a record (a thank-you line marked
+    # approved would skip this kiosk's coordinators).
+    post = renumber({k: v for k, v in body.items() if k not in LOCAL}, ids)
     post.pop("aka", None)
     post["replies"] = [{k: v for k, v in r.items() if k != "aka"} for r in post.get("replies") or ()]
     return post
