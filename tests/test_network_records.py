@@ -251,3 +251,47 @@ def test_erased_text_leaves_the_records_too(kiosks):
     assert b"Pram for a newborn" not in b"".join(p.read_bytes() for p in a.outbox.rglob("*.jsonl"))
     assert b"Pram for a newborn" not in b"".join(p.read_bytes() for p in b.peer_folder(a).rglob("*.jsonl"))
     assert b.post_of(a, post_id)["erased"]
+
+
+def test_a_kiosk_with_a_new_key_is_refused_until_a_coordinator_accepts_it(kiosks, tmp_path):
+    a, b, c = kiosks
+    a.visitor().create("request", title="Help with a tax form", category="translation")
+    b.receive(a)
+    # The library's card is replaced: same kiosk (restored from its backup), a new signing key.
+    a.store.close()
+    shutil.rmtree(a.data / "network")
+    a2 = Kiosk("Library", a.data)
+    try:
+        a2.visitor().create("request", title="Bicycle pump", category="tools-and-items")
+        counts = b.receive(a2)
+        assert counts["applied"] == 0 and "Bicycle pump" not in b.board()
+        add_coordinator(b.app)
+        coordinator = b.app.test_client()
+        unlock_coordinator(coordinator)
+        page = coordinator.get("/coordinate/network").get_data(as_text=True)
+        assert "another key than before" in page
+        shown = Visitor(coordinator).submit("/coordinate/network/accept-key", form_url="/coordinate/network",
+                                            kiosk=a2.store.kiosk_id)
+        assert shown.status_code == 303
+        b.receive(a2)
+        assert "Bicycle pump" in b.board() and "Help with a tax form" in b.board()
+    finally:
+        a2.store.close()
+        a.store = Store(a.data, schema=a.svc.registry.schema)  # for the fixture's closing checks
+
+
+def test_set_aside_records_are_shown_to_coordinators_in_their_language(kiosks):
+    a, b, c = kiosks
+    a.visitor().create("request", title="Wool for knitting", category="other")
+    mirror(a.outbox, b.peer_folder(a))
+    segment = next((b.peer_folder(a) / "records").glob("*.jsonl"))
+    segment.write_bytes(segment.read_bytes().replace(b"Wool", b"Gold"))
+    b.receive()
+    add_coordinator(b.app)
+    coordinator = b.app.test_client()
+    unlock_coordinator(coordinator)
+    page = coordinator.get("/coordinate/network").get_data(as_text=True)
+    assert "Library" in page and "changed after its kiosk wrote it" in page
+    Visitor(coordinator).submit("/lang", form_url="/coordinate/network", lang="es", next="/coordinate/network")
+    page = coordinator.get("/coordinate/network").get_data(as_text=True)
+    assert "changed after its kiosk wrote it" not in page

@@ -163,29 +163,29 @@ def authorize(current: dict | None, record: dict) -> None:
     body = record["body"]
     if kind == "post":
         if body.get("home") != kiosk or record["post"] != [body.get("home"), body.get("home_id")]:
-            raise Refused(_l("a kiosk sent a post as its own that was made elsewhere"))
+            raise Refused(_l("A kiosk sent a post as its own that was made elsewhere."))
         return
     if current is None:
         raise Waiting()
     if kind == "reply":
         if body.get("home") != kiosk or list(record["reply"] or ()) != [body.get("home"), body.get("home_id")]:
-            raise Refused(_l("a kiosk sent a reply as its own that was made elsewhere"))
+            raise Refused(_l("A kiosk sent a reply as its own that was made elsewhere."))
         return
     if kind == "hide" or actor == "kiosk":
         if post_home(current) != kiosk:
-            raise Refused(_l("only a post's home kiosk may change it on its own"))
+            raise Refused(_l("Only a post's home kiosk may change it on its own."))
         return
     if kind == "edit" and actor != "poster":
-        raise Refused(_l("only the poster may edit a post"))
+        raise Refused(_l("Only the poster may edit a post."))
     if actor == "poster":
         if post_home(current) != kiosk and not verify_ticket(record, (current.get("claim") or {}).get("sign")):
-            raise Refused(_l("a change to a post made elsewhere without its ticket"))
+            raise Refused(_l("A change to a post made elsewhere without its ticket."))
         return
     reply = _local_reply(current, record["reply"])
     if reply is None:
         raise Waiting()
     if reply.get("home", post_home(current)) != kiosk and not verify_ticket(record, (reply.get("claim") or {}).get("sign")):
-        raise Refused(_l("a change to a reply made elsewhere without its ticket"))
+        raise Refused(_l("A change to a reply made elsewhere without its ticket."))
 
 
 def incoming(current: dict | None, record: dict, number: Callable[[str], str]) -> dict:
@@ -210,11 +210,11 @@ def incoming(current: dict | None, record: dict, number: Callable[[str], str]) -
             raise Waiting()
         message = dict(body.get("message") or {})
         if message.get("author") != record["actor"]:
-            raise Refused(_l("a message signed by one side of a conversation and written by the other"))
+            raise Refused(_l("A message signed by one side of a conversation and written by the other."))
         return {**current, "replies": [{**reply, "thread": [message]}]}
     if kind == "hide":
         return _hidden(current, record)
-    raise Refused(_l("an unknown kind of record"))
+    raise Refused(_l("An unknown kind of record."))
 
 
 def _numbered(current: dict | None, body: dict, number: Callable[[str], str]) -> dict:

@@ -27,6 +27,7 @@ FEATURE = Feature(
         "add-peer": _l("paired with another kiosk"),
         "rename-peer": _l("renamed a paired kiosk"),
         "remove-peer": _l("unpaired another kiosk"),
+        "accept-key": _l("accepted another kiosk's new key"),
     },
     coordinator_links=(Link(85, "network.page", _l("Network"), current=("network.remove",)),),
     upkeep=upkeep,

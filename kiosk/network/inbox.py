@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 import msgspec
+from flask_babel import lazy_gettext as _l
 
 from ..core import codes
 from ..core.changelog import ABOUT, PEERS, RECORDS, Refused, Waiting, network_dir, verify
@@ -80,8 +81,8 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
         if peer["key"] != about.key:
             if peer.get("changed_key") != about.key:
                 peer["changed_key"] = about.key
-                _refuse(store, about, ABOUT, None, "this kiosk's folder shows another key than before: nothing "
-                        "from it is applied until a coordinator accepts the new key", now, "")
+                _refuse(store, about, ABOUT, None, _l("This kiosk's folder shows another key than before: nothing "
+                                                      "from it is applied until a coordinator accepts the new key."), now, "")
             _save(store, inbox, peer, now)
             return counts
         peer["changed_key"] = None
@@ -102,6 +103,11 @@ def _about(folder: Path) -> schema.About | None:
         return None
 
 
+def _msgid(why) -> str:
+    """A lazy message's English text (its id), whatever language the pass runs in."""
+    return getattr(why, "_args", [str(why)])[0] if hasattr(why, "_args") else str(why)
+
+
 def _is_segment(name: str) -> bool:
     try:
         msgspec.convert(name, schema.FileName)
@@ -115,10 +121,11 @@ def _save(store, inbox: dict, peer: dict, now: dt.datetime) -> None:
     store.set_meta(INBOX, {**inbox, peer["kiosk"]: peer})
 
 
-def _refuse(store, about, file: str, seq, why: str, now: dt.datetime, excerpt: str) -> None:
+def _refuse(store, about, file: str, seq, why, now: dt.datetime, excerpt: str, detail: str = "") -> None:
+    """Kept with ``why`` in English (a message id: the page shows it in the reader's language)."""
     found = store.get_meta(REFUSED) or []
-    entry = {"kiosk": about.kiosk, "name": about.name, "file": file[:80], "seq": seq, "why": str(why)[:300],
-             "at": iso(now), "excerpt": excerpt[:300]}
+    entry = {"kiosk": about.kiosk, "name": about.name, "file": file[:80], "seq": seq, "why": _msgid(why)[:300],
+             "detail": detail[:300], "at": iso(now), "excerpt": excerpt[:300]}
     store.set_meta(REFUSED, [*found, entry][-schema.MAX_REFUSED:])
 
 
@@ -169,29 +176,34 @@ class _Pass:
             record = msgspec.json.decode(line)
             envelope = msgspec.convert(record, schema.Envelope)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            return self._set_aside(file, None, f"not a record: {exc}", line)
+            return self._set_aside(file, None, _l("Not a record of the kiosk's network."), line, detail=str(exc))
         if self._done(envelope.epoch, envelope.seq):
             return True
         if envelope.kiosk != self.about.kiosk or not file.startswith(envelope.epoch):
-            return self._set_aside(file, envelope.seq, "a record of another kiosk in this kiosk's folder", line, envelope)
+            return self._set_aside(file, envelope.seq, _l("A record of another kiosk in this kiosk's folder."), line,
+                                   envelope)
         if not verify(record, self.peer["key"]):
-            return self._set_aside(file, envelope.seq, "its signature does not match its content: it was changed "
-                                   "after its kiosk wrote it", line, envelope)
+            return self._set_aside(file, envelope.seq, _l("Its signature does not match its content: it was "
+                                                          "changed after its kiosk wrote it."), line, envelope)
         try:
             self._apply(record)
         except Waiting:
             self.counts["waiting"] += 1
             return False
-        except (Refused, StoreError) as exc:
-            return self._set_aside(file, envelope.seq, str(exc), line, envelope)
+        except Refused as exc:
+            why, detail = (exc.args + ("",))[:2]
+            return self._set_aside(file, envelope.seq, why, line, envelope, detail=str(detail))
+        except StoreError as exc:
+            return self._set_aside(file, envelope.seq, _l("This kiosk could not store it."), line, envelope,
+                                   detail=str(exc))
         self._mark(envelope.epoch, envelope.seq)
         self.counts["applied"] += 1
         self.peer["applied"] = self.peer.get("applied", 0) + 1
         self.peer["last_record"] = max(self.peer.get("last_record") or "", envelope.at)
         return True
 
-    def _set_aside(self, file: str, seq, why: str, line: bytes, envelope=None) -> bool:
-        _refuse(self.store, self.about, file, seq, why, self.now, line[:300].decode("utf-8", "replace"))
+    def _set_aside(self, file: str, seq, why, line: bytes, envelope=None, detail: str = "") -> bool:
+        _refuse(self.store, self.about, file, seq, why, self.now, line[:300].decode("utf-8", "replace"), detail)
         if envelope is not None:
             self._mark(envelope.epoch, envelope.seq)
         self.counts["set_aside"] += 1
@@ -258,10 +270,10 @@ def _check(rules, post: dict) -> None:
     try:
         msgspec.convert(post, rules.schema)
     except msgspec.ValidationError as exc:
-        raise Refused(f"the post it leads to is not a valid post: {exc}") from None
+        raise Refused(_l("The post it leads to is not a valid post."), str(exc)) from None
     problem = rules.check(post) if rules.check else None
     if problem:
-        raise Refused(str(problem))
+        raise Refused(_l("The post it leads to is not a valid post."), str(problem))
 
 
 def _find(store, key: list) -> str | None:

@@ -71,6 +71,7 @@ class Refusal(Record, kw_only=True):
     file: Text(80)
     seq: Optional[Annotated[int, Meta(ge=0)]] = None
     why: Text(300)
+    detail: Text(300) = ""
     at: Iso
     excerpt: Text(300) = ""
 

@@ -108,3 +108,17 @@ def remove():
     audit("remove-peer", found["name"], device)
     flash(_("%(name)s is no longer paired. What it sent before stays on the board.", name=found["name"]))
     return redirect(url_for("network.page"), code=303)
+
+
+@bp.post("/accept-key")
+@coordinator_required
+def accept_key():
+    """A kiosk set up again signs with a new key: its records are refused until a coordinator
+    here trusts it (nothing else could tell a new card from an impostor)."""
+    kiosk = request.form.get("kiosk", "")[:20]
+    if not inbox.accept_key(services().store, kiosk):
+        flash(_("That kiosk shows no new key."))
+        return redirect(url_for("network.page"), code=303)
+    audit("accept-key", kiosk)
+    flash(_("The new key is accepted: its records are read again."))
+    return redirect(url_for("network.page"), code=303)
