@@ -295,3 +295,26 @@ def test_set_aside_records_are_shown_to_coordinators_in_their_language(kiosks):
     Visitor(coordinator).submit("/lang", form_url="/coordinate/network", lang="es", next="/coordinate/network")
     page = coordinator.get("/coordinate/network").get_data(as_text=True)
     assert "changed after its kiosk wrote it" not in page
+
+
+def test_plain_private_words_and_old_scrypt_outputs_never_travel(kiosks):
+    """A record with a reply's words in plain is refused (promise 8), and an old claim's scrypt
+    output (which gives the ticket's key) is never written into a record."""
+    from kiosk.board import travel
+
+    a, b, c = kiosks
+    post_id, code = a.visitor().create("request", title="Lift to the market", category="transportation")
+    mesh(a, b, c)
+    reply_at(c.visitor(), post_id, "I go on Saturdays")
+    post = a.store.get_post(post_id)
+    legacy = {**post, "claim": {**post["claim"], "hash": "ab" * 32}}
+    assert "hash" not in json.dumps(travel.shareable(legacy))
+    # A kiosk misusing its outbox: a reply whose words are in plain.
+    local = c.post_of(a, post_id)
+    reply = {**travel.shareable(local)["replies"][0], "message": "call 0612345678", "home_id": "QQQQQ", "id": "QQQQQ"}
+    c.store.changes.add("reply", [a.store.kiosk_id, post_id], reply, actor="replier", reply=[c.store.kiosk_id, "QQQQQ"])
+    counts = b.receive(c)
+    assert counts["set_aside"] == 1
+    stored = b"".join(p.read_bytes() for p in b.data.rglob("*") if p.is_file() and "network" not in p.parts)
+    assert b"0612345678" not in stored
+    assert "not sealed" in inbox.set_aside(b.store)[0]["why"]

@@ -57,14 +57,30 @@ def shareable(post: dict) -> dict:
     numbers = {post["id"]: key_of(post)[1], **{r["id"]: _reply_key(post, r)[1] for r in replies}}
     moved = renumber({k: v for k, v in post.items() if k not in LOCAL}, numbers)
     moved.pop("aka", None)
-    moved.update(home=home, home_id=moved["id"])
+    moved.update(home=home, home_id=moved["id"], claim=_check_data(moved.get("claim")))
     moved["replies"] = [_shareable_reply(home, r) for r in moved.get("replies") or ()]
     return moved
 
 
+def _check_data(claim: dict | None) -> dict | None:
+    """What of a ticket's claim travels: its check and public keys. An old claim's ``hash`` is
+    the scrypt output itself, which gives the ticket's key: it never leaves the kiosk."""
+    if not claim or not claim.get("check"):
+        return None
+    return {k: v for k, v in claim.items() if k != "hash"}
+
+
 def _shareable_reply(home: str, reply: dict) -> dict:
     out = {k: v for k, v in reply.items() if k != "aka"}
-    return {**out, "home": reply.get("home") or home, "home_id": reply["id"]}
+    return {**out, "home": reply.get("home") or home, "home_id": reply["id"], "claim": _check_data(reply.get("claim"))}
+
+
+def _sealed_only(post: dict) -> None:
+    """Private words come sealed or not at all (promise 8): a record with a reply's or a
+    message's words in plain is refused, whoever wrote it."""
+    for reply in post.get("replies") or ():
+        if reply.get("message") or reply.get("available") or any(m.get("text") for m in reply.get("thread") or ()):
+            raise Refused(_l("Private words that are not sealed."))
 
 
 def _add(store, kind: str, post: dict, body: dict, *, actor: str = "kiosk", reply: dict | None = None,
@@ -273,6 +289,7 @@ def applied(current: dict | None, record: dict, number: Callable[[str], str], no
     """The post to store after ``record`` (None: ours as it is), by the merge's rule; a hide is
     the home's decision and replaces the mark its previous hide left."""
     new = incoming(current, record, number)
+    _sealed_only({"replies": [r for r in new.get("replies") or () if r not in (current or {}).get("replies", ())]})
     if record["kind"] == "hide":
         return None if new == current else new
     return merge_post(current, new, new.get("source") or "", now)

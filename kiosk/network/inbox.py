@@ -203,7 +203,10 @@ class _Pass:
         return True
 
     def _set_aside(self, file: str, seq, why, line: bytes, envelope=None, detail: str = "") -> bool:
-        _refuse(self.store, self.about, file, seq, why, self.now, line[:300].decode("utf-8", "replace"), detail)
+        # What the record is about, never what it says: a record set aside may hold words that
+        # should never have been written down here (promise 8).
+        about = f"{envelope.kind} {'/'.join(envelope.post)}" if envelope is not None else f"{len(line)} bytes"
+        _refuse(self.store, self.about, file, seq, why, self.now, about, detail)
         if envelope is not None:
             self._mark(envelope.epoch, envelope.seq)
         self.counts["set_aside"] += 1
