@@ -1,5 +1,5 @@
 """The ``kiosk`` command (click): serve, demo and doctor here; coordinators in team.py;
-seed, export and import in data.py. It may import every layer."""
+seed, export and import in data.py; the network's records on a stick in network.py. It may import every layer."""
 
 from __future__ import annotations
 
@@ -231,7 +231,7 @@ def _open_store(data_dir: str | None):
 
 
 
-from . import data, team  # noqa: E402,F401  (their commands join the group)
+from . import data, network, team  # noqa: E402,F401  (their commands join the group)
 
 
 if __name__ == "__main__":  # pragma: no cover
