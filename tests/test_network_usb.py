@@ -122,6 +122,7 @@ def test_the_stick_brings_the_network_to_an_unlinked_kiosk_once(kiosks, stick):
     coord = coordinator_at(d, stick)
     page = coord.client.get("/coordinate/import").get_data(as_text=True)
     assert "Apply the network records" in page and "never removes anything" in page
+    assert "also carries the network records" in coord.client.get("/coordinate/export").get_data(as_text=True)
     before = files_of(d.data)
     preview, message = apply_through_the_screen(coord, folder)
     assert "Library: 3 records, 3 new here." in preview and "Church hall: 2 records, 2 new here." in preview
@@ -164,6 +165,24 @@ def test_a_record_edited_by_hand_on_the_stick_is_set_aside_never_applied(kiosks,
     after = files_of(d.data)
     assert "Nothing new was applied" in apply_through_the_screen(coord, folder)[1]
     assert files_of(d.data) == after
+
+
+def test_a_kiosk_whose_key_changed_on_the_stick_waits_for_a_coordinator(kiosks, stick):
+    a, b, d = kiosks
+    linked_network(a, b)
+    folder = exchange.export(b.store, stick, kiosk_name="Church hall", now=utcnow())
+    coord = coordinator_at(d, stick)
+    apply_through_the_screen(coord, folder)
+    about = folder / "network" / a.store.kiosk_id / "kiosk.json"
+    shown = json.loads(about.read_bytes())
+    about.write_text(json.dumps({**shown, "key": b.store.changes.key}))  # a key that is not A's
+    a.visitor().create("request", title="Chairs for the meeting", category="tools-and-items")
+    b.receive(a)
+    shutil.copytree(b.peer_folder(a) / "records", folder / "network" / a.store.kiosk_id / "records", dirs_exist_ok=True)
+    preview, message = apply_through_the_screen(coord, folder)
+    assert "its key is not the one this kiosk knows" in preview and "Nothing new was applied" in message
+    assert "Chairs for the meeting" not in d.board()
+    assert [p["changed_key"] for p in inbox.peer_status(d.store) if p["kiosk"] == a.store.kiosk_id] == [b.store.changes.key]
 
 
 @pytest.mark.parametrize("how", ["no-kiosk-json", "garbage-kiosk-json", "another-kiosks-name"])

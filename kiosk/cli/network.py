@@ -80,7 +80,8 @@ def network_apply(source: str, data_dir: str | None) -> None:
     finally:
         store.close()
     if not done["new"]:
-        click.echo("Nothing new was applied: every record there was here already.")
+        click.echo("Nothing new was applied: every record there was here already, or waits for a coordinator to "
+                   "accept a kiosk's new key.")
         return
     click.echo(f"{done['applied']} record(s) applied, {done['waiting']} waiting for a post not yet here, "
                f"{done['set_aside']} set aside (the coordinators' Network page lists them).")

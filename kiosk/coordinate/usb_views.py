@@ -88,7 +88,8 @@ def export():
 
 
 def _export_page(**shown):
-    return render_template("coordinate/export.html", sticks=_sticks(), min_passphrase=MIN_PASSPHRASE, **shown)
+    return render_template("coordinate/export.html", sticks=_sticks(), min_passphrase=MIN_PASSPHRASE,
+                           parts=services().registry.stick_parts, **shown)
 
 
 @bp.get("/export/<job_id>")

@@ -21,6 +21,6 @@ FEATURE = Feature(
     # Every export carries the records of every kiosk this one holds, so a stick is a link.
     exports=(stick.export_files,),
     stick_parts=(StickPart(name="network", label=stick.LABEL, hint=stick.HINT, found=stick.found,
-                           preview=stick.preview, apply=stick.apply),),
+                           preview=stick.preview, apply=stick.apply, carried=stick.CARRIED),),
     audit_actions={stick.AUDIT_ACTION: _l("applied the other kiosks' records from a USB stick")},
 )

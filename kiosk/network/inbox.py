@@ -97,14 +97,15 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
 def dry_run(store, folder: Path) -> dict | None:
     """What ``apply_folder`` would find in one kiosk's folder, changing nothing (a stick's
     preview): {"kiosk", "name", "records" (whole lines), "new" (not yet applied or set aside
-    here), "changed_key" (its key is not the one pinned: nothing of it would apply)}; None for
-    a folder that shows no kiosk (no readable kiosk.json)."""
+    here), "changed_key" (its key is not the one pinned: nothing of it would apply), "noted"
+    (that new key is noted already for a coordinator to accept)}; None for a folder that shows
+    no kiosk (no readable kiosk.json)."""
     about = _about(folder)
     if about is None:
         return None
     peer = (store.get_meta(INBOX) or {}).get(about.kiosk) or {}
     found = {"kiosk": about.kiosk, "name": about.name or peer.get("name", ""), "records": 0, "new": 0,
-             "changed_key": bool(peer) and peer.get("key") != about.key}
+             "changed_key": bool(peer) and peer.get("key") != about.key, "noted": peer.get("changed_key") == about.key}
     check = _Pass(store, None, about, {**peer}, utcnow(), {})
     for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
         if not _is_segment(path.name):

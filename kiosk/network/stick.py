@@ -173,7 +173,8 @@ def carry_in(store, registry, folder, now: dt.datetime, handle: str) -> dict:
     names = [k["name"] or k["kiosk"] for k in seen["kiosks"]]
     result = {"applied": 0, "waiting": 0, "set_aside": 0, "names": names,
               "new": sum(k["new"] for k in seen["kiosks"]), "cut": False}
-    if not result["new"]:
+    # A new key is read once, so that it is noted for a coordinator to accept (Network page).
+    if not result["new"] and all(k["noted"] or not k["changed_key"] for k in seen["kiosks"]):
         return result
     result.update(inbox.apply_folders(store, registry, seen["folders"], now))
     result["cut"] = not _still_there(seen["files"])
@@ -199,6 +200,9 @@ def _still_there(files: dict) -> bool:
 
 
 LABEL = _l("Apply the network records")
+CARRIED = _l("Every export also carries the network records (the folder network/), so a kiosk with no link can "
+             "apply them: the posts as the board shows them, replies and messages still sealed, and what checks a "
+             "ticket.")
 HINT = _l("Adds the posts and changes made at the other kiosks of the network. It never removes anything here, "
           "and it is safe to repeat.")
 
@@ -241,7 +245,8 @@ def apply(store, registry, folder, now: dt.datetime, handle: str) -> dict:
     except StickError as exc:
         raise _refused(exc) from None
     if not done["new"]:
-        return {"message": _("Nothing new was applied: every record on the stick was here already.")}
+        return {"message": _("Nothing new was applied: every record on the stick was here already, or waits for "
+                             "a coordinator to accept a kiosk's new key.")}
     message = ngettext("%(num)d record applied, %(waiting)d waiting for a post not yet here, %(set_aside)d set "
                        "aside (see Network).",
                        "%(num)d records applied, %(waiting)d waiting for a post not yet here, %(set_aside)d set "

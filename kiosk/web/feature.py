@@ -91,7 +91,8 @@ class StickPart:
     "ready": whether there is anything to apply, "digest": what was looked at (a confirmation
     for another stick's content is refused)}; ``apply(store, registry, folder, now, handle)`` ->
     {"message": what was done}. Both run in a request and raise core.errors.Refused with the
-    reason when the folder cannot be used."""
+    reason when the folder cannot be used. ``carried``: what every export carries for it, said
+    on the export page (so the page never claims less than the stick holds)."""
 
     name: str
     label: Any
@@ -99,6 +100,7 @@ class StickPart:
     found: Callable[[Any], bool]
     preview: Callable[..., dict]
     apply: Callable[..., dict]
+    carried: Any = None
 
 
 @dataclass(frozen=True)
