@@ -1,5 +1,5 @@
 """The ``kiosk`` command (click): serve, demo and doctor here; coordinators in team.py;
-seed, export and import in data.py. It may import every layer."""
+seed, export and import in data.py; the network's records on a stick in network.py. It may import every layer."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
@@ -87,7 +88,8 @@ def export():
 
 
 def _export_page(**shown):
-    return render_template("coordinate/export.html", sticks=_sticks(), min_passphrase=MIN_PASSPHRASE, **shown)
+    return render_template("coordinate/export.html", sticks=_sticks(), min_passphrase=MIN_PASSPHRASE,
+                           parts=services().registry.stick_parts, **shown)
 
 
 @bp.get("/export/<job_id>")
@@ -99,11 +101,11 @@ def export_status(job_id: str):
     return render_template("coordinate/export_status.html", job=job, error=error, job_id=job_id)
 
 
-def _confirmation(backup) -> str | None:
-    """Why the confirmation cannot be acted on, or None: it must be for the backup that was
-    previewed (a stick can change in between) and is acted on once (a second tap, a page sent
+def _confirmation(digest: str) -> str | None:
+    """Why the confirmation cannot be acted on, or None: it must be for what was previewed
+    (``digest``: a stick can change in between) and is acted on once (a second tap, a page sent
     again). The session is a cookie a repeat sends again, so "once" is kept on the server."""
-    if not secrets.compare_digest(request.form.get("digest", "").encode("utf-8", "replace"), backup.digest.encode()):
+    if not secrets.compare_digest(request.form.get("digest", "").encode("utf-8", "replace"), digest.encode()):
         return "changed"
     key = request.form.get("key", "")
     if not key or not secrets.compare_digest(key.encode("utf-8", "replace"),
@@ -119,16 +121,21 @@ def _confirmation(backup) -> str | None:
 def import_page():
     sticks = _sticks()
     folders = {s.path: usb.exports_on(s.path) for s in sticks}
-    page = {"sticks": sticks, "folders": folders, "seen": None, "error": None}
+    svc = services()
+    # What else each folder carries that a feature can apply (the network's records).
+    parts = {str(f): [p for p in svc.registry.stick_parts if p.found(f)] for fs in folders.values() for f in fs}
+    page = {"sticks": sticks, "folders": folders, "parts": parts, "seen": None, "error": None}
     if request.method == "GET":
         return render_template("coordinate/import.html", **page)
     chosen = request.form.get("folder", "")
+    mode = request.form.get("mode")
+    part = next((p for p in svc.registry.stick_parts if p.name == mode), None)
+    if part is not None:
+        return _stick_part(page, chosen, part)
     if not any(str(f) == chosen for fs in folders.values() for f in fs):
         abort(404)
-    mode = request.form.get("mode")
     if mode not in ("replace", "merge"):
         abort(400)
-    svc = services()
     if svc.jobs.running():
         return render_template("coordinate/import.html", **{**page, "error": _(
             "An export to a USB stick is being written. Wait until it says it is safe to unplug, then try again.")}), 409
@@ -138,7 +145,7 @@ def import_page():
     passphrase = svc.jobs.passphrases.get(key) if confirming else request.form.get("passphrase") or None
     try:
         backup = exchange.read_backup(chosen, svc.registry, passphrase)
-        why = _confirmation(backup) if confirming else "preview"
+        why = _confirmation(backup.digest) if confirming else "preview"
         if why == "repeat":
             return _confirmed_already(page)
         if why:
@@ -169,6 +176,31 @@ def import_page():
     if result["not_kept"]:
         message += " " + not_kept_message(result["not_kept"])
     return done(message)
+
+
+def _stick_part(page: dict, chosen: str, part):
+    """Something else the export carries (Feature.stick_parts): what it would do, then, once
+    confirmed, done; a folder no longer on a stick is not touched."""
+    if chosen not in page["parts"]:
+        return render_template("coordinate/import.html", **{**page, "error": _(
+            "That stick is no longer there. Plug it in again.")}), 409
+    svc, confirming = services(), request.form.get("confirm") == "yes"
+    try:
+        seen = part.preview(svc.store, svc.registry, Path(chosen))
+        why = _confirmation(seen["digest"]) if confirming else "preview"
+        if why == "repeat":
+            return _confirmed_already(page)
+        if why is None:
+            return done(part.apply(svc.store, svc.registry, Path(chosen), now(), g.handle)["message"])
+    except Refused as refused:
+        return render_template("coordinate/import.html", **{**page, "error": refused.message}), 422
+    svc.jobs.passphrases.drop(session.get(IMPORT_KEY))
+    key = session[IMPORT_KEY] = secrets.token_urlsafe(16)
+    refusals = {"changed": _("The records on the stick are not the ones you looked at: they changed since. Check what "
+                             "would be applied now, below."),
+                "expired": _("Check what would be applied, below, and confirm again.")}
+    return render_template("coordinate/import.html", **{**page, "error": refusals.get(why)}, part=part, part_seen=seen,
+                           chosen=chosen, mode=part.name, digest=seen["digest"], key=key), 409 if why in refusals else 200
 
 
 def _preview(page: dict, backup, passphrase: str | None, why: str):

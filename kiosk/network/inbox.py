@@ -95,6 +95,39 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
     return counts
 
 
+def dry_run(store, folder: Path) -> dict | None:
+    """What ``apply_folder`` would find in one kiosk's folder, changing nothing (a stick's
+    preview): {"kiosk", "name", "records" (whole lines), "new" (not yet applied or set aside
+    here), "changed_key" (its key is not the one pinned: nothing of it would apply), "noted"
+    (that new key is noted already for a coordinator to accept)}; None for a folder that shows
+    no kiosk (no readable kiosk.json)."""
+    about = _about(folder)
+    if about is None:
+        return None
+    peer = (store.get_meta(INBOX) or {}).get(about.kiosk) or {}
+    found = {"kiosk": about.kiosk, "name": about.name or peer.get("name", ""), "records": 0, "new": 0,
+             "changed_key": bool(peer) and peer.get("key") != about.key, "noted": peer.get("changed_key") == about.key}
+    check = _Pass(store, None, about, {**peer}, utcnow(), {})
+    for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
+        if not _is_segment(path.name):
+            continue
+        raw = path.read_bytes()
+        stat = path.stat()
+        seen = check.peer["files"].get(path.name)
+        read_before = bool(seen) and seen[0] == seen[1] == stat.st_size and seen[2] == stat.st_mtime_ns
+        for line in raw[: raw.rfind(b"\n") + 1].splitlines():
+            found["records"] += 1
+            try:
+                envelope = msgspec.json.decode(line, type=schema.Envelope)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                found["new"] += not read_before  # set aside at the first reading, then passed over
+                continue
+            found["new"] += not read_before and not check._done(envelope.epoch, envelope.seq)
+    if found["changed_key"]:
+        found["new"] = 0
+    return found
+
+
 def _about(folder: Path) -> schema.About | None:
     try:
         raw = (folder / ABOUT).read_bytes()

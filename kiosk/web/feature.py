@@ -81,6 +81,29 @@ ExportFiles = Callable[..., Iterable[tuple[str, Iterable[bytes]]]]
 
 
 @dataclass(frozen=True)
+class StickPart:
+    """Something an export folder on a stick may carry that the import page offers to apply,
+    beside restore and merge (the network's records): the page knows only this declaration.
+
+    ``name`` is the form's choice (not "replace" or "merge"); ``label`` the button and ``hint``
+    what it does, in plain words. ``found(folder)`` says whether the folder carries the part.
+    ``preview(store, registry, folder)`` -> {"lines": [what would happen, translated],
+    "ready": whether there is anything to apply, "digest": what was looked at (a confirmation
+    for another stick's content is refused)}; ``apply(store, registry, folder, now, handle)`` ->
+    {"message": what was done}. Both run in a request and raise core.errors.Refused with the
+    reason when the folder cannot be used. ``carried``: what every export carries for it, said
+    on the export page (so the page never claims less than the stick holds)."""
+
+    name: str
+    label: Any
+    hint: Any
+    found: Callable[[Any], bool]
+    preview: Callable[..., dict]
+    apply: Callable[..., dict]
+    carried: Any = None
+
+
+@dataclass(frozen=True)
 class PostRules:
     """How the board's posts travel in a backup (they live in the store's own live file and
     archive, not in a record table): ``schema`` is their type, ``place(post)`` gives the archive
@@ -115,6 +138,7 @@ class Feature:
     moderation: tuple[str, ...] = ()  # audit actions counted on the public transparency page
     limits: Mapping[str, str] = field(default_factory=dict)  # rate limit -> its per-hour setting
     exports: tuple[ExportFiles, ...] = ()
+    stick_parts: tuple[StickPart, ...] = ()  # offered on the import page beside restore and merge
     monthly: tuple[Series, ...] = ()  # charts on /stats
     stats_panels: tuple[Panel, ...] = ()  # more on /stats, after the charts
     start_panels: tuple[Panel, ...] = ()
@@ -197,6 +221,10 @@ class Registry:
         self.moderation = tuple(a for f in features for a in f.moderation)
         self.limits = _unique("rate limit", (item for f in features for item in f.limits.items()))
         self.exports = tuple(e for f in features for e in f.exports)
+        parts = _unique("stick part", ((p.name, p) for f in features for p in f.stick_parts))
+        if {"replace", "merge"} & set(parts):
+            raise RuntimeError("a stick part takes the name of the import page's own choice (replace, merge)")
+        self.stick_parts = tuple(parts.values())
         rules = [f.posts for f in features if f.posts is not None]
         if len(rules) > 1:
             raise RuntimeError("only one feature can declare how posts travel")

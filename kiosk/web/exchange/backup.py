@@ -39,14 +39,17 @@ from .lines import (BACKUP, MAX_BACKUP_BYTES, MAX_LINE, MAX_LIVE_BYTES, MAX_MONT
 from .old import old_lines
 
 MAX_SEQUENTIAL_ID = 2**53 - 2**20  # room for the rows that come after it, below 2**53 (RowId)
-FileName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
-MAX_MANIFEST = 64 * 1024
+# A file of the export, maybe in subfolders (the network's records: network/<kiosk>/records/...);
+# every part starts with a letter or digit, so no name leads out of the folder or to a hidden file.
+FileName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,3}$")]
+MAX_FILES = 10_000  # the network's records: up to 64 kiosks, each some dozens of segments
+MAX_MANIFEST = 2 * 1024 * 1024  # as many names with their checksums
 
 
 class Manifest(Record):
     schema: Literal[1, 2]
     kind: Literal["mutual-aid-kiosk-export"]
-    files: Annotated[dict[FileName, Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]], Meta(max_length=32)]
+    files: Annotated[dict[FileName, Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]], Meta(max_length=MAX_FILES)]
     kiosk: Annotated[str, Meta(max_length=200)] = ""
     kiosk_id: Optional[str] = None
     created: Annotated[str, Meta(max_length=40)] = ""

@@ -94,15 +94,27 @@ def _write_age(partial: Path, store: Store, registry, kiosk_name: str, now: dt.d
 
 
 def _write_files(partial: Path, store: Store, registry, step: Progress, opener) -> dict[str, str]:
+    """Every feature's files; a name may hold subfolders ("network/<kiosk>/kiosk.json"), made
+    as needed and fsynced once their files are, so the finished folder holds them all."""
     digests: dict[str, str] = {}
+    folders: set[Path] = set()
     for files in registry.exports:
         for name, pieces in files(store, step):
-            out = _HashingFile(partial / name, opener)
+            parts = name.split("/")
+            if any(not part or part.startswith(".") for part in parts):  # a feature's mistake, never a stick's
+                raise ValueError(f"an export file name must be a plain relative path: {name!r}")
+            path = partial.joinpath(*parts)
+            if len(parts) > 1:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                folders.update(p for p in path.relative_to(partial).parents if p != Path("."))
+            out = _HashingFile(path, opener)
             try:
                 for piece in pieces:
                     out.write(piece)
             finally:
                 digests[name] = out.close()
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        fsync_dir(partial / folder)
     return digests
 
 
