@@ -156,3 +156,120 @@ def _applied_once(node: Node, homes: tuple[Node, ...]) -> None:
         peer = state[home.kiosk_id]
         assert peer.get("set_aside", 0) == 0
         assert peer["applied"] == written, f"{node.name} applied {peer['applied']} of {home.name}'s {written} records"
+
+
+# -- Syncthing killed mid-transfer -------------------------------------------------------------------
+
+WORDS = ("soup", "ride", "ladder", "garden", "kids", "school", "bread", "coat", "repair", "letter", "clinic",
+         "walk", "tea", "tools", "market", "bus", "window", "paint", "books", "evening", "Friday")
+ROUNDS = 10
+POSTS_A_ROUND = 40  # ~2 KB a record: 80 KB a round, so segments fill and roll (SEGMENT_BYTES) during the rounds
+
+
+@pytest.fixture
+def pair_of_nodes(tmp_path):
+    made: list[Node] = []
+    try:
+        for key in ("a", "b"):
+            made.append(Node(tmp_path, key, NAMES[key]))
+        for node in made:
+            node.start()
+        pair_all(made)
+        yield made
+    finally:
+        for node in made:
+            node.close()
+
+
+def _details(rnd: random.Random) -> str:
+    words = []
+    while sum(len(w) + 1 for w in words) < 990:
+        words.append(rnd.choice(WORDS))
+    return " ".join(words)[:1000]
+
+
+def _watch_for_temp_files(folder, seen: list, stop: threading.Event) -> None:
+    """Syncthing's files in flight (.syncthing.*.tmp, ~syncthing~*.tmp) as they appear."""
+    import os
+
+    while not stop.is_set():
+        try:
+            for entry in os.scandir(folder):
+                if not SEGMENT.match(entry.name) and entry.name not in seen:
+                    seen.append(entry.name)
+        except OSError:
+            pass
+        time.sleep(0.002)
+
+
+def _check_receiver(a: Node, b: Node, round_: int) -> int:
+    """Nothing half-read at B: no record set aside, every received segment a prefix of A's
+    (Syncthing renames whole files into place), every post of A's at B equal to A's."""
+    copy = b.peer_folder(a) / "records"
+    for name in segment_names(b.peer_folder(a)):
+        if SEGMENT.match(name):
+            received = (copy / name).read_bytes()
+            assert (a.outbox / "records" / name).read_bytes().startswith(received), f"round {round_}: {name} torn"
+    with a.store() as store:
+        theirs = {k: v[0] for k, v in posts_by_origin(store).items()}
+    with b.store() as store:
+        held = posts_by_origin(store)
+        refused = inbox.set_aside(store)
+        state = (store.get_meta(inbox.INBOX) or {}).get(a.kiosk_id, {})
+    assert refused == [], f"round {round_}: set aside {refused}"
+    assert all(SEGMENT.match(name) for name in state.get("files", {})), state.get("files")
+    arrived = 0
+    for key, post in held.items():
+        assert len(post) == 1, f"round {round_}: {key} held {len(post)} times"
+        if key[0] == a.kiosk_id:
+            arrived += 1
+            assert (post[0]["title"], post[0]["details"]) == (theirs[key]["title"], theirs[key]["details"])
+    return arrived
+
+
+def test_syncthing_killed_mid_transfer_never_leaves_half_a_record(pair_of_nodes):
+    a, b = pair_of_nodes
+    a.kiosk_id, b.kiosk_id  # noqa: B018 - both outboxes exist before the rounds begin
+    seed = random.randrange(10**6)
+    rnd = random.Random(seed)
+    first, _ = a.post(title="The first post", details=_details(rnd))
+    wait_for(lambda: on_board(b, "The first post"), SLOW, "the first post at B")
+    records = b.peer_folder(a) / "records"
+    caught, made = [], [first]
+    for round_ in range(ROUNDS):
+        victim = a.st if round_ % 3 == 2 else b.st  # mostly the receiving side, sometimes the sending one
+        seen: list[str] = []
+        stop = threading.Event()
+        watcher = threading.Thread(target=_watch_for_temp_files, args=(records, seen, stop), daemon=True)
+        watcher.start()
+        browser = a.browser()
+
+        def burst():
+            for n in range(POSTS_A_ROUND):
+                made.append(a.post(browser, title=f"Round {round_} post {n}", details=_details(rnd))[0])
+
+        poster = threading.Thread(target=burst, daemon=True)
+        poster.start()
+        # Kill as soon as a file is in flight at B (plus a random few ms), or at a random moment.
+        deadline = time.monotonic() + rnd.uniform(1.0, 4.0)
+        while time.monotonic() < deadline and not seen:
+            time.sleep(0.002)
+        if seen:
+            time.sleep(rnd.uniform(0, 0.02))
+        victim.kill()
+        in_flight = [n for n in list(seen) if (records / n).exists()]
+        caught.append((round_, victim.name, bool(seen), in_flight))
+        poster.join(120)
+        stop.set()
+        watcher.join(5)
+        _check_receiver(a, b, round_)
+        victim.start_again()
+    _, _, with_temp, _ = zip(*caught)
+    assert sum(with_temp) >= ROUNDS // 2, f"too few kills caught a transfer in flight (seed {seed}): {caught}"
+
+    def converged():
+        return _check_receiver(a, b, ROUNDS) == len(made)
+
+    wait_for(converged, 3 * SLOW, f"B to hold all {len(made)} of A's posts (seed {seed})")
+    _applied_once(b, (a,))
+    print(f"seed {seed}; kills (round, victim, a temp file seen, temp files left): {caught}")
