@@ -133,6 +133,7 @@ def test_three_kiosks_share_one_board_through_syncthing(nodes):
         assert not [p for p in store.live_posts() if "Winter tyres" in p["title"]]
         refused = inbox.set_aside(store)
     assert len(refused) == 1 and "signature" in refused[0]["why"]
+    assert f"{segment.name}:{refused[0]['seq']}" in shown  # which record of which file
     # The honest kiosks have it.
     wait_for(lambda: on_board(b, "Winter tyres fitted"), SLOW, "the record at B")
 
