@@ -192,6 +192,13 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
             self.checkpoint()
             yield self
 
+    @contextmanager
+    def batch(self):
+        """Several writes made durable together: under the lock held throughout, they share one
+        disk sync when it is let go (the network's records). Readers wait meanwhile: keep it short."""
+        with self._lock:
+            yield self
+
     @property
     def kiosk_id(self) -> str:
         """This kiosk's identity (made at its first start; a restore brings the backup's)."""

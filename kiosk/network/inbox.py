@@ -33,6 +33,7 @@ from . import schema
 
 INBOX = "network_inbox"
 REFUSED = "network_refused"
+BATCH = 50  # records applied under one hold of the store's lock: they share one disk sync
 _ONE_PASS = threading.Lock()  # the background loop and a stick never apply at once
 
 
@@ -87,7 +88,7 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
             _save(store, inbox, peer, now)
             return counts
         peer["changed_key"] = None
-        pass_ = _Pass(store, rules, about, peer, now, counts)
+        pass_ = _Pass(store, rules, about, peer, now, counts, inbox)
         for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
             if _is_segment(path.name):
                 pass_.read(path)
@@ -166,8 +167,9 @@ def _refuse(store, about, file: str, seq, why, now: dt.datetime, excerpt: str, d
 class _Pass:
     """One reading of one kiosk's folder."""
 
-    def __init__(self, store, rules, about, peer: dict, now: dt.datetime, counts: dict):
+    def __init__(self, store, rules, about, peer: dict, now: dt.datetime, counts: dict, inbox: dict):
         self.store, self.rules, self.about, self.peer, self.now, self.counts = store, rules, about, peer, now, counts
+        self.inbox = inbox
         peer.setdefault("epochs", {})
         peer.setdefault("files", {})
 
@@ -182,14 +184,20 @@ class _Pass:
             return
         whole = raw[: raw.rfind(b"\n") + 1]  # a line without its newline is still arriving
         done_to, offset, blocked = 0, 0, False
-        for line in whole.splitlines(keepends=True):
-            finished = self._line(path.name, line)
-            offset += len(line)
-            if not finished:
-                blocked = True
-            elif not blocked:
-                done_to = offset
-        self.peer["files"][path.name] = [done_to, stat.st_size if done_to == len(raw) else len(whole), stat.st_mtime_ns]
+        lines = whole.splitlines(keepends=True)
+        for start in range(0, len(lines), BATCH):
+            # A batch's writes, and what the pass remembers of them, reach the disk in one sync.
+            with self.store.batch():
+                for line in lines[start:start + BATCH]:
+                    finished = self._line(path.name, line)
+                    offset += len(line)
+                    if not finished:
+                        blocked = True
+                    elif not blocked:
+                        done_to = offset
+                self.peer["files"][path.name] = [done_to, stat.st_size if done_to == len(raw) else len(whole),
+                                                 stat.st_mtime_ns]
+                _save(self.store, self.inbox, self.peer, self.now)
 
     def _done(self, epoch: str, seq: int) -> bool:
         done = self.peer["epochs"].get(epoch) or {}
