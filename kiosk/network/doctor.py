@@ -18,9 +18,9 @@ OK, WARN, PROBLEM = "ok", "warning", "problem"
 
 def check(config, folder: Path) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    if not (folder / "live.json").is_file():
-        return found
     try:
+        if not (folder / "live.json").is_file():
+            return found
         from ..web.feature import default_registry
 
         store = Store(folder, read_only=True, schema=default_registry().schema)
