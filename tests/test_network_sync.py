@@ -26,13 +26,12 @@ NAMES = {"a": "Library", "b": "Church hall", "c": "School"}
 SLOW = 90  # seconds: a deadline for what Syncthing and a 1 s network loop do in a few seconds
 
 
-@pytest.fixture
-def nodes(tmp_path):
-    """Three kiosks, started and paired with each other by their coordinators."""
+def paired(tmp_path, keys: list[str]):
+    """These kiosks, started and paired with each other by their coordinators; closed after."""
     made: list[Node] = []
     try:
-        for key, name in NAMES.items():
-            made.append(Node(tmp_path, key, name))
+        for key in keys:
+            made.append(Node(tmp_path, key, NAMES[key]))
         for node in made:
             node.start()
         pair_all(made)
@@ -40,6 +39,12 @@ def nodes(tmp_path):
     finally:
         for node in made:
             node.close()
+
+
+@pytest.fixture
+def nodes(tmp_path):
+    """Three kiosks, started and paired with each other by their coordinators."""
+    yield from paired(tmp_path, list(NAMES))
 
 
 def post_at(node: Node, home: Node, home_id: str) -> dict | None:
@@ -168,17 +173,7 @@ POSTS_A_ROUND = 40  # ~2 KB a record: 80 KB a round, so 256 KB segments fill and
 
 @pytest.fixture
 def pair_of_nodes(tmp_path):
-    made: list[Node] = []
-    try:
-        for key in ("a", "b"):
-            made.append(Node(tmp_path, key, NAMES[key]))
-        for node in made:
-            node.start()
-        pair_all(made)
-        yield made
-    finally:
-        for node in made:
-            node.close()
+    yield from paired(tmp_path, ["a", "b"])
 
 
 def _details(rnd: random.Random) -> str:

@@ -14,14 +14,13 @@ import pytest
 
 from kiosk.cli import main as kiosk_main
 from kiosk.core import usb
-from kiosk.core.store import Store
 from kiosk.core.times import utcnow
 from kiosk.network import inbox
 from kiosk.web import audit, exchange
 
 from backups import full_export, read_backup
 from conftest import Visitor, add_coordinator, unlock_coordinator
-from test_network_records import Kiosk, reply_at
+from network_kiosks import Kiosk, reply_at, started
 
 NAMES = {"a": "Library", "b": "Church hall", "d": "Youth club"}
 
@@ -29,11 +28,8 @@ NAMES = {"a": "Library", "b": "Church hall", "d": "Youth club"}
 @pytest.fixture
 def kiosks(tmp_path):
     """A and B linked (their folders copied both ways, as Syncthing does), D with no link."""
-    made = {key: Kiosk(name, tmp_path / key) for key, name in NAMES.items()}
-    yield made["a"], made["b"], made["d"]
-    for kiosk in made.values():
-        kiosk.store.close()
-        Store(kiosk.data, read_only=True, schema=kiosk.svc.registry.schema, check_all=True).close()
+    with started(tmp_path, NAMES) as made:
+        yield made["a"], made["b"], made["d"]
 
 
 @pytest.fixture
