@@ -63,15 +63,8 @@ def _post(rnd: random.Random, post_id: str, created: dt.datetime, claim: dict, s
     return post
 
 
-def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int = 1,
-         retain_days: int | None = 30) -> None:
-    """``retain_days``: posts closed longer ago have lost their text, as on a kiosk that has run
-    for years with that retention; None keeps all text (the worst case for size)."""
-    rnd = random.Random(rnd_seed)
-    # One hash shared by all synthetic posts: their codes are never shown to anyone, and 50,000
-    # scrypt runs would take minutes; the stored shape is the real one.
-    claim = keys.new_ticket(codes.new_secret_words(), 1024)
-    pool = _sealed_pool(rnd, claim)
+def _numbers(store: Store):
+    """A maker of numbers free on this kiosk, never the same twice."""
     taken: set[str] = set()
 
     def new_id() -> str:
@@ -81,13 +74,33 @@ def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int
                 taken.add(candidate)
                 return candidate
 
+    return new_id
+
+
+def _own(store: Store, post: dict, new_id) -> dict:
+    """Made here, as the board makes posts: so they travel to the other kiosks of a network."""
+    post.update(home=store.kiosk_id, home_id=post["id"])
+    for reply in post["replies"]:
+        reply["id"] = new_id()
+        reply.update(home=store.kiosk_id, home_id=reply["id"])
+    return post
+
+
+def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int = 1,
+         retain_days: int | None = 30) -> None:
+    """``retain_days``: posts closed longer ago have lost their text, as on a kiosk that has run
+    for years with that retention; None keeps all text (the worst case for size)."""
+    rnd = random.Random(rnd_seed)
+    # One hash shared by all synthetic posts: their codes are never shown to anyone, and 50,000
+    # scrypt runs would take minutes; the stored shape is the real one.
+    claim = keys.new_ticket(codes.new_secret_words(), 1024)
+    pool = _sealed_pool(rnd, claim)
+    new_id = _numbers(store)
     by_month: dict[str, list[dict]] = defaultdict(list)
     for _ in range(archived):
         created = now - dt.timedelta(days=rnd.uniform(31, 900))
         closed = created + dt.timedelta(days=rnd.uniform(0.5, 30))
-        post = _post(rnd, new_id(), created, claim, rnd.choice(("fulfilled", "fulfilled", "withdrawn", "expired")), closed, pool)
-        for reply in post["replies"]:
-            reply["id"] = new_id()
+        post = _own(store, _post(rnd, new_id(), created, claim, rnd.choice(("fulfilled", "fulfilled", "withdrawn", "expired")), closed, pool), new_id)
         if retain_days is not None and now - closed > dt.timedelta(days=retain_days):
             post.update(ERASED, replies=erase_replies(post["replies"]))
         by_month[month_of(closed)].append(post)
@@ -100,9 +113,6 @@ def seed(store: Store, live: int, archived: int, now: dt.datetime, rnd_seed: int
     fresh = []
     for _ in range(live):
         created = now - dt.timedelta(days=rnd.uniform(0, 25))
-        post = _post(rnd, new_id(), created, claim, "open", None, pool)
-        for reply in post["replies"]:
-            reply["id"] = new_id()
-        fresh.append(post)
+        fresh.append(_own(store, _post(rnd, new_id(), created, claim, "open", None, pool), new_id))
     store.put_posts(fresh, {})
     store.set_meta(SEALED, 1)  # written sealed: no migration to run at the first start

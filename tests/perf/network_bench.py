@@ -18,7 +18,6 @@ they were all applied (the inbox's part).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -32,43 +31,22 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS.parent), str(TESTS)]
 
-from kiosk.cli.seed import _post, _sealed_pool  # noqa: E402
-from kiosk.core import codes, keys  # noqa: E402
+from kiosk.cli.seed import seed  # noqa: E402
 from kiosk.core.store import Store  # noqa: E402
 from kiosk.core.times import utcnow  # noqa: E402
 from kiosk.network import setup  # noqa: E402
-from kiosk.web.sealing import SEALED  # noqa: E402
 from network_nodes import Node  # noqa: E402
 
 NAMES = ("Library", "Church hall", "School", "Youth club", "Clinic")
 
 
 def seed_own(data: Path, posts: int, rnd: random.Random) -> str:
-    """``posts`` open posts made at this kiosk (so they travel: a post's home is its kiosk)."""
+    """``posts`` open posts made at this kiosk, as `kiosk seed` makes them (their home is this
+    kiosk, so they travel)."""
     store = Store(data)
     try:
-        kiosk, now = store.kiosk_id, utcnow()
-        claim = keys.new_ticket(codes.new_secret_words(), 1024)  # one hash for all: as kiosk seed does
-        pool = _sealed_pool(rnd, claim)
-        fresh, taken = [], set()
-
-        def new_id() -> str:
-            while True:
-                candidate = codes.new_post_id()
-                if candidate not in taken and not store.id_taken(candidate):
-                    taken.add(candidate)
-                    return candidate
-
-        for _ in range(posts):
-            post = _post(rnd, new_id(), now - dt.timedelta(days=rnd.uniform(0, 12)), claim, "open", None, pool)
-            post.update(home=kiosk, home_id=post["id"], source="")
-            for reply in post["replies"]:
-                reply["id"] = new_id()
-                reply.update(home=kiosk, home_id=reply["id"])
-            fresh.append(post)
-        store.put_posts(fresh, {})
-        store.set_meta(SEALED, 1)
-        return kiosk
+        seed(store, live=posts, archived=0, now=utcnow(), rnd_seed=rnd.randint(1, 10**6))
+        return store.kiosk_id
     finally:
         store.close()
 
