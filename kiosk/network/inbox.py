@@ -77,6 +77,12 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
         about = _about(folder)
         if about is None:
             return counts  # not (yet) a kiosk's folder: Syncthing may still be bringing kiosk.json
+        if about.kiosk == store.kiosk_id:
+            # Only this kiosk writes as itself: a folder that claims to (a peer's or a relay's
+            # crafted folder) would otherwise be the "home" of every post made here.
+            _refuse(store, about, ABOUT, None, _l("A folder that claims to be this kiosk: nothing from it is "
+                                                  "applied."), now, "", once=True)
+            return counts
         inbox = store.get_meta(INBOX) or {}
         peer = inbox.get(about.kiosk) or {"kiosk": about.kiosk, "key": about.key}
         peer["name"] = about.name or peer.get("name", "")
@@ -156,11 +162,15 @@ def _save(store, inbox: dict, peer: dict, now: dt.datetime) -> None:
     store.set_meta(INBOX, {**inbox, peer["kiosk"]: peer})
 
 
-def _refuse(store, about, file: str, seq, why, now: dt.datetime, excerpt: str, detail: str = "") -> None:
-    """Kept with ``why`` in English (a message id: the page shows it in the reader's language)."""
+def _refuse(store, about, file: str, seq, why, now: dt.datetime, excerpt: str, detail: str = "",
+            once: bool = False) -> None:
+    """Kept with ``why`` in English (a message id: the page shows it in the reader's language);
+    ``once``: not again while the same kiosk's same refusal is listed (a whole folder, every pass)."""
     found = store.get_meta(REFUSED) or []
     entry = {"kiosk": about.kiosk, "name": about.name, "file": file[:80], "seq": seq, "why": _msgid(why)[:300],
              "detail": detail[:300], "at": iso(now), "excerpt": excerpt[:300]}
+    if once and any((e["kiosk"], e["file"], e["why"]) == (entry["kiosk"], entry["file"], entry["why"]) for e in found):
+        return
     store.set_meta(REFUSED, [*found, entry][-schema.MAX_REFUSED:])
 
 
