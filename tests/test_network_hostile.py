@@ -40,3 +40,24 @@ def test_a_folder_claiming_to_be_this_kiosk_changes_none_of_its_posts(kiosks, tm
     refused = inbox.set_aside(b.store)
     assert len(refused) == 1 and "claims to be this kiosk" in refused[0]["why"]  # said once, not every pass
     assert b.store.kiosk_id not in (b.store.get_meta(inbox.INBOX) or {})
+
+
+def test_a_record_no_rule_foresaw_is_set_aside_and_the_others_still_apply(kiosks, tmp_path):
+    """A poison record (deep JSON, a body of the wrong shape) must be set aside once, never
+    stop the pass: before, it raised out of apply_all at every pass, and no folder after it
+    (nor any record after it in its folder) was ever applied again."""
+    a, b, c = kiosks
+    odd = "2222222222"  # sorts before the library's folder
+    fake = crafted(tmp_path, odd)
+    fake.add("post", [odd, "22222"], {"home": odd, "home_id": "22222", "id": "22222", "replies": [1]})
+    fake.add("post", [odd, "22223"], {"home": odd, "home_id": "22223", "id": "22223", "replies": [{"home": odd}]})
+    fake.add("post", [odd, "22224"], {"home": odd, "home_id": "22224", "id": "22224", "title": 5})
+    segment = next((fake.folder / "records").glob("*.jsonl"))
+    with open(segment, "ab") as fh:
+        fh.write(b"[" * 5000 + b"]" * 5000 + b"\n")
+    mirror(fake.folder, b.data / "network" / "peers" / odd)
+    a.visitor().create("request", title="Firewood for the winter", category="other")
+    counts = b.receive(a)
+    assert counts["applied"] == 1 and counts["set_aside"] == 4, (counts, inbox.set_aside(b.store))
+    assert "Firewood for the winter" in b.board()
+    assert b.receive(a) == {"applied": 0, "waiting": 0, "set_aside": 0}  # set aside once, not retried

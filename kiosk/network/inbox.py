@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import threading
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from . import schema
 INBOX = "network_inbox"
 REFUSED = "network_refused"
 BATCH = 50  # records applied under one hold of the store's lock: they share one disk sync
+log = logging.getLogger("kiosk.network")
 _ONE_PASS = threading.Lock()  # the background loop and a stick never apply at once
 
 
@@ -127,7 +129,7 @@ def dry_run(store, folder: Path) -> dict | None:
             found["records"] += 1
             try:
                 envelope = msgspec.json.decode(line, type=schema.Envelope)
-            except (msgspec.ValidationError, msgspec.DecodeError):
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
                 found["new"] += not read_before  # set aside at the first reading, then passed over
                 continue
             found["new"] += not read_before and not check._done(envelope.epoch, envelope.seq)
@@ -227,7 +229,7 @@ class _Pass:
         try:
             record = msgspec.json.decode(line)
             envelope = msgspec.convert(record, schema.Envelope)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
             return self._set_aside(file, None, _l("Not a record of the kiosk's network."), line, detail=str(exc))
         if self._done(envelope.epoch, envelope.seq):
             return True
@@ -248,6 +250,12 @@ class _Pass:
         except StoreError as exc:
             return self._set_aside(file, envelope.seq, _l("This kiosk could not store it."), line, envelope,
                                    detail=str(exc))
+        except OSError:
+            raise  # the disk, not the record: the next pass tries again
+        except Exception as exc:  # noqa: BLE001 - a record no rule foresaw must not stop every pass after it
+            log.warning("network: a record of %s could not be applied: %r", self.about.kiosk, exc)
+            return self._set_aside(file, envelope.seq, _l("Not a record of the kiosk's network."), line, envelope,
+                                   detail=type(exc).__name__)
         self._mark(envelope.epoch, envelope.seq)
         self.counts["applied"] += 1
         self.peer["applied"] = self.peer.get("applied", 0) + 1
