@@ -117,7 +117,7 @@ def dry_run(store, folder: Path) -> dict | None:
     peer = (store.get_meta(INBOX) or {}).get(about.kiosk) or {}
     found = {"kiosk": about.kiosk, "name": about.name or peer.get("name", ""), "records": 0, "new": 0,
              "changed_key": bool(peer) and peer.get("key") != about.key, "noted": peer.get("changed_key") == about.key}
-    check = _Pass(store, None, about, {**peer}, utcnow(), {})
+    check = _Pass(store, None, about, {**peer}, utcnow(), {}, {})
     for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
         if not _is_segment(path.name):
             continue
