@@ -61,3 +61,63 @@ def test_a_record_no_rule_foresaw_is_set_aside_and_the_others_still_apply(kiosks
     assert counts["applied"] == 1 and counts["set_aside"] == 4, (counts, inbox.set_aside(b.store))
     assert "Firewood for the winter" in b.board()
     assert b.receive(a) == {"applied": 0, "waiting": 0, "set_aside": 0}  # set aside once, not retried
+
+
+def reopened(kiosk) -> None:
+    """The kiosk's next start: every setting checked against its schema, as `kiosk serve` does."""
+    Store(kiosk.data, read_only=True, schema=kiosk.svc.registry.schema, check_all=True).close()
+
+
+def test_a_flood_of_kiosk_folders_never_stops_the_next_start(kiosks, tmp_path):
+    """A relaying kiosk offers folders for 70 kiosks (each a Syncthing folder kiosk-<id>):
+    the settings keep 64, and the 65th made live.json fail its own check at the next start
+    (DataDamaged: the kiosk would not start again)."""
+    a, b, c = kiosks
+    for _ in range(70):
+        kiosk_id = codes.new_kiosk_id()
+        mirror(crafted(tmp_path, kiosk_id).folder, b.data / "network" / "peers" / kiosk_id)
+    a.visitor().create("request", title="Chairs for the hall", category="other")
+    assert b.receive(a)["applied"] == 1
+    assert "Chairs for the hall" in b.board()
+    reopened(b)
+
+
+def test_file_times_and_sizes_a_peer_chooses_never_stop_the_next_start(kiosks, tmp_path):
+    """Syncthing keeps the times a peer gives its files: one before 1970 was stored as a
+    negative number that the settings' own check refuses at the next start. A file larger
+    than any kiosk writes is not read into memory."""
+    from kiosk.network.folders import MAX_SEGMENT
+
+    a, b, c = kiosks
+    a.visitor().create("request", title="Seeds to share", category="other")
+    mirror(a.outbox, b.peer_folder(a))
+    segment = next((b.peer_folder(a) / "records").glob("*.jsonl"))
+    os.utime(segment, ns=(-10**18, -10**18))
+    huge = segment.with_name(segment.name[:9] + "999999.jsonl")
+    with open(huge, "wb") as fh:
+        fh.truncate(MAX_SEGMENT + 1)  # sparse: no disk used
+    counts = inbox.apply_all(b.store, b.svc.registry)
+    assert counts["applied"] == 1 and counts["set_aside"] == 1, inbox.set_aside(b.store)
+    assert "larger than any kiosk writes" in inbox.set_aside(b.store)[0]["why"]
+    assert inbox.apply_all(b.store, b.svc.registry) == {"applied": 0, "waiting": 0, "set_aside": 0}
+    reopened(b)
+
+
+def test_a_kiosk_that_skips_numbers_never_grows_what_the_inbox_keeps_past_its_schema(kiosks, tmp_path):
+    """Every other number of an epoch left out: the numbers done after the gap were kept
+    without end (the settings' check allows 100,000, then refuses the next start)."""
+    a, b, c = kiosks
+    odd = codes.new_kiosk_id()
+    fake = crafted(tmp_path, odd)
+    count = inbox.MAX_EXTRA + 50
+    # Each refused (a post it says was made elsewhere): set aside, and marked done.
+    fake.add_many([("post", [odd, "22222"], {"home": a.store.kiosk_id}, {}) for _ in range(2 * count)])
+    path = next((fake.folder / "records").glob("*.jsonl"))
+    lines = b"".join(p.read_bytes() for p in sorted((fake.folder / "records").glob("*.jsonl"))).splitlines(True)
+    for old in (fake.folder / "records").glob("*.jsonl"):
+        old.unlink()
+    path.write_bytes(b"".join(lines[1::2]))  # numbers 2, 4, 6, ...: 1 never comes
+    mirror(fake.folder, b.data / "network" / "peers" / odd)
+    inbox.apply_all(b.store, b.svc.registry)
+    done = b.store.get_meta(inbox.INBOX)[odd]["epochs"][fake.epoch]
+    assert done["upto"] == 0 and len(done["extra"]) <= inbox.MAX_EXTRA
