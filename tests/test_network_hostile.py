@@ -121,3 +121,26 @@ def test_a_kiosk_that_skips_numbers_never_grows_what_the_inbox_keeps_past_its_sc
     inbox.apply_all(b.store, b.svc.registry)
     done = b.store.get_meta(inbox.INBOX)[odd]["epochs"][fake.epoch]
     assert done["upto"] == 0 and len(done["extra"]) <= inbox.MAX_EXTRA
+
+
+def test_a_replier_kiosk_cannot_accept_its_own_reply_nor_speak_for_the_poster(kiosks):
+    """A reply record is its kiosk's own, but the poster's side of it is not: its answer
+    ("accepted") and its messages travel only signed by the poster's ticket."""
+    from kiosk.board import travel
+
+    from test_network_records import reply_at
+
+    a, b, c = kiosks
+    post_id, _ = a.visitor().create("request", title="Help with a wheelchair ramp", category="home-repairs")
+    c.receive(a)
+    reply_at(c.visitor(), post_id, "I have planks and a saw")
+    local = c.post_of(a, post_id)
+    real = local["replies"][0]
+    # The school's kiosk sends its reply again, now "accepted" and with a message "from the poster".
+    forged = {"id": 1, "author": "poster", "created": "2026-12-01T10:00:00Z", "text": "", "sealed": real["sealed"]}
+    body = {**travel._shareable_reply(c.store.kiosk_id, real), "status": "accepted", "thread": [forged]}
+    c.store.changes.add("reply", travel.key_of(local), body, actor="replier", reply=travel._reply_key(local, real))
+    a.receive(c)
+    replies = a.store.get_post(post_id).get("replies") or []
+    assert len(replies) == 1, inbox.set_aside(a.store)
+    assert replies[0]["status"] == "new" and not replies[0].get("thread"), replies
