@@ -218,7 +218,10 @@ def incoming(current: dict | None, record: dict, number: Callable[[str], str]) -
         return _state(current, record)
     if kind == "reply":
         known = _local_reply(current, record["reply"])
-        reply = {**body, "id": known["id"] if known else number(body["home_id"])}
+        # A reply arrives new and without a conversation: the poster's answer travels as a state
+        # the poster signed, each message as its own record (a replier's kiosk must not write
+        # "accepted", nor messages "from the poster", into its own reply).
+        reply = {**body, "id": known["id"] if known else number(body["home_id"]), "status": "new", "thread": []}
         return {**current, "replies": [reply]}
     if kind == "message":
         reply = _local_reply(current, record["reply"])

@@ -69,7 +69,7 @@ def verify(record: dict, key: str) -> bool:
         return False
     try:
         VerifyKey(unb64(key)).verify(canonical({k: v for k, v in record.items() if k != "sig"}), unb64(sig))
-    except (BadSignatureError, ValueError, TypeError):
+    except (BadSignatureError, ValueError, TypeError, RecursionError):
         return False
     return True
 
@@ -224,7 +224,7 @@ def verify_ticket(record: dict, key: str | None) -> bool:
         return False
     try:
         VerifyKey(unb64(key)).verify(canonical(ticket_statement(record)), unb64(record["ticket"]))
-    except (BadSignatureError, ValueError, TypeError):
+    except (BadSignatureError, ValueError, TypeError, RecursionError):
         return False
     return True
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import threading
 from pathlib import Path
 
@@ -25,15 +26,18 @@ import msgspec
 from flask_babel import lazy_gettext as _l
 
 from ..core import codes
-from ..core.changelog import ABOUT, PEERS, RECORDS, Refused, Waiting, network_dir, verify
+from ..core.changelog import ABOUT, PEERS, Refused, Waiting, network_dir, verify
 from ..core.errors import StoreError
 from ..core.origin import post_key
 from ..core.times import iso, utcnow
 from . import schema
+from .folders import MAX_SEGMENT, about_of as _about, mtime as _mtime, segments as _segments
 
 INBOX = "network_inbox"
 REFUSED = "network_refused"
 BATCH = 50  # records applied under one hold of the store's lock: they share one disk sync
+MAX_EXTRA = 10_000  # numbers done after a gap that is still open, kept per epoch (schema: 100,000)
+log = logging.getLogger("kiosk.network")
 _ONE_PASS = threading.Lock()  # the background loop and a stick never apply at once
 
 
@@ -77,7 +81,18 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
         about = _about(folder)
         if about is None:
             return counts  # not (yet) a kiosk's folder: Syncthing may still be bringing kiosk.json
+        if about.kiosk == store.kiosk_id:
+            # Only this kiosk writes as itself: a folder that claims to (a peer's or a relay's
+            # crafted folder) would otherwise be the "home" of every post made here.
+            _refuse(store, about, ABOUT, None, _l("A folder that claims to be this kiosk: nothing from it is "
+                                                  "applied."), now, "", once=True)
+            return counts
         inbox = store.get_meta(INBOX) or {}
+        if about.kiosk not in inbox and len(inbox) >= schema.MAX_PEERS:
+            # The settings keep this many kiosks (one more would stop the next start).
+            _refuse(store, about, ABOUT, None, _l("More kiosks than this kiosk keeps track of: nothing from this "
+                                                  "one is applied."), now, "", once=True)
+            return counts
         peer = inbox.get(about.kiosk) or {"kiosk": about.kiosk, "key": about.key}
         peer["name"] = about.name or peer.get("name", "")
         if peer["key"] != about.key:
@@ -89,9 +104,11 @@ def apply_folder(store, registry, folder: Path, now=None) -> dict:
             return counts
         peer["changed_key"] = None
         pass_ = _Pass(store, rules, about, peer, now, counts, inbox)
-        for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
-            if _is_segment(path.name):
-                pass_.read(path)
+        segments = _segments(folder, about)
+        for path in segments:
+            pass_.read(path)
+        # What it remembers of files no longer there goes (a new epoch dropped them).
+        peer["files"] = {name: seen for name, seen in peer["files"].items() if name in {p.name for p in segments}}
         peer["waiting"] = counts["waiting"]
         _save(store, inbox, peer, now)
     return counts
@@ -110,18 +127,18 @@ def dry_run(store, folder: Path) -> dict | None:
     found = {"kiosk": about.kiosk, "name": about.name or peer.get("name", ""), "records": 0, "new": 0,
              "changed_key": bool(peer) and peer.get("key") != about.key, "noted": peer.get("changed_key") == about.key}
     check = _Pass(store, None, about, {**peer}, utcnow(), {}, {})
-    for path in sorted((folder / RECORDS).glob("*.jsonl")) if (folder / RECORDS).is_dir() else ():
-        if not _is_segment(path.name):
+    for path in _segments(folder, about):
+        stat = path.stat()
+        if stat.st_size > MAX_SEGMENT:
             continue
         raw = path.read_bytes()
-        stat = path.stat()
         seen = check.peer["files"].get(path.name)
-        read_before = bool(seen) and seen[0] == seen[1] == stat.st_size and seen[2] == stat.st_mtime_ns
+        read_before = bool(seen) and seen[0] == seen[1] == stat.st_size and seen[2] == _mtime(stat)
         for line in raw[: raw.rfind(b"\n") + 1].splitlines():
             found["records"] += 1
             try:
                 envelope = msgspec.json.decode(line, type=schema.Envelope)
-            except (msgspec.ValidationError, msgspec.DecodeError):
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
                 found["new"] += not read_before  # set aside at the first reading, then passed over
                 continue
             found["new"] += not read_before and not check._done(envelope.epoch, envelope.seq)
@@ -130,25 +147,9 @@ def dry_run(store, folder: Path) -> dict | None:
     return found
 
 
-def _about(folder: Path) -> schema.About | None:
-    try:
-        raw = (folder / ABOUT).read_bytes()
-        return msgspec.json.decode(raw, type=schema.About)
-    except (OSError, msgspec.ValidationError, msgspec.DecodeError):
-        return None
-
-
 def _msgid(why) -> str:
     """A lazy message's English text (its id), whatever language the pass runs in."""
     return getattr(why, "_args", [str(why)])[0] if hasattr(why, "_args") else str(why)
-
-
-def _is_segment(name: str) -> bool:
-    try:
-        msgspec.convert(name, schema.FileName)
-    except msgspec.ValidationError:
-        return False
-    return True
 
 
 def _save(store, inbox: dict, peer: dict, now: dt.datetime) -> None:
@@ -156,11 +157,15 @@ def _save(store, inbox: dict, peer: dict, now: dt.datetime) -> None:
     store.set_meta(INBOX, {**inbox, peer["kiosk"]: peer})
 
 
-def _refuse(store, about, file: str, seq, why, now: dt.datetime, excerpt: str, detail: str = "") -> None:
-    """Kept with ``why`` in English (a message id: the page shows it in the reader's language)."""
+def _refuse(store, about, file: str, seq, why, now: dt.datetime, excerpt: str, detail: str = "",
+            once: bool = False) -> None:
+    """Kept with ``why`` in English (a message id: the page shows it in the reader's language);
+    ``once``: not again while the same kiosk's same refusal is listed (a whole folder, every pass)."""
     found = store.get_meta(REFUSED) or []
     entry = {"kiosk": about.kiosk, "name": about.name, "file": file[:80], "seq": seq, "why": _msgid(why)[:300],
              "detail": detail[:300], "at": iso(now), "excerpt": excerpt[:300]}
+    if once and any((e["kiosk"], e["file"], e["why"]) == (entry["kiosk"], entry["file"], entry["why"]) for e in found):
+        return
     store.set_meta(REFUSED, [*found, entry][-schema.MAX_REFUSED:])
 
 
@@ -177,8 +182,14 @@ class _Pass:
         try:
             stat = path.stat()
             seen = self.peer["files"].get(path.name)
-            if seen and seen[0] == seen[1] == stat.st_size and seen[2] == stat.st_mtime_ns:
+            if seen and seen[0] == seen[1] == stat.st_size and seen[2] == _mtime(stat):
                 return  # read to its end before, unchanged since
+            if stat.st_size > MAX_SEGMENT:
+                self.peer["files"][path.name] = [stat.st_size, stat.st_size, _mtime(stat)]
+                _refuse(self.store, self.about, path.name, None, _l("A file larger than any kiosk writes: it was "
+                                                                   "not read."), self.now, f"{stat.st_size} bytes")
+                self.counts["set_aside"] += 1
+                return
             raw = path.read_bytes()
         except OSError:
             return
@@ -196,7 +207,7 @@ class _Pass:
                     elif not blocked:
                         done_to = offset
                 self.peer["files"][path.name] = [done_to, stat.st_size if done_to == len(raw) else len(whole),
-                                                 stat.st_mtime_ns]
+                                                 _mtime(stat)]
                 _save(self.store, self.inbox, self.peer, self.now)
 
     def _done(self, epoch: str, seq: int) -> bool:
@@ -210,14 +221,16 @@ class _Pass:
         while upto + 1 in extra:
             upto += 1
             extra.discard(upto)
-        done.update(upto=upto, extra=sorted(extra))
+        # A kiosk that skips numbers on purpose must not grow this past what the settings keep:
+        # the oldest fall off (a record read again is applied again, to the same result).
+        done.update(upto=upto, extra=sorted(extra)[-MAX_EXTRA:])
 
     def _line(self, file: str, line: bytes) -> bool:
         """Whether this line is done with (applied or set aside) rather than waiting."""
         try:
             record = msgspec.json.decode(line)
             envelope = msgspec.convert(record, schema.Envelope)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
             return self._set_aside(file, None, _l("Not a record of the kiosk's network."), line, detail=str(exc))
         if self._done(envelope.epoch, envelope.seq):
             return True
@@ -238,6 +251,12 @@ class _Pass:
         except StoreError as exc:
             return self._set_aside(file, envelope.seq, _l("This kiosk could not store it."), line, envelope,
                                    detail=str(exc))
+        except OSError:
+            raise  # the disk, not the record: the next pass tries again
+        except Exception as exc:  # noqa: BLE001 - a record no rule foresaw must not stop every pass after it
+            log.warning("network: a record of %s could not be applied: %r", self.about.kiosk, exc)
+            return self._set_aside(file, envelope.seq, _l("Not a record of the kiosk's network."), line, envelope,
+                                   detail=type(exc).__name__)
         self._mark(envelope.epoch, envelope.seq)
         self.counts["applied"] += 1
         self.peer["applied"] = self.peer.get("applied", 0) + 1
