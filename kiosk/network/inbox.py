@@ -149,7 +149,8 @@ def dry_run(store, folder: Path) -> dict | None:
 
 def _msgid(why) -> str:
     """A lazy message's English text (its id), whatever language the pass runs in."""
-    return getattr(why, "_args", [str(why)])[0] if hasattr(why, "_args") else str(why)
+    # Never str() a lazy message here: outside a request it would ask the session for a language.
+    return why._args[0] if hasattr(why, "_args") else str(why)
 
 
 def _save(store, inbox: dict, peer: dict, now: dt.datetime) -> None:
