@@ -504,3 +504,19 @@ def test_zeroed_blocks_then_the_end_of_a_line_are_a_cut_but_a_readable_line_afte
     segment.write_bytes(lines + b"\0" * 64 + good_line)  # a line that reads: it may have been acknowledged
     with pytest.raises(StoreError, match="does not read"):
         Store(data_dir)
+
+
+def test_a_setting_saved_twice_from_one_dict_reaches_the_disk_both_times(tmp_path):
+    """The network's pass keeps one dict per kiosk and saves it after every batch: the second save
+    must be journaled too (the stored value once was that very dict, so it looked unchanged)."""
+    store = Store(tmp_path / "data")
+    try:
+        value = {"applied": 1}
+        store.set_meta("network_inbox_probe", value)
+        value["applied"] = 2
+        store.set_meta("network_inbox_probe", value)
+        beside = Store(tmp_path / "data", read_only=True)  # what a power cut now would leave
+        assert beside.get_meta("network_inbox_probe") == {"applied": 2}
+        beside.close()
+    finally:
+        store.close()

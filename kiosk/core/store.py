@@ -372,8 +372,10 @@ class Store(LiveFile, ArchiveMonths, RecordTables, AuditTrail):
             return default if doc is None else _copy(doc.get("value", default))
 
     def set_meta(self, key: str, value: Any) -> None:
+        # A copy: the caller may go on changing its dict, which must not change the stored value
+        # behind the journal's back (a second save of the same dict would look like no change).
         with self._lock:
-            self._table(META).upsert(Document({"key": key, "value": value}, doc_id=meta_id(key)))
+            self._table(META).upsert(Document({"key": key, "value": _copy(value)}, doc_id=meta_id(key)))
 
 
 __all__ = ["ARCHIVE_DIR", "LIVE_FILE", "META", "POSTS", "KIOSK", "Store", "all_post_ids", "iter_json_files"]
