@@ -12,7 +12,8 @@ from kiosk.core.changelog import ChangeLog
 from kiosk.core.store import Store
 from kiosk.network import inbox
 
-from test_network_records import kiosks, mirror  # noqa: F401  (the fixture)
+from network_kiosks import mirror, started
+from test_network_records import kiosks  # noqa: F401  (the fixture)
 
 
 def crafted(tmp_path, kiosk_id: str, name: str = "Mallory") -> ChangeLog:
@@ -144,3 +145,43 @@ def test_a_replier_kiosk_cannot_accept_its_own_reply_nor_speak_for_the_poster(ki
     replies = a.store.get_post(post_id).get("replies") or []
     assert len(replies) == 1, inbox.set_aside(a.store)
     assert replies[0]["status"] == "new" and not replies[0].get("thread"), replies
+
+
+def test_other_kiosks_cannot_fill_the_board_that_visitors_here_post_on(tmp_path, monkeypatch):
+    """A peer with no write budget could post until the board holds all it can: the last
+    ROOM_FOR_OWN open posts are kept for this kiosk's visitors."""
+    monkeypatch.setattr(inbox, "MAX_LIVE_POSTS", 3)
+    monkeypatch.setattr(inbox, "ROOM_FOR_OWN", 1)
+    with started(tmp_path, {"a": "Library", "b": "Church hall"}) as made:
+        a, b = made["a"], made["b"]
+        for title in ("Soup", "Bread", "Rice"):
+            a.visitor().create("request", title=title, category="food")
+        counts = b.receive(a)
+        assert counts["applied"] == 2 and counts["set_aside"] == 1
+        assert "nearly full" in inbox.set_aside(b.store)[0]["why"]
+        b.visitor().create("request", title="Made here", category="food")  # a visitor here still posts
+        assert "Made here" in b.board()
+
+
+def test_a_kiosk_with_a_new_key_sends_nothing_signed_with_the_old_one(tmp_path):
+    """A new card (or a restore bringing another identity) rewrites kiosk.json: the records left
+    in the outbox are not this kiosk's to send any more, and its posts are sent afresh."""
+    import json as _json
+
+    from kiosk.core.changelog import verify
+    from network_kiosks import Kiosk
+
+    with started(tmp_path, {"a": "Library"}) as made:
+        a = made["a"]
+        a.visitor().create("request", title="Jam jars", category="food")
+        a.store.close()
+        (a.data / "network" / "key").unlink()
+        again = Kiosk("Library", a.data)
+        try:
+            key = _json.loads((again.outbox / "kiosk.json").read_text())["key"]
+            lines = [_json.loads(line) for p in (again.outbox / "records").glob("*.jsonl") for line in p.read_text().splitlines()]
+            assert lines and all(verify(line, key) for line in lines)
+            assert any(line["body"].get("title") == "Jam jars" for line in lines)  # sent afresh
+        finally:
+            again.store.close()
+            a.store = Store(a.data, schema=a.svc.registry.schema)

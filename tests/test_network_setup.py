@@ -324,3 +324,29 @@ def test_a_running_syncthing_whose_key_is_unknown_says_so(syncthing_factory, mak
     assert "KIOSK_SYNCTHING_HOME" in str(caught.value)
     # ...and with the home, the key is read from its config.xml.
     assert client_from_config({**app.config, "SYNCTHING_HOME": str(st.home)}).my_id() == st.device_id
+
+
+def test_another_program_on_syncthings_port_gets_a_plain_message(make_app):
+    """Something else answering where Syncthing should (odd JSON): the page says so, no error page."""
+    import http.server
+    import threading
+
+    class Odd(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'["not", "syncthing"]')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Odd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app = make_app(SYNCTHING_URL=f"http://127.0.0.1:{server.server_port}", SYNCTHING_APIKEY="some-key")
+        page = coordinator(app).client.get("/coordinate/network")
+        assert page.status_code == 200
+        assert "was not readable" in page.get_data(as_text=True)
+    finally:
+        server.shutdown()

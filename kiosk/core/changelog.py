@@ -107,6 +107,8 @@ class ChangeLog:
         (self.folder / RECORDS).mkdir(parents=True, exist_ok=True, mode=0o700)
         about = load_json(self.folder / ABOUT) if (self.folder / ABOUT).is_file() else None
         if not isinstance(about, dict) or about.get("kiosk") != self.kiosk_id or about.get("key") != self.key:
+            # Another identity or key (a restore, a new card): a new epoch, whose first upkeep
+            # sends the posts afresh and deletes the records left (travel.keep_outbox).
             about = {"kiosk": self.kiosk_id, "name": name, "key": self.key, "epoch": secrets.token_hex(4),
                      "since": iso(utcnow())}
             write_atomic(self.folder / ABOUT, canonical(about), mode=0o644)

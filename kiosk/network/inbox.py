@@ -29,12 +29,14 @@ from ..core import codes
 from ..core.changelog import ABOUT, PEERS, Refused, Waiting, network_dir, verify
 from ..core.errors import StoreError
 from ..core.origin import post_key
+from ..core.schema import MAX_LIVE_POSTS
 from ..core.times import iso, utcnow
 from . import schema
 from .folders import MAX_SEGMENT, about_of as _about, mtime as _mtime, segments as _segments
 
 INBOX = "network_inbox"
 REFUSED = "network_refused"
+ROOM_FOR_OWN = 2_000  # open posts no other kiosk can take: visitors here can always post
 BATCH = 50  # records applied under one hold of the store's lock: they share one disk sync
 MAX_EXTRA = 10_000  # numbers done after a gap that is still open, kept per epoch (schema: 100,000)
 log = logging.getLogger("kiosk.network")
@@ -304,6 +306,8 @@ class _Pass:
             return
         _check(self.rules, post)
         month = self.rules.place(post)
+        if not month and self.store.count_live() >= MAX_LIVE_POSTS - ROOM_FOR_OWN:
+            raise Refused(_l("This kiosk's board is nearly full: the room left is kept for posts made here."))
         try:
             if month:
                 self.store.put_posts([], {month: [post]})
@@ -330,7 +334,7 @@ class _Pass:
         if record["kind"] == "hide":
             self.store.append_audit({"at": iso(self.now), "handle": f"{self.about.name or self.about.kiosk}"[:40],
                                      "action": "hide" if post.get("hidden") else "restore", "target": post["id"],
-                                     "detail": "by the coordinators of the post's home kiosk"})
+                                     "detail": f"by the coordinators of the post's home kiosk ({self.about.kiosk})"})
 
 
 def _check(rules, post: dict) -> None:

@@ -138,6 +138,12 @@ def _own_folder(client, store, folders, devices, own, name) -> None:
     # kiosk id belongs to (it travels with the folder's offer).
     wanted = _folder(store, ident, outbox(store), "sendonly", devices, own)
     folders[ident] = _put_if_changed(client, folders.get(ident), wanted)
+    # A restore that brought another kiosk's identity leaves the old identity's folder on the
+    # same outbox: it would send this kiosk's records under a name that is no longer its own.
+    for other, folder in list(folders.items()):
+        if other != ident and folder.get("type") == "sendonly" and kiosk_of_folder(other) is not None:
+            client.delete_folder(other)
+            folders.pop(other)
 
 
 def _accept_offers(client, store, folders, devices) -> list[str]:

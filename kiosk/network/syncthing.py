@@ -185,24 +185,37 @@ class Client:
     def get(self, path: str, **params):
         return self.call("GET", path, params=params or None)
 
+    def _shaped(self, path: str, kind: type):
+        """An answer of the shape Syncthing gives (something else answering on its port gives a
+        plain message, not a failed page). Lists hold objects; empty answers are empty."""
+        found = self.get(path)
+        if found is None:
+            return kind()
+        if not isinstance(found, kind) or (kind is list and not all(isinstance(item, dict) for item in found)):
+            raise ApiError(_l("Syncthing's answer to %(path)s was not readable.", path=path))
+        return found
+
     # What the kiosk uses, each one REST call.
     def my_id(self) -> str:
-        return self.get("/rest/system/status")["myID"]
+        found = self._shaped("/rest/system/status", dict).get("myID")
+        if not isinstance(found, str):
+            raise ApiError(_l("Syncthing's answer to %(path)s was not readable.", path="/rest/system/status"))
+        return found
 
     def options(self) -> dict:
-        return self.get("/rest/config/options")
+        return self._shaped("/rest/config/options", dict)
 
     def patch_options(self, changes: dict) -> None:
         self.call("PATCH", "/rest/config/options", changes)
 
     def gui(self) -> dict:
-        return self.get("/rest/config/gui")
+        return self._shaped("/rest/config/gui", dict)
 
     def patch_gui(self, changes: dict) -> None:
         self.call("PATCH", "/rest/config/gui", changes)
 
     def devices(self) -> list[dict]:
-        return self.get("/rest/config/devices")
+        return self._shaped("/rest/config/devices", list)
 
     def put_device(self, device: dict) -> None:
         self.call("PUT", "/rest/config/devices/" + urllib.parse.quote(device["deviceID"]), device)
@@ -211,7 +224,7 @@ class Client:
         self.call("DELETE", "/rest/config/devices/" + urllib.parse.quote(device_id))
 
     def folders(self) -> list[dict]:
-        return self.get("/rest/config/folders")
+        return self._shaped("/rest/config/folders", list)
 
     def put_folder(self, folder: dict) -> None:
         self.call("PUT", "/rest/config/folders/" + urllib.parse.quote(folder["id"]), folder)
@@ -221,15 +234,16 @@ class Client:
 
     def pending_folders(self) -> dict:
         """{folder id: {"offeredBy": {device id: {...}}}}"""
-        return self.get("/rest/cluster/pending/folders") or {}
+        return self._shaped("/rest/cluster/pending/folders", dict)
 
     def device_stats(self) -> dict:
         """{device id: {"lastSeen": ISO time (1970 for never), ...}}"""
-        return self.get("/rest/stats/device") or {}
+        return self._shaped("/rest/stats/device", dict)
 
     def connections(self) -> dict:
         """{device id: {"connected": bool, "address": ...}}"""
-        return (self.get("/rest/system/connections") or {}).get("connections", {})
+        found = self._shaped("/rest/system/connections", dict).get("connections")
+        return found if isinstance(found, dict) else {}
 
     def folder_status(self, folder: str) -> dict:
         """needFiles, needBytes, state... of one folder."""
