@@ -259,3 +259,27 @@ def test_plain_private_words_and_old_scrypt_outputs_never_travel(kiosks):
     stored = b"".join(p.read_bytes() for p in b.data.rglob("*") if p.is_file() and "network" not in p.parts)
     assert b"0612345678" not in stored
     assert "not sealed" in inbox.set_aside(b.store)[0]["why"]
+
+
+def test_only_the_home_expires_a_post_and_a_silent_homes_posts_go_away_later(kiosks):
+    import datetime as dt
+
+    from kiosk.board import lifecycle
+    from kiosk.core.times import utcnow
+
+    a, b, c = kiosks
+    post_id, _ = a.visitor().create("request", title="Seedlings for the garden", category="other")
+    b.receive(a)
+    local = inbox._find(b.store, [a.store.kiosk_id, post_id])
+    # Past the expiry: the church hall leaves the library's post to the library...
+    assert lifecycle.expire_due(b.store, utcnow() + dt.timedelta(days=20), 14) == 0
+    assert b.store.get_post(local)["status"] == "open"
+    # ...which expires it and tells the others.
+    assert lifecycle.expire_due(a.store, utcnow() + dt.timedelta(days=20), 14) == 1
+    c.receive(a)
+    assert c.post_of(a, post_id)["status"] == "expired"
+    # A library that never speaks again: its post is put away at the church hall a month later,
+    # without a word to the others (only a home speaks for its posts).
+    assert lifecycle.expire_due(b.store, utcnow() + dt.timedelta(days=50), 14) == 1
+    assert b.store.get_post(local)["status"] == "expired"
+    assert c.receive(b)["set_aside"] == 0

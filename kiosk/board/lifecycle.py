@@ -15,6 +15,7 @@ from ..core.times import iso, month_of, parse_iso, utcnow
 from .posts import FIELDS, LIVE_STATUSES
 
 CLOSED_STATUSES = ("fulfilled", "withdrawn", "expired")
+HOME_SILENT_DAYS = 30  # past its expiry, another kiosk's post is put away here even if its home never said
 
 
 def claim(store: Store, throttle, raw_code: str, scrypt_n: int) -> tuple[dict, str | None, PrivateKey]:
@@ -96,8 +97,8 @@ def close(store: Store, post_id: str, status: str, now: dt.datetime | None = Non
     now = now or utcnow()
     fields = {"status": status, "closed": iso(now), "updated": iso(now)}
     post = store.archive_post(post_id, fields, month=month_of(now))
-    if post is not None:
-        travel.state(store, post, actor, reply_id=reply_id, by=by)
+    if post is not None and (actor != "kiosk" or post.get("home") in (None, store.kiosk_id)):
+        travel.state(store, post, actor, reply_id=reply_id, by=by)  # a kiosk speaks for its own posts only
     return post
 
 
@@ -105,11 +106,14 @@ def expire_due(store: Store, now: dt.datetime, expire_days: int) -> int:
     """Move open posts older than the expiry period to the archive as expired."""
     # Stored times are ISO text of one format: comparing text compares times (posts.is_expired).
     cutoff = iso(now - dt.timedelta(days=expire_days))
-    # Only a post's home expires it (its clock decides, once): the others hear it from the home.
+    # A post's home expires it (its clock decides, once) and tells the others; another kiosk's
+    # post is put away here only long after, in case its home is gone for good.
+    late = iso(now - dt.timedelta(days=expire_days + HOME_SILENT_DAYS))
     here = store.kiosk_id
     found = store.scan_live(lambda p: (p["id"], p["status"], p["updated"] if p["status"] == "matched" else p["created"],
                                        p.get("home") in (None, here)))
-    due = [post_id for post_id, status, start, ours in found if ours and status in LIVE_STATUSES and start < cutoff]
+    due = [post_id for post_id, status, start, ours in found
+           if status in LIVE_STATUSES and start < (cutoff if ours else late)]
     for post_id in due:
         close(store, post_id, "expired", now, actor="kiosk")
     return len(due)
