@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..core.errors import Refused
 from ..web import qr
@@ -16,7 +16,7 @@ from ..web.gate import coordinator_required
 from ..web.services import now, services
 from ..web.settings import setting
 from . import inbox, peers, setup, status
-from .syncthing import SyncthingError, client_from_config, device_id_of_home, grouped
+from .syncthing import START_HINT, SyncthingError, client_from_config, device_id_of_home, grouped
 
 bp = Blueprint("network", __name__, url_prefix="/coordinate/network", template_folder="templates")
 
@@ -31,9 +31,17 @@ def _page(typed: dict | None = None, error: str | None = None, status_code: int 
     device = seen["device"] or device_id_of_home(current_app.config.get("SYNCTHING_HOME") or "")
     return render_template(
         "network/network.html", seen=seen, device=device, groups=grouped(device) if device else [],
-        device_qr=Markup(qr.inline_svg(device)) if device else None, kiosk_id=store.kiosk_id,
+        device_qr=Markup(qr.inline_svg(device)) if device else None, this_kiosk=store.kiosk_id,
+        syncthing_error=_with_command(seen["error"]) if seen["error"] else None,
         kiosk_name=setting("NAME"), set_aside=inbox.set_aside(store), typed=typed or {}, error=error,
     ), status_code
+
+
+def _with_command(message) -> Markup:
+    """The message with the command that starts Syncthing set apart: one line, left to right
+    (inside an Arabic sentence, its words were reordered and broken across lines)."""
+    command = Markup('<code class="command" dir="ltr">{}</code>').format(START_HINT)
+    return Markup(str(escape(str(message))).replace(str(escape(START_HINT)), str(command)))
 
 
 @bp.get("")
