@@ -46,6 +46,12 @@ def files_of(data: Path) -> dict:
             for p in sorted(data.rglob("*")) if p.is_file()}
 
 
+def exported_to(d: Kiosk, a: Kiosk, b: Kiosk, stick: Path):
+    """A linked A and B, B's export on the stick, and a coordinator at D with the stick in."""
+    linked_network(a, b)
+    return exchange.export(b.store, stick, kiosk_name="Church hall", now=utcnow()), coordinator_at(d, stick)
+
+
 def linked_network(a: Kiosk, b: Kiosk) -> dict:
     """Posts at each, a reply written at B to A's post, accepted at A: B holds all of it."""
     post_id, code = a.visitor().create("request", title="Soup for the Tuesday supper", category="food")
@@ -165,9 +171,7 @@ def test_a_record_edited_by_hand_on_the_stick_is_set_aside_never_applied(kiosks,
 
 def test_a_kiosk_whose_key_changed_on_the_stick_waits_for_a_coordinator(kiosks, stick):
     a, b, d = kiosks
-    linked_network(a, b)
-    folder = exchange.export(b.store, stick, kiosk_name="Church hall", now=utcnow())
-    coord = coordinator_at(d, stick)
+    folder, coord = exported_to(d, a, b, stick)
     apply_through_the_screen(coord, folder)
     about = folder / "network" / a.store.kiosk_id / "kiosk.json"
     shown = json.loads(about.read_bytes())
@@ -203,9 +207,7 @@ def test_a_stick_folder_without_a_good_kiosk_json_is_refused_whole(kiosks, stick
 
 def test_a_stick_taken_out_after_the_preview_is_said_so(kiosks, stick):
     a, b, d = kiosks
-    linked_network(a, b)
-    folder = exchange.export(b.store, stick, kiosk_name="Church hall", now=utcnow())
-    coord = coordinator_at(d, stick)
+    folder, coord = exported_to(d, a, b, stick)
     preview = act(coord, folder=str(folder), mode="network")
     before = files_of(d.data)
     shutil.rmtree(stick)
@@ -217,9 +219,7 @@ def test_a_stick_taken_out_after_the_preview_is_said_so(kiosks, stick):
 
 def test_a_confirmation_for_a_stick_that_changed_shows_the_preview_again(kiosks, stick):
     a, b, d = kiosks
-    linked_network(a, b)
-    folder = exchange.export(b.store, stick, kiosk_name="Church hall", now=utcnow())
-    coord = coordinator_at(d, stick)
+    folder, coord = exported_to(d, a, b, stick)
     preview = act(coord, folder=str(folder), mode="network")
     b.visitor().create("request", title="A lift to the clinic", category="transportation")
     shutil.rmtree(folder / "network")
