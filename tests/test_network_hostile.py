@@ -185,3 +185,22 @@ def test_a_kiosk_with_a_new_key_sends_nothing_signed_with_the_old_one(tmp_path):
         finally:
             again.store.close()
             a.store = Store(a.data, schema=a.svc.registry.schema)
+
+
+def test_a_post_carrying_a_copy_of_another_posts_ticket_is_refused(kiosks):
+    """A peer publishing its own post under the same number with a copy of another post's ticket
+    check: the ticket's code would try it too, and might open the copy instead of the real post."""
+    from kiosk.board import travel
+
+    a, b, c = kiosks
+    post_id, code = a.visitor().create("request", title="The real post", category="food")
+    b.receive(a)
+    real = b.post_of(a, post_id)
+    fake = {**travel.shareable(real), "home": c.store.kiosk_id, "title": "A copy that wants the ticket"}
+    c.store.changes.add("post", [c.store.kiosk_id, fake["home_id"]], fake)
+    counts = b.receive(c)
+    assert counts["set_aside"] == 1 and "A copy that wants the ticket" not in b.board()
+    assert "copied" in inbox.set_aside(b.store)[0]["why"]
+    poster = b.visitor()
+    poster.unlock(code)
+    assert "The real post" in poster.client.get("/mine").get_data(as_text=True)

@@ -288,6 +288,7 @@ class _Pass:
             after = self.rules.travel(doc, record, self._numbers(), self.now)
             if after is not None:
                 _check(self.rules, after)
+                _no_copied_tickets(self.store, doc, after)
                 result["post"] = after
                 doc.clear()
                 doc.update(after)
@@ -305,6 +306,7 @@ class _Pass:
         if post is None:
             return
         _check(self.rules, post)
+        _no_copied_tickets(self.store, None, post)
         month = self.rules.place(post)
         if not month and self.store.count_live() >= MAX_LIVE_POSTS - ROOM_FOR_OWN:
             raise Refused(_l("This kiosk's board is nearly full: the room left is kept for posts made here."))
@@ -345,6 +347,21 @@ def _check(rules, post: dict) -> None:
     problem = rules.check(post) if rules.check else None
     if problem:
         raise Refused(_l("The post it leads to is not a valid post."), str(problem))
+
+
+def _no_copied_tickets(store, before: dict | None, after: dict) -> None:
+    """A post or reply new here may not carry the ticket check of another one printed under the
+    same number: a code tries every record under its number, so a copy could open instead."""
+    known = {r["id"] for r in (before or {}).get("replies") or ()}
+    new = ([after] if before is None else []) + [r for r in after.get("replies") or () if r["id"] not in known]
+    for record in new:
+        check = (record.get("claim") or {}).get("check")
+        for post_id, reply_id in store.holders(record.get("home_id") or record["id"]) if check else ():
+            other = store.get_post(post_id) or {}
+            if reply_id is not None:
+                other = next((r for r in other.get("replies") or () if r["id"] == reply_id), {})
+            if (other.get("claim") or {}).get("check") == check:
+                raise Refused(_l("A ticket copied from another post or reply."))
 
 
 def _find(store, key: list) -> str | None:
