@@ -350,3 +350,38 @@ def test_another_program_on_syncthings_port_gets_a_plain_message(make_app):
         assert "was not readable" in page.get_data(as_text=True)
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"device": OTHER_ID, "name": ""}, "Give the other kiosk a name"),
+    ({"device": OTHER_ID, "name": "x" * 41}, "at most 40 characters"),
+    ({"device": OTHER_ID, "name": "Elm\nStreet"}, "on one line"),
+    ({"device": OTHER_ID, "name": "Oak", "address": "http://somewhere"}, "Write the other kiosk"),
+    ({"device": THIRD_ID, "name": "Oak"}, "not paired with this one"),
+    ({"device": "\x00\ufffe" * 60, "name": "Oak"}, "not paired with this one"),
+])
+def test_a_bad_rename_says_what_is_wrong_and_changes_nothing(no_syncthing, fields, message):
+    coord = coordinator(no_syncthing)
+    pair_on_page(coord, OTHER_ID, "Elm Street")
+    before = stored_peers(no_syncthing)
+    answer = coord.submit("/coordinate/network/rename", form_url="/coordinate/network", **fields)
+    assert answer.status_code == 303
+    assert message in coord.client.get(answer.headers["Location"]).get_data(as_text=True).replace("&#39;", "'")
+    assert stored_peers(no_syncthing) == before
+    assert "rename-peer" not in [e["action"] for e in audit.trail(no_syncthing.extensions["kiosk"].store)]
+
+
+@pytest.mark.parametrize("kiosk", ["", "NOSUCHKIOSK", "<script>", "\x00" * 30])
+def test_unpairing_or_accepting_a_key_for_no_such_kiosk_changes_nothing(no_syncthing, kiosk):
+    from kiosk.network import inbox
+
+    coord = coordinator(no_syncthing)
+    pair_on_page(coord, OTHER_ID, "Elm Street")
+    store = no_syncthing.extensions["kiosk"].store
+    before = (stored_peers(no_syncthing), store.get_meta(inbox.INBOX))
+    accepted = coord.submit("/coordinate/network/accept-key", form_url="/coordinate/network", kiosk=kiosk)
+    assert "That kiosk shows no new key" in coord.client.get(accepted.headers["Location"]).get_data(as_text=True)
+    removed = coord.submit("/coordinate/network/remove", form_url="/coordinate/network", device=kiosk, confirm="yes")
+    assert "not paired with this one" in coord.client.get(removed.headers["Location"]).get_data(as_text=True)
+    assert (stored_peers(no_syncthing), store.get_meta(inbox.INBOX)) == before
+    assert [e["action"] for e in audit.trail(store)] == ["add-peer", "unlock"]
