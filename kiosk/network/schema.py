@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Optional
 from msgspec import Meta, Struct
 
 from ..core import codes
+from ..core.changelog import SEGMENT_PATTERN
 from ..core.schema import Count, Hex, Iso, KioskId, Many, Record, ShortId, Text
 
 Epoch = Hex(8)
@@ -15,7 +16,7 @@ Seq = Annotated[int, Meta(ge=1, le=10**12)]
 Signature = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{86}==$")]  # 64 bytes, urlsafe base64
 VerifyKey = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{43}=$")]
 Origin = Annotated[list[str], Meta(min_length=2, max_length=2)]
-FileName = Annotated[str, Meta(pattern=r"^[a-z0-9]{8}-[0-9]{6}\.jsonl$")]
+FileName = Annotated[str, Meta(pattern=SEGMENT_PATTERN)]  # a record file's name, as changelog.py makes it
 MAX_PEERS = 64
 MAX_REFUSED = 200  # the newest records set aside; older ones drop off (their count stays)
 

@@ -17,20 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import msgspec
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from ..core.changelog import ABOUT, NETWORK_DIR, OUTBOX, PEERS, RECORDS, network_dir
 from ..core.errors import Refused
 from ..core.files import write_atomic
 from ..core.times import iso
-from . import inbox, schema
+from . import inbox
+from .folders import about_of, is_segment
 
-SEGMENT = re.compile(r"^[a-z0-9]{8}-[0-9]{6}\.jsonl$")
 AUDIT_ACTION = "apply-records"
 
 
@@ -57,10 +55,12 @@ def _sources(data_dir: Path) -> list[tuple[str, bytes, Path]]:
     for folder in folders:
         if folder.name.startswith("."):
             continue
+        about = about_of(folder)
         try:
-            raw = (folder / ABOUT).read_bytes()
-            about = msgspec.json.decode(raw, type=schema.About)
-        except (OSError, msgspec.ValidationError, msgspec.DecodeError):
+            raw = (folder / ABOUT).read_bytes() if about is not None else b""
+        except OSError:
+            continue
+        if not raw:
             continue
         found.setdefault(about.kiosk, (about.kiosk, raw, folder))  # the outbox first: ours wins
     return list(found.values())
@@ -86,7 +86,7 @@ def record_files(data_dir: Path, progress=None) -> Iterator[tuple[str, Iterable[
         yield f"{base}/{ABOUT}", (about,)
         records = folder / RECORDS
         for path in sorted(records.glob("*.jsonl")) if records.is_dir() else ():
-            if SEGMENT.match(path.name):
+            if is_segment(path.name):
                 yield f"{base}/{RECORDS}/{path.name}", _whole_lines(path)
     step("network", len(sources), len(sources))
 
