@@ -21,8 +21,9 @@ if [ "$with_tests" = yes ]; then
   # runs the browser tests (Playwright's own browser download cannot work offline);
   # the files in deploy/ are checked with shellcheck and systemd-analyze verify (systemd);
   # Debian's age decrypts a full backup, as a volunteer would by hand; real Syncthing processes
-  # carry records between kiosks in the network tests.
-  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd age syncthing)
+  # carry records between kiosks in the network tests; QEMU's user-mode emulation and
+  # debootstrap make the arm64 Debian root that deploy/arm64-check.sh installs the kiosk into.
+  packages+=(librsvg2-bin zbar-tools chromium shellcheck systemd age syncthing qemu-user-static debootstrap iproute2)
 fi
 
 missing=()

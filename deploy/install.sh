@@ -211,13 +211,12 @@ else
   for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
-  if ! command -v chromium-browser >/dev/null && ! command -v chromium >/dev/null; then
-    if apt-cache show chromium-browser >/dev/null 2>&1; then missing+=(chromium-browser); else missing+=(chromium); fi
-  fi
-  if [ ${#missing[@]} -eq 0 ]; then
+  browser=""
+  command -v chromium-browser >/dev/null || command -v chromium >/dev/null || browser=chromium
+  if [ ${#missing[@]} -eq 0 ] && [ -z "$browser" ]; then
     note "every package is already installed"
   else
-    note "missing: ${missing[*]} (this step needs the internet, once)"
+    note "missing: ${missing[*]} $browser (this step needs the internet, once)"
     # Wait up to 10 minutes for another apt (a Pi's first boot runs its own updates) instead of
     # failing at once; DPkg::Lock::Timeout needs apt >= 1.9.11 (Bookworm has 2.6).
     # apt-get update takes the package lists' own lock, which that option does not cover (apt
@@ -235,6 +234,16 @@ else
     done
     cat "$apt_errors" >&2  # apt's warnings, if any
     rm -f "$apt_errors"
+    if [ -n "$browser" ]; then
+      # Raspberry Pi OS calls it chromium-browser, Debian chromium. Debian also knows the name
+      # chromium-browser (another package refers to it) with nothing behind it, so only a
+      # candidate version counts, read from the lists just updated (seen in an arm64 Debian root).
+      if apt-cache policy chromium-browser 2>/dev/null | grep -Eq '^[[:space:]]*Candidate: [^(]'; then
+        missing+=(chromium-browser)
+      else
+        missing+=(chromium)
+      fi
+    fi
     system env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "${missing[@]}"
   fi
 fi
@@ -269,7 +278,8 @@ app_files=()
 for item in kiosk pyproject.toml README.md hatch_build.py babel.cfg data/README.md deploy; do
   [ -e "$SRC/$item" ] && app_files+=("$item")
 done
-excludes=(--exclude=__pycache__ --exclude='*.pyc' --exclude='*.mo' --exclude=deploy/wheels)
+# deploy/arm64*: the arm64 check runs on a developer's machine, never on the Pi.
+excludes=(--exclude=__pycache__ --exclude='*.pyc' --exclude='*.mo' --exclude=deploy/wheels --exclude=deploy/arm64 --exclude=deploy/arm64-check.sh)
 dest="$ROOT$APP_DIR/app"
 if [ "$(realpath -m "$dest")" = "$SRC" ]; then
   note "running from the installed copy: nothing to copy"
@@ -299,14 +309,25 @@ else
     note "using the offline packages in deploy/wheels"
     pip_opts+=(--no-index --find-links "$DEPLOY/wheels")
   fi
+  # What is installed in the environment: a fingerprint of the app's files (this checkout's), kept beside it.
+  # The same app over a working environment is not installed again (pip would rewrite every
+  # file of it: a second run would change the machine for nothing).
+  stamp=$venv/installed-app.sha256
+  fingerprint=$(cd "${stage:-$ROOT$APP_DIR/app}" 2>/dev/null && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
+                | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1) || fingerprint=none
   if [ -x "$venv/bin/python" ]; then
     note "the Python environment is there"
   else
     system /usr/bin/python3 -m venv "$venv"
   fi
-  # Build tools in the environment itself: later updates then work without the internet.
-  system "$venv/bin/python" -m pip install "${pip_opts[@]}" hatchling babel
-  system "$venv/bin/python" -m pip install "${pip_opts[@]}" --no-build-isolation "$APP_DIR/app"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && "$venv/bin/kiosk" --version >/dev/null 2>&1; then
+    note "unchanged: the Python environment already runs this version of the app"
+  else
+    # Build tools in the environment itself: later updates then work without the internet.
+    system "$venv/bin/python" -m pip install "${pip_opts[@]}" hatchling babel
+    system "$venv/bin/python" -m pip install "${pip_opts[@]}" --no-build-isolation "$APP_DIR/app"
+    if [ "$DRY" = no ]; then printf '%s\n' "$fingerprint" > "$stamp"; fi
+  fi
 fi
 
 # ---------------------------------------------------------------- 5. settings
