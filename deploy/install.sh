@@ -320,7 +320,9 @@ else
   else
     system /usr/bin/python3 -m venv "$venv"
   fi
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && "$venv/bin/kiosk" --version >/dev/null 2>&1; then
+  # pip check: every package the app needs is still there (a half-removed one is installed again).
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && "$venv/bin/kiosk" --version >/dev/null 2>&1 \
+     && "$venv/bin/python" -m pip check >/dev/null 2>&1; then
     note "unchanged: the Python environment already runs this version of the app"
   else
     # Build tools in the environment itself: later updates then work without the internet.
