@@ -122,6 +122,34 @@ def test_a_kiosk_that_never_answers_fails_the_visit_with_its_address():
     assert result.returncode == 1 and f"did not answer at http://127.0.0.1:{port}/" in result.stderr
 
 
+def test_a_second_check_on_the_same_cache_names_what_holds_it_and_touches_nothing(tmp_path):
+    """A killed check's processes could still be ending: the refusal says which ones."""
+    import fcntl
+
+    if os.geteuid() != 0 or run("bash", CHECK, "--can-run", timeout=60).returncode != 0:
+        pytest.skip("the arm64 check runs as root where binfmt_misc can be mounted")
+    (tmp_path / "root").mkdir()
+    with open(tmp_path / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = run("bash", CHECK, "--cache", tmp_path, timeout=60)
+    assert result.returncode == 1 and f"another check is running with {tmp_path}" in result.stderr
+    assert str(os.getpid()) in result.stderr and "Step 1" not in result.stdout and "FAILED" not in result.stderr
+    assert (tmp_path / "root").is_dir()
+
+
+def test_what_is_mounted_under_the_cache_is_named(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting needs root")
+    (tmp_path / "root" / "proc").mkdir(parents=True)
+    assert run(sys.executable, HERE / "rootfiles.py", "mounts", tmp_path).returncode == 0
+    assert run("mount", "-t", "tmpfs", "tmpfs", tmp_path / "root" / "proc").returncode == 0
+    try:
+        found = run(sys.executable, HERE / "rootfiles.py", "mounts", tmp_path)
+        assert found.returncode == 1 and f"mounted: {tmp_path}/root/proc" in found.stdout
+    finally:
+        run("umount", tmp_path / "root" / "proc")
+
+
 def test_the_wheel_check_refuses_an_environment_built_for_another_machine(tmp_path):
     import sysconfig
 

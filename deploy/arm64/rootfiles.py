@@ -4,11 +4,13 @@
   rootfiles.py snapshot ROOT OUT.json   every file's content hash, mode and owner
   rootfiles.py compare A.json B.json    what differs; exit 1 if anything does
   rootfiles.py wheels SITE_PACKAGES     the compiled packages and the wheel tag each came with;
-                                        exit 1 if one is for another machine"""
+                                        exit 1 if one is for another machine
+  rootfiles.py mounts FOLDER            what is mounted under FOLDER; exit 1 if anything is"""
 
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 
@@ -94,6 +96,21 @@ def native_code(site: str) -> bool:
     return not foreign
 
 
+def mounts(folder: str) -> int:
+    """Mount points under FOLDER, as this mount namespace sees them: the check deletes
+    folders there, and deleting through a mount (a /proc, a /dev) reaches the machine itself."""
+    folder = os.path.realpath(folder)
+    found = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        for line in fh:  # field 5: the mount point, with space, tab, newline and \ as octal escapes
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if point.startswith(folder.rstrip("/") + "/"):  # FOLDER itself may be a disk of its own
+                found.append(point)
+    for point in found:
+        print(f"  mounted: {point}")
+    return 1 if found else 0
+
+
 if __name__ == "__main__":
     verb, *args = sys.argv[1:]
-    sys.exit({"snapshot": snapshot, "compare": compare, "wheels": wheels}[verb](*args))
+    sys.exit({"snapshot": snapshot, "compare": compare, "wheels": wheels, "mounts": mounts}[verb](*args))
