@@ -236,8 +236,7 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   chroot "$ROOT" /usr/sbin/update-ca-certificates > "$LOGS/certificates.log" 2>&1
 fi
 mkdir -p "$ROOT/home/pi/mutual-aid-kiosk" "$ROOT/opt/arm64-check/bin" "$ROOT/var/lib/arm64-check"
-tar -C "$SRC" --exclude=./.git --exclude=./.venv --exclude=./data --exclude=__pycache__ --exclude='*.pyc' \
-    --exclude=./tests/artifacts -cf - . | tar -C "$ROOT/home/pi/mutual-aid-kiosk" -xf -
+checkout_files "$SRC" | tar -C "$SRC" --null --no-recursion -T - -cf - | tar -C "$ROOT/home/pi/mutual-aid-kiosk" -xf -
 chroot "$ROOT" /usr/bin/chown -R pi:pi /home/pi/mutual-aid-kiosk
 cp "$HERE"/stand-ins/* "$ROOT/opt/arm64-check/bin/"
 cp "$HERE/inside.sh" "$HERE/visit.py" "$HERE/speed.py" "$ROOT/opt/arm64-check/"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The arm64 check's roots (sourced by deploy/arm64-check.sh; the
+# The arm64 check's roots and the checkout it copies in (sourced by deploy/arm64-check.sh; the
 # tests call these functions too). A root the check made carries its mark, .recipe: only such a
 # folder is ever deleted, so these keep the mark there for as long as anything else is.
 
@@ -28,3 +28,17 @@ fresh_copy() {
   cp -a "$1/." "$2/"
 }
 
+# checkout_files SRC: the checkout as a volunteer copies it to a Pi, NUL-separated paths:
+# git's files with the changes not committed yet and new files, less what git ignores (.venv,
+# data/ but its README, build output); without git, every file less those.
+checkout_files() {
+  local src=$1 git=(git -c safe.directory="$1" -c core.fsmonitor=false -C "$1")
+  if "${git[@]}" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    "${git[@]}" ls-files -z --cached --others --exclude-standard
+  else
+    (cd "$src" && find . \( -name .git -o -name .venv -o -name __pycache__ -o -path ./tests/artifacts \
+       -o \( -path './data/*' ! -path ./data/README.md \) \) -prune -o ! -type d ! -name '*.pyc' -print0)
+  fi | while IFS= read -r -d '' file; do  # a file deleted but not committed yet is left out
+    if [ -e "$src/$file" ] || [ -L "$src/$file" ]; then printf '%s\0' "$file"; fi
+  done
+}
