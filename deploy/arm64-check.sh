@@ -109,12 +109,18 @@ if [ "$(uname -m)" != aarch64 ] && ! binfmt_ready; then
   exit 3
 fi
 [ "$CAN_RUN" = no ] || { echo "arm64-check: this machine can run arm64 programs (binfmt_misc)"; exit 0; }
+mkdir -p "$CACHE"
+# Root chroots into what the cache holds and runs it: no other user may be able to change it.
+if ! why=$(python3 "$HERE/rootfiles.py" safe "$CACHE" "${SUDO_UID:-}"); then
+  echo "arm64-check: --cache $CACHE is not safe for root to run from: $why" >&2
+  exit 2
+fi
 
 BASE=$CACHE/base-bookworm-arm64
 ROOT=$CACHE/root
 LOGS=$CACHE/logs
 recipe="debootstrap --arch=arm64 --variant=minbase --include=$INCLUDE bookworm $MIRROR; user pi; host aidkiosk"
-mkdir -p "$CACHE" "$LOGS" "$CACHE/apt-archives" "$CACHE/pip"
+mkdir -p "$LOGS" "$CACHE/apt-archives" "$CACHE/pip"
 # One check at a time per cache: a second one would delete the root the first is running in.
 exec 9> "$CACHE/.lock"
 if ! flock -n 9; then

@@ -122,6 +122,26 @@ def test_a_kiosk_that_never_answers_fails_the_visit_with_its_address():
     assert result.returncode == 1 and f"did not answer at http://127.0.0.1:{port}/" in result.stderr
 
 
+def test_a_cache_others_could_change_is_refused_before_anything_runs(tmp_path):
+    """Root chroots into the cache and runs what it holds: a folder another user made (a
+    careless --cache /tmp/arm64) would let that user run anything as root."""
+    if os.geteuid() != 0 or run("bash", CHECK, "--can-run", timeout=60).returncode != 0:
+        pytest.skip("the arm64 check runs as root where binfmt_misc can be mounted")
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    os.chown(planted, 4321, 4321)
+    open_parent = tmp_path / "open"
+    open_parent.mkdir()
+    open_parent.chmod(0o777)
+    not_sudo = {k: v for k, v in os.environ.items() if k != "SUDO_UID"}
+    for cache, why in [(planted, f"{planted} belongs to user 4321"),
+                       (open_parent / "cache", f"{open_parent} can be written by others")]:
+        result = run("bash", CHECK, "--cache", cache, timeout=60, env=not_sudo)
+        assert result.returncode == 2 and "is not safe for root to run from" in result.stderr and why in result.stderr
+        assert "Step 1" not in result.stdout and not (cache / ".lock").exists() and not (cache / "logs").exists()
+    assert run(sys.executable, HERE / "rootfiles.py", "safe", planted, "4321").returncode == 0  # the user who ran sudo
+
+
 def test_a_second_check_on_the_same_cache_names_what_holds_it_and_touches_nothing(tmp_path):
     """A killed check's processes could still be ending: the refusal says which ones."""
     import fcntl
