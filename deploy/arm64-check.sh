@@ -18,7 +18,11 @@
 #   --mirror URL  the Debian mirror                    (default: http://deb.debian.org/debian)
 #   --fresh       build the arm64 root again instead of reusing the cached one
 #   --can-run     only say whether this machine can run arm64 programs here (exit 0) or not (exit 3)
+# shellcheck disable=SC2317  # the functions run through trap, in the one block below
 set -euo pipefail
+# The whole script is one block, read before it runs: this file edited during the check's
+# minutes (an editor saving in place) cannot change the lines bash reads next.
+{
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$SRC/deploy/arm64
 # shellcheck disable=SC1091  # deploy/arm64/roots.sh, checked on its own
@@ -322,3 +326,4 @@ printf '    (%ss)\n' "$((SECONDS - step_began))"
 current="done"
 echo
 echo "arm64-check: passed in $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s (logs in $LOGS)"
+}; exit  # (on the block's own line: read with it)

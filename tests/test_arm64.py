@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -120,6 +121,24 @@ def test_a_kiosk_that_never_answers_fails_the_visit_with_its_address():
     port = free_port()
     result = run(sys.executable, HERE / "visit.py", f"http://127.0.0.1:{port}", "--wait", "1")
     assert result.returncode == 1 and f"did not answer at http://127.0.0.1:{port}/" in result.stderr
+
+
+def test_the_script_edited_while_it_runs_carries_on_as_it_was_read(tmp_path):
+    """Bash reads a script as it goes: saved in place during the check's minutes, the check ran
+    whatever lines then stood at its place in the file (here: a syntax error at step 4)."""
+    script = tmp_path / "deploy" / "arm64-check.sh"
+    script.parent.mkdir()
+    shutil.copytree(HERE, tmp_path / "deploy" / "arm64")
+    shutil.copy(CHECK, script)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # The first command the check runs, `id -u`, saves another script over it, as an editor would.
+    (bin_dir / "id").write_text(f"#!/bin/sh\nprintf 'echo EDITED; exit 7\\n%.0s' $(seq 9000) > '{script}'\necho 0\n")
+    (bin_dir / "id").chmod(0o755)
+    result = run("bash", script, "--can-run", env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+                 timeout=60)
+    assert "EDITED" not in result.stdout and result.returncode in (0, 3), result.stdout + result.stderr
+    assert "arm64 programs" in result.stdout + result.stderr
 
 
 def test_a_cache_others_could_change_is_refused_before_anything_runs(tmp_path):
