@@ -176,6 +176,7 @@ in_root() {
   # shellcheck disable=SC2016  # the script's variables are its own
   IN_ROOT=("${ORPHAN_DIES[@]}" unshare "${flags[@]}" bash -euc '
     root=$1 net=$2 cache=$3; shift 3
+    mount --bind "$root" "$root"  # its / a mount, as on a machine: a service gets a sandbox of its own
     mount -t proc proc "$root/proc"
     mount --rbind /sys "$root/sys"
     mount --rbind /dev "$root/dev"

@@ -257,6 +257,29 @@ def test_the_systemctl_stand_in_reads_the_units_lines_as_systemd_does():
             systemctl.command_words(line)
 
 
+def test_the_stand_in_lets_a_service_write_only_where_its_unit_lets_it(tmp_path):
+    """ProtectSystem=strict, ReadWritePaths=, PrivateTmp=, ProtectHome= as systemd applies them:
+    a service writing anywhere else passed the check and failed on the Pi."""
+    if os.geteuid() != 0:
+        pytest.skip("mount namespaces need root")
+    systemctl = stand_in_systemctl()
+    kiosk = systemctl.service_section(str(DEPLOY / "systemd" / "mutual-aid-kiosk.service"))
+    outside_tmp = Path("/run") / f"arm64-check-sandbox-{os.getpid()}"  # not in /tmp: that is the service's own
+    allowed = outside_tmp / "data"
+    allowed.mkdir(parents=True)
+    kiosk["ReadWritePaths"], kiosk["RuntimeDirectory"] = [str(allowed)], []
+    probe = f"""touch {allowed}/ok && echo data-written
+                touch {outside_tmp}/no || echo beside-refused
+                touch /etc/arm64-check-probe || echo etc-refused
+                [ -z "$(find /tmp /root -mindepth 1)" ] && echo tmp-and-root-empty"""
+    try:
+        result = run(*systemctl.sandbox(["/bin/sh", "-c", probe], kiosk))
+        assert result.stdout.split() == ["data-written", "beside-refused", "etc-refused", "tmp-and-root-empty"]
+        assert (allowed / "ok").exists() and not Path("/etc/arm64-check-probe").exists()
+    finally:
+        shutil.rmtree(outside_tmp)
+
+
 def test_the_stand_in_splits_exec_lines_as_systemd_does():
     split = stand_in_systemctl().split_words
     assert split('a"b c"d \\s \\x41 \\q e\\ f  ""  \'x\\ty\'') == ["ab cd", " ", "A", "\\q", "e f", "", "x\ty"]
