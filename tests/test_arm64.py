@@ -123,6 +123,22 @@ def test_a_kiosk_that_never_answers_fails_the_visit_with_its_address():
     assert result.returncode == 1 and f"did not answer at http://127.0.0.1:{port}/" in result.stderr
 
 
+def test_a_service_that_stopped_at_its_start_fails_the_visit_at_once_not_after_the_wait(tmp_path):
+    """The app failing to start on port 80: the visit said so only when its 600 s wait ran out."""
+    from server import free_port
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text("#!/bin/sh\necho inactive\nexit 3\n")  # what is-active says of it
+    (bin_dir / "systemctl").chmod(0o755)
+    port = free_port()
+    result = run(sys.executable, HERE / "visit.py", f"http://127.0.0.1:{port}", "--wait", "3000",
+                 "--unit", "mutual-aid-kiosk.service", env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+                 timeout=120)
+    assert result.returncode == 1
+    assert f"mutual-aid-kiosk.service stopped before it answered at http://127.0.0.1:{port}/" in result.stderr
+
+
 def test_the_script_edited_while_it_runs_carries_on_as_it_was_read(tmp_path):
     """Bash reads a script as it goes: saved in place during the check's minutes, the check ran
     whatever lines then stood at its place in the file (here: a syntax error at step 4)."""
