@@ -119,6 +119,12 @@ if ! why=$(python3 "$HERE/rootfiles.py" safe "$CACHE" "${SUDO_UID:-}"); then
   echo "arm64-check: --cache $CACHE is not safe for root to run from: $why" >&2
   exit 2
 fi
+# A folder of its own: a full one (--cache /opt, --cache ~) would get two gigabytes of roots and
+# logs among its files. An earlier check's cache holds its lock file.
+if [ ! -e "$CACHE/.lock" ] && [ -n "$(ls -A "$CACHE")" ]; then
+  echo "arm64-check: --cache $CACHE already holds other files: give an empty or new folder of its own" >&2
+  exit 2
+fi
 
 BASE=$CACHE/base-bookworm-arm64
 ROOT=$CACHE/root

@@ -92,9 +92,21 @@ def test_a_folder_the_check_did_not_make_is_never_deleted(tmp_path):
     precious = tmp_path / "base-bookworm-arm64"
     precious.mkdir()
     (precious / "notes.txt").write_text("a volunteer's notes")
+    (tmp_path / ".lock").touch()  # in a cache of the check's own
     result = run("bash", CHECK, "--cache", tmp_path, timeout=600)
     assert result.returncode == 1 and "is not a root this check made: not deleting it" in result.stderr
     assert (precious / "notes.txt").read_text() == "a volunteer's notes"
+
+
+def test_a_folder_already_holding_files_is_not_taken_as_the_cache(tmp_path):
+    """--cache /opt or --cache ~ would have put the check's roots (two gigabytes, one of them
+    named "root") and logs among what is there."""
+    if os.geteuid() != 0 or run("bash", CHECK, "--can-run", timeout=60).returncode != 0:
+        pytest.skip("the arm64 check runs as root where binfmt_misc can be mounted")
+    (tmp_path / "notes.txt").write_text("a volunteer's notes")
+    result = run("bash", CHECK, "--cache", tmp_path, timeout=60)
+    assert result.returncode == 2 and "already holds other files" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_the_visitors_path_over_http_against_a_real_kiosk(tmp_path):
