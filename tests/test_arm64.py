@@ -328,7 +328,7 @@ def test_a_settings_file_edited_by_hand_is_read_as_systemd_reads_it(tmp_path):
     env_file = tmp_path / "kiosk.env"
     env_file.write_text("KIOSK_NAME=Elm Street's Aid   \nKIOSK_WIFI_PASSWORD=\"pa$$word\\$\"\n"
                         "KIOSK_PUBLIC_URL = http://aid.lan\nKIOSK_SCREEN_HOURS='1-5 08:00-17:00' # not a comment\n"
-                        "KIOSK_PRINTER=a\\\nb\n")
+                        "KIOSK_PRINTER=a\\\nb\n# an old line, ended with a backslash: \\\nKIOSK_LANGUAGES=en\n")
     assert stand_in_systemctl().environment_file(str(env_file)) == {
         "KIOSK_NAME": "Elm Street's Aid", "KIOSK_WIFI_PASSWORD": "pa$$word$", "KIOSK_PUBLIC_URL": "http://aid.lan",
         "KIOSK_SCREEN_HOURS": "1-5 08:00-17:00# not a comment",  # after a closing quote, blanks are skipped
