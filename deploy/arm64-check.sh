@@ -18,10 +18,15 @@
 #   --mirror URL  the Debian mirror                    (default: http://deb.debian.org/debian)
 #   --fresh       build the arm64 root again instead of reusing the cached one
 #   --can-run     only say whether this machine can run arm64 programs here (exit 0) or not (exit 3)
+# shellcheck disable=SC2317  # the functions run through trap, in the one block below
 set -euo pipefail
-
+# The whole script is one block, read before it runs: this file edited during the check's
+# minutes (an editor saving in place) cannot change the lines bash reads next.
+{
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$SRC/deploy/arm64
+# shellcheck disable=SC1091  # deploy/arm64/roots.sh, checked on its own
+. "$HERE/roots.sh"
 CACHE=/var/cache/mutual-aid-kiosk-arm64
 MIRROR=http://deb.debian.org/debian
 FRESH=no
@@ -62,17 +67,33 @@ step() {
 }
 finish() {
   local status=$?
-  if [ "$status" -ne 0 ] && [ "$status" -ne 3 ] && [ "$number" -gt 0 ]; then
+  # Stopped (Ctrl-C, kill, a CI's cancel): what runs now would carry on without this script.
+  # Its own children end here; the long commands (ORPHAN_DIES) end with it, however it ends.
+  pkill -TERM -P $$ 2>/dev/null || true
+  if [ "$status" -ge 128 ] && [ "$number" -gt 0 ]; then
+    echo "arm64-check: interrupted at step $number ($current); the next check starts over" >&2
+  elif [ "$status" -ne 0 ] && [ "$status" -ne 3 ] && [ "$number" -gt 0 ]; then
     echo "arm64-check: FAILED at step $number ($current)" >&2
   fi
   exit "$status"
 }
 trap finish EXIT
+trap 'exit 130' INT  # at once: run_logged waits on its command in a way a signal interrupts
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+# ORPHAN_DIES COMMAND...: COMMAND is killed when this script ends, however it ends (even killed
+# itself): an unshare --kill-child under it then takes every process it started with it.
+ORPHAN_DIES=(setpriv --pdeathsig KILL)
 # show LOG: what a long command printed, less apt's and pip's lines (the whole log is kept).
 show() { grep -E '^(==>|    |  |-->|SPEED|visit:|arm64-check)' "$1" || true; }
-run_logged() {  # run_logged LOG command...: on failure, the end of its log
+# run_logged LOG COMMAND...: on failure, the end of its log. COMMAND (a program, not a function:
+# this script is its parent) runs in the background and is waited for: Ctrl-C or a kill reach
+# this script at once, not when the step ends (unshare --fork ignores them, and so does the
+# root's first process).
+run_logged() {
   local log=$1; shift
-  if ! "$@" > "$log" 2>&1; then
+  "$@" > "$log" 2>&1 &
+  if ! wait $!; then
     show "$log"; echo "--- the last lines of $log:" >&2; tail -n 40 "$log" >&2
     return 1
   fi
@@ -92,6 +113,40 @@ if [ "$(uname -m)" != aarch64 ] && ! binfmt_ready; then
   exit 3
 fi
 [ "$CAN_RUN" = no ] || { echo "arm64-check: this machine can run arm64 programs (binfmt_misc)"; exit 0; }
+mkdir -p "$CACHE"
+# Root chroots into what the cache holds and runs it: no other user may be able to change it.
+if ! why=$(python3 "$HERE/rootfiles.py" safe "$CACHE" "${SUDO_UID:-}"); then
+  echo "arm64-check: --cache $CACHE is not safe for root to run from: $why" >&2
+  exit 2
+fi
+# A folder of its own: a full one (--cache /opt, --cache ~) would get two gigabytes of roots and
+# logs among its files. An earlier check's cache holds its lock file.
+if [ ! -e "$CACHE/.lock" ] && [ -n "$(ls -A "$CACHE")" ]; then
+  echo "arm64-check: --cache $CACHE already holds other files: give an empty or new folder of its own" >&2
+  exit 2
+fi
+
+BASE=$CACHE/base-bookworm-arm64
+ROOT=$CACHE/root
+LOGS=$CACHE/logs
+recipe="debootstrap --arch=arm64 --variant=minbase --include=$INCLUDE bookworm $MIRROR; user pi; host aidkiosk"
+mkdir -p "$LOGS" "$CACHE/apt-archives" "$CACHE/pip"
+# One check at a time per cache: a second one would delete the root the first is running in.
+exec 9> "$CACHE/.lock"
+if ! flock -n 9; then
+  echo "arm64-check: another check is running with $CACHE (or a killed one's processes are still ending):" >&2
+  exec 9>&-  # not this one: the processes that hold the lock
+  for fd in /proc/[0-9]*/fd/*; do
+    [ "$(readlink "$fd" 2>/dev/null)" != "$CACHE/.lock" ] || ps -o pid=,args= -p "$(cut -d/ -f3 <<< "$fd")" >&2 || true
+  done | sort -u
+  exit 1
+fi
+# The check's own mounts live in namespaces that end with it. One under the cache is someone
+# else's (or an older check's), and deleting a root through it would reach this machine's files.
+if ! python3 "$HERE/rootfiles.py" mounts "$CACHE" >&2; then
+  echo "arm64-check: the folders above are mounted under $CACHE: unmount them (umount -R FOLDER) and run it again" >&2
+  exit 1
+fi
 
 step "this machine runs arm64 programs (qemu-user-static, binfmt_misc) and has what the check uses"
 needed=()
@@ -112,19 +167,11 @@ echo "    $(uname -m) machine; arm64 programs run through $(sed -n 's/^interpret
 
 # ---------------------------------------------------------------- the arm64 root
 
-BASE=$CACHE/base-bookworm-arm64
-ROOT=$CACHE/root
-LOGS=$CACHE/logs
-recipe="debootstrap --arch=arm64 --variant=minbase --include=$INCLUDE bookworm $MIRROR; user pi; host aidkiosk"
-mkdir -p "$CACHE" "$LOGS" "$CACHE/apt-archives" "$CACHE/pip"
-# One check at a time per cache: a second one would delete the root the first is running in.
-exec 9> "$CACHE/.lock"
-flock -n 9 || { echo "arm64-check: another check is running with $CACHE" >&2; exit 1; }
-
-# in_root NET COMMAND...: COMMAND inside the root, in mount and process namespaces of its own
-# (every mount and every process it leaves ends with it), and its own host name. NET=host: this machine's network
-# (apt, pip); NET=own: a network of its own with aid.lan's address on loopback, and a stand-in
-# USB stick (a tmpfs owned by the kiosk user) at /media/kiosk/KIOSKCHECK.
+# in_root NET COMMAND...: sets IN_ROOT, the command line that runs COMMAND inside the root, in
+# mount and process namespaces of its own (every mount and every process it leaves ends with
+# it), and its own host name. NET=host: this machine's network (apt, pip); NET=own: a network
+# of its own with aid.lan's address on loopback, and a stand-in USB stick (a tmpfs owned by the
+# kiosk user) at /media/kiosk/KIOSKCHECK.
 in_root() {
   local net=$1; shift
   local flags=(--mount --pid --uts --fork --kill-child --propagation private) pass=()
@@ -133,8 +180,9 @@ in_root() {
     [ -z "${!name:-}" ] || [[ ${!name} == *file:* ]] || pass+=("$name=${!name}")
   done
   # shellcheck disable=SC2016  # the script's variables are its own
-  unshare "${flags[@]}" bash -euc '
+  IN_ROOT=("${ORPHAN_DIES[@]}" unshare "${flags[@]}" bash -euc '
     root=$1 net=$2 cache=$3; shift 3
+    mount --bind "$root" "$root"  # its / a mount, as on a machine: a service gets a sandbox of its own
     mount -t proc proc "$root/proc"
     mount --rbind /sys "$root/sys"
     mount --rbind /dev "$root/dev"
@@ -154,7 +202,7 @@ in_root() {
     fi
     exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
       PATH=/opt/arm64-check/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-  ' _ "$ROOT" "$net" "$CACHE" "${pass[@]}" "$@"
+  ' _ "$ROOT" "$net" "$CACHE" "${pass[@]}" "$@")
 }
 
 step "a minimal arm64 Debian 12 root, as a Raspberry Pi OS Lite starts ($BASE)"
@@ -162,11 +210,14 @@ if [ -e "$BASE" ] && [ ! -f "$BASE/.recipe" ]; then
   echo "arm64-check: $BASE is not a root this check made: not deleting it (move it away, or --cache elsewhere)" >&2
   exit 1
 fi
+# A build or a swap cut short: only ever these two names, never trusted, so deleted.
+rm -rf --one-file-system "$BASE.new" "$BASE.old"
 if [ "$FRESH" = yes ] || [ ! -f "$BASE/.recipe" ] || [ "$(cat "$BASE/.recipe")" != "$recipe" ]; then
-  rm -rf "$BASE" "$BASE.new"
   echo "    building it with debootstrap (a few minutes; kept for the next check)"
-  run_logged "$LOGS/debootstrap.log" debootstrap --arch=arm64 --variant=minbase --include="$INCLUDE" \
-    bookworm "$BASE.new" "$MIRROR"
+  # In mount and process namespaces of its own: the /proc and /sys it mounts in the new root,
+  # and every process it starts, end with it, however it ends (even killed).
+  run_logged "$LOGS/debootstrap.log" "${ORPHAN_DIES[@]}" unshare --mount --pid --fork --kill-child --propagation private \
+    debootstrap --arch=arm64 --variant=minbase --include="$INCLUDE" bookworm "$BASE.new" "$MIRROR"
   security=""
   [[ $MIRROR != */debian ]] || security="deb ${MIRROR}-security bookworm-security main"
   printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n%s\n' "$MIRROR" "$MIRROR" "$security" \
@@ -179,7 +230,10 @@ if [ "$FRESH" = yes ] || [ ! -f "$BASE/.recipe" ] || [ "$(cat "$BASE/.recipe")" 
   echo aidkiosk > "$BASE.new/etc/hostname"
   printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\taidkiosk\n' > "$BASE.new/etc/hosts"
   printf '%s\n' "$recipe" > "$BASE.new/.recipe"
+  # The old root (another recipe, or --fresh) gives way only to a complete new one.
+  [ ! -e "$BASE" ] || mv "$BASE" "$BASE.old"
   mv "$BASE.new" "$BASE"
+  drop "$BASE.old"
 else
   echo "    reusing it (--fresh builds it again)"
 fi
@@ -192,16 +246,14 @@ if [ -e "$ROOT" ] && [ ! -f "$ROOT/.recipe" ]; then
   echo "arm64-check: $ROOT is not a root this check made: not deleting it (move it away, or --cache elsewhere)" >&2
   exit 1
 fi
-rm -rf "$ROOT"
-cp -a "$BASE" "$ROOT"
+fresh_copy "$BASE" "$ROOT"
 # This machine's own certificate authorities (a proxy's, say): pip inside checks PyPI with them.
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
   chroot "$ROOT" /usr/sbin/update-ca-certificates > "$LOGS/certificates.log" 2>&1
 fi
 mkdir -p "$ROOT/home/pi/mutual-aid-kiosk" "$ROOT/opt/arm64-check/bin" "$ROOT/var/lib/arm64-check"
-tar -C "$SRC" --exclude=./.git --exclude=./.venv --exclude=./data --exclude=__pycache__ --exclude='*.pyc' \
-    --exclude=./tests/artifacts -cf - . | tar -C "$ROOT/home/pi/mutual-aid-kiosk" -xf -
+checkout_files "$SRC" | tar -C "$SRC" --null --no-recursion -T - -cf - | tar -C "$ROOT/home/pi/mutual-aid-kiosk" -xf -
 chroot "$ROOT" /usr/bin/chown -R pi:pi /home/pi/mutual-aid-kiosk
 cp "$HERE"/stand-ins/* "$ROOT/opt/arm64-check/bin/"
 cp "$HERE/inside.sh" "$HERE/visit.py" "$HERE/speed.py" "$ROOT/opt/arm64-check/"
@@ -212,20 +264,19 @@ chmod 0440 "$ROOT/etc/sudoers.d/arm64-check"
 echo "    $(du -sh "$ROOT" | cut -f1) in $ROOT"
 
 # install.sh as `sudo bash deploy/install.sh` from the desktop user pi would run it.
-install_in_root() {
-  in_root host /usr/bin/env SUDO_USER=pi SUDO_UID=1000 SUDO_GID=1000 bash -c \
-    'cd /home/pi/mutual-aid-kiosk && bash deploy/install.sh --name "Arm Check" --ssid ArmCheck --password arm64check'
-}
+in_root host /usr/bin/env SUDO_USER=pi SUDO_UID=1000 SUDO_GID=1000 bash -c \
+  'cd /home/pi/mutual-aid-kiosk && bash deploy/install.sh --name "Arm Check" --ssid ArmCheck --password arm64check'
+install=("${IN_ROOT[@]}")
 
 step "deploy/install.sh in the root: Debian's packages for arm64, the user, the app and its Python environment"
-run_logged "$LOGS/install-1.log" install_in_root
+run_logged "$LOGS/install-1.log" "${install[@]}"
 
 step "every compiled Python package in the app's environment is for arm64 (a wheel for aarch64, or built here)"
 python3 "$HERE/rootfiles.py" wheels "$(echo "$ROOT"/opt/mutual-aid-kiosk/venv/lib/python3*/site-packages)"
 
 step "deploy/install.sh a second time changes nothing"
 python3 "$HERE/rootfiles.py" snapshot "$ROOT" "$LOGS/before.json"
-run_logged "$LOGS/install-2.log" install_in_root > /dev/null
+run_logged "$LOGS/install-2.log" "${install[@]}" > /dev/null
 python3 "$HERE/rootfiles.py" snapshot "$ROOT" "$LOGS/after.json"
 if grep -nE '^    (wrote |copied |created |linked |added |set the mode|running: .*(apt|pip install|useradd|venv))|Creating the Wi-Fi' \
      "$LOGS/install-2.log"; then
@@ -236,7 +287,8 @@ python3 "$HERE/rootfiles.py" compare "$LOGS/before.json" "$LOGS/after.json"
 echo "    no file changed; it said: $(grep -c '^    unchanged' "$LOGS/install-2.log") times \"unchanged\""
 
 step "boot: the services, a visitor's post, doctor, export --full and import --merge (deploy/arm64/inside.sh)"
-run_logged "$LOGS/inside.log" in_root own bash /opt/arm64-check/inside.sh
+in_root own bash /opt/arm64-check/inside.sh
+run_logged "$LOGS/inside.log" "${IN_ROOT[@]}"
 
 step "the post's QR code, read by zbar outside, opens the post at http://aid.lan/"
 post_id=$(sed -n 's/^POST-ID //p' "$ROOT/var/lib/arm64-check/visit.txt")
@@ -253,14 +305,22 @@ step "speed: the same checks outside the emulation, on this $(uname -m) machine"
 outside_scrypt=$(python3 "$HERE/speed.py")
 outside_post="(not timed: no .venv in this checkout; bash deploy/bootstrap.sh makes one)"
 if [ -x "$SRC/.venv/bin/kiosk" ]; then
-  # The checkout's own kiosk on loopback, in a network of its own like the one inside.
+  # The checkout's own kiosk on loopback, in a network of its own like the one inside, and
+  # processes of its own: stopped or killed, the server ends with it.
+  rm -rf "$CACHE/outside-data"
+  # (Not in a $(...): a subshell between would outlive this script killed.)
   # shellcheck disable=SC2016  # the script's variables are its own
-  outside_post=$(unshare --net bash -c '
+  "${ORPHAN_DIES[@]}" unshare --net --pid --fork --kill-child bash -c '
     ip link set lo up
-    data=$(mktemp -d)
-    KIOSK_NETWORK=0 KIOSK_PUBLIC_URL=http://aid.lan "$1/.venv/bin/kiosk" serve --host 127.0.0.1 --port 8080 --data "$data" >/dev/null 2>&1 &
-    python3 "$2/visit.py" http://127.0.0.1:8080 --rounds 5 --wait 120
-    kill $!; wait $! 2>/dev/null || true; rm -rf "$data"' _ "$SRC" "$HERE")
+    KIOSK_NETWORK=0 KIOSK_PUBLIC_URL=http://aid.lan "$1/.venv/bin/kiosk" serve --host 127.0.0.1 --port 8080 --data "$3" >/dev/null 2>&1 &
+    python3 "$2/visit.py" http://127.0.0.1:8080 --rounds 5 --wait 120' _ "$SRC" "$HERE" "$CACHE/outside-data" \
+    > "$LOGS/outside.log" 2>&1 &
+  if wait $!; then
+    outside_post=$(tail -n 1 "$LOGS/outside.log")
+  else
+    outside_post="(not timed: this checkout's own .venv kiosk did not serve the visit: $LOGS/outside.log)"
+  fi
+  rm -rf "$CACHE/outside-data"
 fi
 inside_scrypt=$(sed -n 's/^SPEED inside scrypt/scrypt/p' "$LOGS/inside.log")
 inside_post=$(sed -n 's/^SPEED inside posting/posting/p' "$LOGS/inside.log")
@@ -273,3 +333,4 @@ printf '    (%ss)\n' "$((SECONDS - step_began))"
 current="done"
 echo
 echo "arm64-check: passed in $(( (SECONDS - began) / 60 )) min $(( (SECONDS - began) % 60 )) s (logs in $LOGS)"
+}; exit  # (on the block's own line: read with it)

@@ -313,18 +313,32 @@ else
   # The same app over a working environment is not installed again (pip would rewrite every
   # file of it: a second run would change the machine for nothing).
   stamp=$venv/installed-app.sha256
-  fingerprint=$(cd "${stage:-$ROOT$APP_DIR/app}" 2>/dev/null && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 \
+  # (The build writes .mo files into the app's folder: not part of what was copied.)
+  fingerprint=$(cd "${stage:-$ROOT$APP_DIR/app}" 2>/dev/null && find . -type f ! -name '*.pyc' ! -name '*.mo' ! -path '*/__pycache__/*' -print0 \
                 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1) || fingerprint=none
   if [ -x "$venv/bin/python" ]; then
     note "the Python environment is there"
   else
     system /usr/bin/python3 -m venv "$venv"
   fi
+  # A file of it edited or deleted by hand since pip installed it (pip's RECORD of hashes): that
+  # package is installed again, the app's own with the app below. (To repair, as before.)
+  changed=() app_changed=no
+  if [ -x "$venv/bin/python" ]; then
+    while read -r package; do
+      case "$package" in mutual-aid-kiosk==*) app_changed=yes ;; ?*) changed+=("$package") ;; esac
+    done < <("$venv/bin/python" "$DEPLOY/venv-files.py" || true)
+  fi
+  if [ ${#changed[@]} -gt 0 ]; then
+    note "changed by hand since they were installed (above): ${changed[*]}"
+    system "$venv/bin/python" -m pip install "${pip_opts[@]}" --force-reinstall --no-deps "${changed[@]}"
+  fi
   # pip check: every package the app needs is still there (a half-removed one is installed again).
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] && "$venv/bin/kiosk" --version >/dev/null 2>&1 \
-     && "$venv/bin/python" -m pip check >/dev/null 2>&1; then
+  if [ "$app_changed" = no ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] \
+     && "$venv/bin/kiosk" --version >/dev/null 2>&1 && "$venv/bin/python" -m pip check >/dev/null 2>&1; then
     note "unchanged: the Python environment already runs this version of the app"
   else
+    [ "$app_changed" = no ] || note "the app's own installed files were changed by hand (above): installing it again"
     # Build tools in the environment itself: later updates then work without the internet.
     system "$venv/bin/python" -m pip install "${pip_opts[@]}" hatchling babel
     system "$venv/bin/python" -m pip install "${pip_opts[@]}" --no-build-isolation "$APP_DIR/app"

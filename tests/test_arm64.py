@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,9 +92,21 @@ def test_a_folder_the_check_did_not_make_is_never_deleted(tmp_path):
     precious = tmp_path / "base-bookworm-arm64"
     precious.mkdir()
     (precious / "notes.txt").write_text("a volunteer's notes")
+    (tmp_path / ".lock").touch()  # in a cache of the check's own
     result = run("bash", CHECK, "--cache", tmp_path, timeout=600)
     assert result.returncode == 1 and "is not a root this check made: not deleting it" in result.stderr
     assert (precious / "notes.txt").read_text() == "a volunteer's notes"
+
+
+def test_a_folder_already_holding_files_is_not_taken_as_the_cache(tmp_path):
+    """--cache /opt or --cache ~ would have put the check's roots (two gigabytes, one of them
+    named "root") and logs among what is there."""
+    if os.geteuid() != 0 or run("bash", CHECK, "--can-run", timeout=60).returncode != 0:
+        pytest.skip("the arm64 check runs as root where binfmt_misc can be mounted")
+    (tmp_path / "notes.txt").write_text("a volunteer's notes")
+    result = run("bash", CHECK, "--cache", tmp_path, timeout=60)
+    assert result.returncode == 2 and "already holds other files" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_the_visitors_path_over_http_against_a_real_kiosk(tmp_path):
@@ -120,6 +133,88 @@ def test_a_kiosk_that_never_answers_fails_the_visit_with_its_address():
     port = free_port()
     result = run(sys.executable, HERE / "visit.py", f"http://127.0.0.1:{port}", "--wait", "1")
     assert result.returncode == 1 and f"did not answer at http://127.0.0.1:{port}/" in result.stderr
+
+
+def test_a_service_that_stopped_at_its_start_fails_the_visit_at_once_not_after_the_wait(tmp_path):
+    """The app failing to start on port 80: the visit said so only when its 600 s wait ran out."""
+    from server import free_port
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text("#!/bin/sh\necho inactive\nexit 3\n")  # what is-active says of it
+    (bin_dir / "systemctl").chmod(0o755)
+    port = free_port()
+    result = run(sys.executable, HERE / "visit.py", f"http://127.0.0.1:{port}", "--wait", "3000",
+                 "--unit", "mutual-aid-kiosk.service", env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+                 timeout=120)
+    assert result.returncode == 1
+    assert f"mutual-aid-kiosk.service stopped before it answered at http://127.0.0.1:{port}/" in result.stderr
+
+
+def test_the_script_edited_while_it_runs_carries_on_as_it_was_read(tmp_path):
+    """Bash reads a script as it goes: saved in place during the check's minutes, the check ran
+    whatever lines then stood at its place in the file (here: a syntax error at step 4)."""
+    script = tmp_path / "deploy" / "arm64-check.sh"
+    script.parent.mkdir()
+    shutil.copytree(HERE, tmp_path / "deploy" / "arm64")
+    shutil.copy(CHECK, script)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # The first command the check runs, `id -u`, saves another script over it, as an editor would.
+    (bin_dir / "id").write_text(f"#!/bin/sh\nprintf 'echo EDITED; exit 7\\n%.0s' $(seq 9000) > '{script}'\necho 0\n")
+    (bin_dir / "id").chmod(0o755)
+    result = run("bash", script, "--can-run", env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+                 timeout=60)
+    assert "EDITED" not in result.stdout and result.returncode in (0, 3), result.stdout + result.stderr
+    assert "arm64 programs" in result.stdout + result.stderr
+
+
+def test_a_cache_others_could_change_is_refused_before_anything_runs(tmp_path):
+    """Root chroots into the cache and runs what it holds: a folder another user made (a
+    careless --cache /tmp/arm64) would let that user run anything as root."""
+    if os.geteuid() != 0 or run("bash", CHECK, "--can-run", timeout=60).returncode != 0:
+        pytest.skip("the arm64 check runs as root where binfmt_misc can be mounted")
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    os.chown(planted, 4321, 4321)
+    open_parent = tmp_path / "open"
+    open_parent.mkdir()
+    open_parent.chmod(0o777)
+    not_sudo = {k: v for k, v in os.environ.items() if k != "SUDO_UID"}
+    for cache, why in [(planted, f"{planted} belongs to user 4321"),
+                       (open_parent / "cache", f"{open_parent} can be written by others")]:
+        result = run("bash", CHECK, "--cache", cache, timeout=60, env=not_sudo)
+        assert result.returncode == 2 and "is not safe for root to run from" in result.stderr and why in result.stderr
+        assert "Step 1" not in result.stdout and not (cache / ".lock").exists() and not (cache / "logs").exists()
+    assert run(sys.executable, HERE / "rootfiles.py", "safe", planted, "4321").returncode == 0  # the user who ran sudo
+
+
+def test_a_second_check_on_the_same_cache_names_what_holds_it_and_touches_nothing(tmp_path):
+    """A killed check's processes could still be ending: the refusal says which ones."""
+    import fcntl
+
+    if os.geteuid() != 0 or run("bash", CHECK, "--can-run", timeout=60).returncode != 0:
+        pytest.skip("the arm64 check runs as root where binfmt_misc can be mounted")
+    (tmp_path / "root").mkdir()
+    with open(tmp_path / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = run("bash", CHECK, "--cache", tmp_path, timeout=60)
+    assert result.returncode == 1 and f"another check is running with {tmp_path}" in result.stderr
+    assert str(os.getpid()) in result.stderr and "Step 1" not in result.stdout and "FAILED" not in result.stderr
+    assert (tmp_path / "root").is_dir()
+
+
+def test_what_is_mounted_under_the_cache_is_named(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting needs root")
+    (tmp_path / "root" / "proc").mkdir(parents=True)
+    assert run(sys.executable, HERE / "rootfiles.py", "mounts", tmp_path).returncode == 0
+    assert run("mount", "-t", "tmpfs", "tmpfs", tmp_path / "root" / "proc").returncode == 0
+    try:
+        found = run(sys.executable, HERE / "rootfiles.py", "mounts", tmp_path)
+        assert found.returncode == 1 and f"mounted: {tmp_path}/root/proc" in found.stdout
+    finally:
+        run("umount", tmp_path / "root" / "proc")
 
 
 def test_the_wheel_check_refuses_an_environment_built_for_another_machine(tmp_path):
@@ -174,7 +269,8 @@ def test_the_systemctl_stand_in_reads_the_units_lines_as_systemd_does():
     kiosk = systemctl.service_section(str(DEPLOY / "systemd" / "mutual-aid-kiosk.service"))
     prefixes, words = systemctl.command_words(kiosk["ExecStartPre"][0])
     assert prefixes == "-" and words[:2] == ["/bin/sh", "-c"]
-    assert words[2] == 'umask 022; printf "%s\\n" "${KIOSK_SCREEN_HOURS-}" > /run/mutual-aid-kiosk-screen/hours'
+    # systemd undoes C escapes in and out of quotes: "\n" reaches sh as a line break.
+    assert words[2] == 'umask 022; printf "%s\n" "${KIOSK_SCREEN_HOURS-}" > /run/mutual-aid-kiosk-screen/hours'
     assert systemctl.command_words(kiosk["ExecStartPre"][1])[0] == "-+"  # as root, may fail
     assert systemctl.command_words(kiosk["ExecStart"][0])[1][-4:] == ["--host", "0.0.0.0", "--port", "80"]
     assert systemctl.as_user(["kiosk"], kiosk, "kiosk", "kiosk", root=False)[:6] == [
@@ -183,8 +279,39 @@ def test_the_systemctl_stand_in_reads_the_units_lines_as_systemd_does():
     syncthing = systemctl.service_section(str(DEPLOY / "systemd" / "kiosk-syncthing.service"))
     assert syncthing["StateDirectory"] == ["mutual-aid-kiosk-syncthing"]
     assert "STNORESTART=1" in syncthing["Environment"][0]
-    with pytest.raises(SystemExit, match="cannot expand"):
-        systemctl.command_words("/usr/bin/thing --instance=%i")
+    for line in ["/usr/bin/thing --instance=%i", "/usr/bin/thing $HOME", "@/usr/bin/thing thing", ":/bin/echo $$",
+                 "/bin/echo one ; /bin/echo two", "/bin/sh -c 'unbalanced"]:
+        with pytest.raises(systemctl.Unsupported):  # systemd would run something else: the check stops
+            systemctl.command_words(line)
+
+
+def test_the_stand_in_lets_a_service_write_only_where_its_unit_lets_it(tmp_path):
+    """ProtectSystem=strict, ReadWritePaths=, PrivateTmp=, ProtectHome= as systemd applies them:
+    a service writing anywhere else passed the check and failed on the Pi."""
+    if os.geteuid() != 0:
+        pytest.skip("mount namespaces need root")
+    systemctl = stand_in_systemctl()
+    kiosk = systemctl.service_section(str(DEPLOY / "systemd" / "mutual-aid-kiosk.service"))
+    outside_tmp = Path("/run") / f"arm64-check-sandbox-{os.getpid()}"  # not in /tmp: that is the service's own
+    allowed = outside_tmp / "data"
+    allowed.mkdir(parents=True)
+    kiosk["ReadWritePaths"], kiosk["RuntimeDirectory"] = [str(allowed)], []
+    probe = f"""touch {allowed}/ok && echo data-written
+                touch {outside_tmp}/no || echo beside-refused
+                touch /etc/arm64-check-probe || echo etc-refused
+                [ -z "$(find /tmp /root -mindepth 1)" ] && echo tmp-and-root-empty"""
+    try:
+        result = run(*systemctl.sandbox(["/bin/sh", "-c", probe], kiosk))
+        assert result.stdout.split() == ["data-written", "beside-refused", "etc-refused", "tmp-and-root-empty"]
+        assert (allowed / "ok").exists() and not Path("/etc/arm64-check-probe").exists()
+    finally:
+        shutil.rmtree(outside_tmp)
+
+
+def test_the_stand_in_splits_exec_lines_as_systemd_does():
+    split = stand_in_systemctl().split_words
+    assert split('a"b c"d \\s \\x41 \\q e\\ f  ""  \'x\\ty\'') == ["ab cd", " ", "A", "\\q", "e f", "", "x\ty"]
+    assert split("/bin/sh -c 'echo a ; echo b'") == ["/bin/sh", "-c", "echo a ; echo b"]  # quoted: one word
 
 
 def test_the_stand_in_reads_the_settings_file_as_systemd_does(tmp_path):
@@ -193,6 +320,19 @@ def test_the_stand_in_reads_the_settings_file_as_systemd_does(tmp_path):
                         "KIOSK_TOUCHSCREEN=1\n\n; another\n")
     assert stand_in_systemctl().environment_file(str(env_file)) == {
         "KIOSK_NAME": 'Elm "Street" Aid', "KIOSK_SCREEN_HOURS": "1-7 08:00-21:00", "KIOSK_TOUCHSCREEN": "1"}
+
+
+def test_a_settings_file_edited_by_hand_is_read_as_systemd_reads_it(tmp_path):
+    """The volunteer edits kiosk.env by hand. systemd quotes only where a value starts, so an
+    apostrophe in a name is just a letter (the stand-in used to stop at it: "No closing quotation")."""
+    env_file = tmp_path / "kiosk.env"
+    env_file.write_text("KIOSK_NAME=Elm Street's Aid   \nKIOSK_WIFI_PASSWORD=\"pa$$word\\$\"\n"
+                        "KIOSK_PUBLIC_URL = http://aid.lan\nKIOSK_SCREEN_HOURS='1-5 08:00-17:00' # not a comment\n"
+                        "KIOSK_PRINTER=a\\\nb\n# an old line, ended with a backslash: \\\nKIOSK_LANGUAGES=en\n")
+    assert stand_in_systemctl().environment_file(str(env_file)) == {
+        "KIOSK_NAME": "Elm Street's Aid", "KIOSK_WIFI_PASSWORD": "pa$$word$", "KIOSK_PUBLIC_URL": "http://aid.lan",
+        "KIOSK_SCREEN_HOURS": "1-5 08:00-17:00# not a comment",  # after a closing quote, blanks are skipped
+        "KIOSK_PRINTER": "ab"}
 
 
 @pytest.mark.parametrize(("policy", "expected"), [

@@ -19,7 +19,12 @@ current="starting"
 step() { current=$1; printf '\n--> %s\n' "$1"; }
 finish() {
   local status=$?
-  [ "$status" -eq 0 ] || echo "arm64-check: failed inside the root at: $current" >&2
+  if [ "$status" -ne 0 ]; then
+    for log in /var/log/arm64-check/*.service.log; do  # what the services said (the journal, on a Pi)
+      [ ! -s "$log" ] || { echo "--- the end of $log:"; tail -n 12 "$log"; } >&2
+    done
+    echo "arm64-check: failed inside the root at: $current" >&2
+  fi
   exit "$status"
 }
 trap finish EXIT
@@ -39,6 +44,7 @@ systemctl is-active mutual-aid-kiosk.service kiosk-syncthing.service | indent
 
 step "a visitor posts a need at http://aid.lan/ and opens its ticket, the board, the post and its QR code"
 python3 "$HERE/visit.py" http://aid.lan --title "$NEED" --qr-to /var/lib/arm64-check/post-qr.svg --wait 600 \
+  --unit mutual-aid-kiosk.service \
   | tee /var/lib/arm64-check/visit.txt
 
 step "Syncthing answers on this machine only, and the kiosk has configured it"
@@ -102,7 +108,7 @@ printf '%s\n' "$PASSPHRASE" | as_kiosk "$KIOSK" import --merge --from "$other_ex
 expect "Backup of Other Center" /tmp/merge.txt
 expect "Merged: 1 added" /tmp/merge.txt
 systemctl start mutual-aid-kiosk.service
-python3 "$HERE/visit.py" http://aid.lan --board-has "$NEED" "$OFFER" --wait 600
+python3 "$HERE/visit.py" http://aid.lan --board-has "$NEED" "$OFFER" --wait 600 --unit mutual-aid-kiosk.service
 
 step "speed inside the emulated root"
 echo "SPEED inside $(python3 "$HERE/speed.py")"

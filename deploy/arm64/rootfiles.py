@@ -4,11 +4,15 @@
   rootfiles.py snapshot ROOT OUT.json   every file's content hash, mode and owner
   rootfiles.py compare A.json B.json    what differs; exit 1 if anything does
   rootfiles.py wheels SITE_PACKAGES     the compiled packages and the wheel tag each came with;
-                                        exit 1 if one is for another machine"""
+                                        exit 1 if one is for another machine
+  rootfiles.py mounts FOLDER            what is mounted under FOLDER; exit 1 if anything is
+  rootfiles.py safe FOLDER [UID]        exit 1 unless only root (or UID: the user who ran sudo)
+                                        can change FOLDER and every folder above it"""
 
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 
@@ -94,6 +98,43 @@ def native_code(site: str) -> bool:
     return not foreign
 
 
+def mounts(folder: str) -> int:
+    """Mount points under FOLDER, as this mount namespace sees them: the check deletes
+    folders there, and deleting through a mount (a /proc, a /dev) reaches the machine itself."""
+    folder = os.path.realpath(folder)
+    found = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        for line in fh:  # field 5: the mount point, with space, tab, newline and \ as octal escapes
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if point.startswith(folder.rstrip("/") + "/"):  # FOLDER itself may be a disk of its own
+                found.append(point)
+    for point in found:
+        print(f"  mounted: {point}")
+    return 1 if found else 0
+
+
+def safe(folder: str, trusted_uid: str = "") -> int:
+    """Root runs what the cache holds (it chroots into it): nobody else may change it. FOLDER and
+    every folder above it belong to root (or to the user who ran sudo) and no one else may write
+    there, but for a sticky folder above it (/tmp): there others cannot rename or delete it."""
+    owners = {0} | ({int(trusted_uid)} if trusted_uid.isdigit() else set())
+    path = os.path.realpath(folder)
+    while True:
+        info = os.stat(path)
+        others_write = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        sticky_above = info.st_mode & stat.S_ISVTX and path != os.path.realpath(folder)
+        if info.st_uid not in owners:
+            print(f"{path} belongs to user {info.st_uid}, who could change what root runs from {folder}")
+            return 1
+        if others_write and not sticky_above:
+            print(f"{path} can be written by others (mode {oct(stat.S_IMODE(info.st_mode))}), "
+                  f"who could change what root runs from {folder}")
+            return 1
+        if path == "/":
+            return 0
+        path = os.path.dirname(path)
+
+
 if __name__ == "__main__":
     verb, *args = sys.argv[1:]
-    sys.exit({"snapshot": snapshot, "compare": compare, "wheels": wheels}[verb](*args))
+    sys.exit({"snapshot": snapshot, "compare": compare, "wheels": wheels, "mounts": mounts, "safe": safe}[verb](*args))

@@ -4,7 +4,7 @@ library only, so it runs with any Python 3, inside the arm64 root or outside): t
 the posting form and its CSRF token, the post, the ticket and its code, My ticket with that
 code, the board, the post's page and its QR code. Used by deploy/arm64-check.sh.
 
-  visit.py BASE_URL [--title T] [--kind request|offer] [--qr-to FILE] [--rounds N]
+  visit.py BASE_URL [--title T] [--kind request|offer] [--qr-to FILE] [--rounds N] [--unit UNIT]
   visit.py BASE_URL --board-has TITLE [TITLE ...]
 
 Prints one line a step; exits 1 at the first failure, naming it."""
@@ -16,6 +16,7 @@ import html
 import http.cookiejar
 import re
 import statistics
+import subprocess
 import sys
 import time
 import urllib.error
@@ -62,14 +63,17 @@ class Browser:
         return self.page(path, {"csrf_token": html.unescape(token.group(1)), **fields}, expect)
 
 
-def wait_until_up(browser: Browser, seconds: float) -> None:
-    """The service was just started: poll until it answers (emulated, it takes a while)."""
+def wait_until_up(browser: Browser, seconds: float, unit: str | None = None) -> None:
+    """The service was just started: poll until it answers (emulated, it takes a while). With
+    unit, a service that stopped (it failed at its start) ends the wait at once."""
     deadline = time.monotonic() + seconds
     while True:
         try:
             browser.request("/", timeout=5)
             return
         except OSError as exc:
+            if unit and subprocess.run(["systemctl", "is-active", unit], capture_output=True).returncode:
+                raise Failed(f"{unit} stopped before it answered at {browser.base}/ ({exc})") from exc
             if time.monotonic() > deadline:
                 raise Failed(f"the kiosk did not answer at {browser.base}/ within {seconds:.0f} s ({exc})") from exc
             time.sleep(0.5)
@@ -131,10 +135,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=0)
     parser.add_argument("--board-has", nargs="+", default=[])
     parser.add_argument("--wait", type=float, default=180)
+    parser.add_argument("--unit", help="the service that serves BASE_URL: its stopping ends the wait")
     args = parser.parse_args(argv)
     browser = Browser(args.base)
     try:
-        wait_until_up(browser, args.wait)
+        wait_until_up(browser, args.wait, args.unit)
         if args.board_has:
             board, _ = browser.page("/board")
             missing = [t for t in args.board_has if html.escape(t) not in board]
