@@ -14,7 +14,7 @@
 # than a real Pi: this checks correctness, not speed.
 #
 # Options:
-#   --cache DIR   the arm64 root and apt's and pip's downloads (default: /var/cache/mutual-aid-kiosk-arm64)
+#   --cache DIR   the arm64 root and apt's downloads (default: /var/cache/mutual-aid-kiosk-arm64)
 #   --mirror URL  the Debian mirror                    (default: http://deb.debian.org/debian)
 #   --fresh       build the arm64 root again instead of reusing the cached one
 #   --can-run     only say whether this machine can run arm64 programs here (exit 0) or not (exit 3)
